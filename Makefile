@@ -1,0 +1,59 @@
+# binkit — two commands on a fresh machine:
+#   make lab    set up .venv and open JupyterLab on the course
+#   make test   set up .venv and run the whole suite (unit tests + notebooks, quick mode)
+#
+# Variables (override on the command line, e.g. `make lab HEADLESS=1 IP=0.0.0.0 PORT=8890`):
+PYTHON   ?= python3
+VENV     ?= .venv
+HEADLESS ?= 0
+IP       ?= 127.0.0.1
+PORT     ?= 8888
+PYTEST_ARGS ?=
+
+PY    := $(VENV)/bin/python
+STAMP := $(VENV)/.binkit-installed
+
+ifeq ($(HEADLESS),1)
+LAB_FLAGS := --no-browser --ip=$(IP) --port=$(PORT)
+else
+LAB_FLAGS := --ip=$(IP) --port=$(PORT)
+endif
+
+.PHONY: setup lab test test-unit test-notebooks data clean-venv help
+
+help:
+	@echo "make lab    - set up .venv and open JupyterLab on notebooks/00_start_here.ipynb"
+	@echo "              (headless server: make lab HEADLESS=1 IP=0.0.0.0 PORT=8888)"
+	@echo "make test   - set up .venv and run unit tests and every notebook under nbval (quick mode)"
+	@echo "make data   - regenerate the committed synthetic pages in data/synthetic"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Re-installs only when the project's dependency list or the torch step changes,
+# so a second `make test` / `make lab` starts at once.
+$(STAMP): pyproject.toml tools/install_torch.sh | $(PY)
+	sh tools/install_torch.sh $(PY)
+	$(PY) -m pip install --quiet -e ".[notebooks,test]"
+	$(PY) -m ipykernel install --sys-prefix --name binkit --display-name "Python (binkit)" >/dev/null
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: setup
+	$(VENV)/bin/jupyter lab $(LAB_FLAGS) notebooks/00_start_here.ipynb
+
+test: setup
+	BINKIT_QUICK=1 MPLBACKEND=Agg $(PY) -m pytest --nbval-lax --nbval-current-env tests notebooks $(PYTEST_ARGS)
+
+test-unit: setup
+	BINKIT_QUICK=1 MPLBACKEND=Agg $(PY) -m pytest tests $(PYTEST_ARGS)
+
+test-notebooks: setup
+	BINKIT_QUICK=1 MPLBACKEND=Agg $(PY) -m pytest --nbval-lax --nbval-current-env notebooks $(PYTEST_ARGS)
+
+data: setup
+	$(PY) -m binkit.datasets.synthetic --write data/synthetic
+
+clean-venv:
+	rm -rf $(VENV)

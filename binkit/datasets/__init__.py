@@ -1,0 +1,98 @@
+"""Data for binkit: the DIBCO benchmarks, synthetic pages, and 64x64 blocks.
+
+* :func:`load_dibco` reads the DIBCO / H-DIBCO pages from a folder you point
+  to (``BINKIT_DIBCO_ROOT``); :func:`fetch_dibco` downloads the contests'
+  official archives into that layout.
+* :func:`synthetic_page` makes a degraded page *with exact ground truth*, so
+  everything in the kit also runs offline; ``data/synthetic`` in the project
+  holds a small committed set of them (:func:`load_synthetic`).
+* :func:`page` is scikit-image's scanned page: real, but with no ground truth.
+* :func:`to_blocks`, :func:`from_blocks` and :func:`sample_blocks` cut pages
+  into the 64x64 blocks the models work on.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .blocks import BLOCK, block_grid, from_blocks, pad_to_multiple, sample_blocks, to_blocks
+from .dibco import DIBCO_YEARS, ENV_VAR, DibcoSample, dibco_root, load_dibco
+from .fetch import fetch_dibco
+from .synthetic import DEGRADATIONS, SyntheticPage, synthetic_page
+
+__all__ = [
+    "BLOCK",
+    "DEGRADATIONS",
+    "DIBCO_YEARS",
+    "ENV_VAR",
+    "DibcoSample",
+    "SyntheticPage",
+    "block_grid",
+    "dibco_root",
+    "fetch_dibco",
+    "from_blocks",
+    "load_dibco",
+    "load_synthetic",
+    "page",
+    "pad_to_multiple",
+    "sample_blocks",
+    "synthetic_page",
+    "synthetic_root",
+    "to_blocks",
+]
+
+
+def page() -> np.ndarray:
+    """scikit-image's scanned book page, as a float32 (H, W) image in [0, 1].
+
+    A real scan with strongly uneven illumination that ships inside
+    scikit-image, so it is always available offline.  It has no ground truth.
+
+    Returns
+    -------
+    image : (191, 384) ndarray of float32
+    """
+    import skimage.data
+
+    return skimage.data.page().astype(np.float32) / np.float32(255)
+
+
+def synthetic_root() -> Path:
+    """The folder of the committed synthetic set (``data/synthetic`` in the project)."""
+    return Path(__file__).resolve().parents[2] / "data" / "synthetic"
+
+
+def load_synthetic(root=None) -> list[DibcoSample]:
+    """The committed synthetic pages, in the same form as :func:`load_dibco`.
+
+    Parameters
+    ----------
+    root : str or os.PathLike, optional
+        Folder written by ``python -m binkit.datasets.synthetic --write``;
+        default :func:`synthetic_root`.
+
+    Returns
+    -------
+    samples : list of DibcoSample
+        ``year`` is 0 for synthetic pages; ``name`` is ``synth_NN``.
+    """
+    root = Path(root) if root is not None else synthetic_root()
+    manifest = root / "manifest.json"
+    if not manifest.is_file():
+        raise FileNotFoundError(
+            f"no synthetic set at {root}; write one with "
+            "`python -m binkit.datasets.synthetic --write {root}`"
+        )
+    names = [entry["name"] for entry in json.loads(manifest.read_text())["pages"]]
+    return [
+        DibcoSample(
+            name=name,
+            year=0,
+            image_path=root / "images" / f"{name}.png",
+            gt_path=root / "gt" / f"{name}.png",
+        )
+        for name in names
+    ]

@@ -1,0 +1,215 @@
+"""The DIBCO / H-DIBCO benchmark pages, read from a folder the user points to.
+
+binkit never ships these images.  It reads them from a root folder with the
+layout::
+
+    <root>/<year>/images/<name>.png     the degraded original
+    <root>/<year>/gt/<name>.png         its ground truth (0 = ink, 255 = page)
+
+where ``<name>`` is ``<year>_<id>``, e.g. ``2011_H03`` (handwritten) or
+``2011_P05`` (machine-printed).  :func:`binkit.datasets.fetch_dibco` builds
+this layout from the contests' official archives.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .._errors import InputError
+from ..io import read_gt, read_image
+
+__all__ = [
+    "DIBCO_YEARS",
+    "ENV_VAR",
+    "DibcoSample",
+    "dibco_root",
+    "load_dibco",
+]
+
+#: Contest years binkit knows, in the order the Grid LSTM paper uses them.
+DIBCO_YEARS = (2009, 2010, 2011, 2012, 2013, 2014, 2016)
+
+#: Environment variable that points binkit at the DIBCO root folder.
+ENV_VAR = "BINKIT_DIBCO_ROOT"
+
+_IMAGE_SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg")
+
+
+def _project_data_dir() -> Path:
+    # binkit/datasets/dibco.py -> project root (an editable install or a checkout)
+    return Path(__file__).resolve().parents[2] / "data" / "dibco"
+
+
+def _candidate_roots(root) -> list[Path]:
+    if root is not None:
+        return [Path(root).expanduser()]
+    found = []
+    env = os.environ.get(ENV_VAR)
+    if env:
+        found.append(Path(env).expanduser())
+    found.append(_project_data_dir())
+    return found
+
+
+def _not_found(looked: list[Path]) -> FileNotFoundError:
+    where = ", ".join(str(p) for p in looked)
+    return FileNotFoundError(
+        f"no DIBCO data found (looked in: {where}). Set {ENV_VAR}=/path/to/dibco, "
+        "pass root=..., or download it with binkit.datasets.fetch_dibco(years, dest)"
+    )
+
+
+def dibco_root(root=None) -> Path:
+    """Return the DIBCO root folder binkit will read.
+
+    Parameters
+    ----------
+    root : str or os.PathLike, optional
+        Use this folder.  Otherwise the environment variable
+        ``BINKIT_DIBCO_ROOT``, then ``data/dibco`` in the project.
+
+    Returns
+    -------
+    pathlib.Path
+        The first candidate that holds at least one ``<year>/images`` folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        Nothing was found; the message lists where binkit looked and how to
+        get the data.
+    """
+    looked = _candidate_roots(root)
+    for candidate in looked:
+        if candidate.is_dir() and any(
+            (candidate / str(y) / "images").is_dir() for y in _years_in(candidate)
+        ):
+            return candidate
+    raise _not_found(looked)
+
+
+def _years_in(root: Path) -> list[int]:
+    return sorted(int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit())
+
+
+@dataclass(frozen=True)
+class DibcoSample:
+    """One DIBCO page: its name, year and the paths to its image and ground truth.
+
+    ``image`` and ``gt`` are read from disk the first time they are used and
+    then kept, so a list of samples is cheap to build.
+
+    Attributes
+    ----------
+    name : str
+        ``<year>_<id>``, e.g. ``"2016_H01"``.
+    year : int
+    image_path, gt_path : pathlib.Path
+    image : (H, W) ndarray of float32
+        The degraded page in [0, 1] (see :func:`binkit.io.read_image`).
+    gt : (H, W) ndarray of bool
+        Its ground truth, True = ink (see :func:`binkit.io.read_gt`).
+    """
+
+    name: str
+    year: int
+    image_path: Path
+    gt_path: Path
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def image(self) -> np.ndarray:
+        if "image" not in self._cache:
+            self._cache["image"] = read_image(self.image_path)
+        return self._cache["image"]
+
+    @property
+    def gt(self) -> np.ndarray:
+        if "gt" not in self._cache:
+            gt = read_gt(self.gt_path)
+            if gt.shape != self.image.shape:
+                raise InputError(
+                    f"{self.gt_path}: ground truth is {gt.shape[1]}x{gt.shape[0]} but its image "
+                    f"{self.image_path.name} is {self.image.shape[1]}x{self.image.shape[0]}"
+                )
+            self._cache["gt"] = gt
+        return self._cache["gt"]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(H, W) of the page."""
+        return self.image.shape
+
+    def __repr__(self) -> str:
+        return f"DibcoSample(name={self.name!r}, year={self.year})"
+
+
+def _find_with_stem(folder: Path, stem: str) -> Path | None:
+    for suffix in _IMAGE_SUFFIXES:
+        p = folder / f"{stem}{suffix}"
+        if p.is_file():
+            return p
+    return None
+
+
+def load_dibco(root=None, years=None) -> list[DibcoSample]:
+    """List the DIBCO pages under ``root``, as lazily loaded samples.
+
+    Parameters
+    ----------
+    root : str or os.PathLike, optional
+        The DIBCO root folder.  Default: ``$BINKIT_DIBCO_ROOT``, then
+        ``data/dibco`` in the project.
+    years : int or iterable of int, optional
+        Which contest years to load (e.g. ``[2009, 2016]``).  Default: every
+        year found under ``root``.
+
+    Returns
+    -------
+    samples : list of DibcoSample
+        Sorted by year, then name.  Each sample has ``name``, ``year``,
+        ``image`` (float32 (H, W)) and ``gt`` (bool (H, W), True = ink).
+
+    Raises
+    ------
+    FileNotFoundError
+        No data under any candidate root, or a requested year is missing.
+    binkit.InputError
+        An image has no ground truth of the same name.
+
+    Examples
+    --------
+    >>> samples = load_dibco(years=[2016])          # doctest: +SKIP
+    >>> s = samples[0]; s.name, s.image.shape, s.gt.mean()   # doctest: +SKIP
+    ('2016_H01', (..., ...), 0.07...)
+    """
+    base = dibco_root(root)
+    available = _years_in(base)
+    if years is None:
+        wanted = available
+    else:
+        wanted = [int(years)] if isinstance(years, (int, np.integer, str)) else [int(y) for y in years]
+        missing = [y for y in wanted if y not in available]
+        if missing:
+            raise FileNotFoundError(
+                f"DIBCO year(s) {missing} not found under {base} (found: {available}); "
+                "download them with binkit.datasets.fetch_dibco"
+            )
+    samples = []
+    for year in wanted:
+        img_dir, gt_dir = base / str(year) / "images", base / str(year) / "gt"
+        if not img_dir.is_dir():
+            continue
+        for img in sorted(p for p in img_dir.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES):
+            gt = _find_with_stem(gt_dir, img.stem)
+            if gt is None:
+                raise InputError(f"{img}: no ground truth named {img.stem}.* in {gt_dir}")
+            samples.append(DibcoSample(name=img.stem, year=year, image_path=img, gt_path=gt))
+    if not samples:
+        raise _not_found([base])
+    return samples
+

@@ -1,0 +1,346 @@
+"""Reading scans and ground truth, writing binary images.
+
+The conventions that hold everywhere in binkit start here:
+
+* a **grey image** is a ``float32`` array of shape ``(H, W)`` with values in
+  ``[0, 1]``, 0 = black;
+* a **binary image** (a prediction or a ground truth) is a ``bool`` array of
+  shape ``(H, W)`` in which ``True`` means **ink**.
+
+On disk, binkit writes binary images the way the DIBCO contests store them:
+8-bit grey PNG, ink = 0 and page = 255.  That is the only form the official
+DIBCO evaluation tool reads without surprises (it treats a pixel as ink only
+where it is exactly 0; an 8-bit file holding ``{0, 1}`` would be read as all
+ink).
+
+Every failure to read a file raises :class:`binkit.InputError` with a one-line
+message that names the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ._errors import InputError
+
+__all__ = [
+    "LUMA_WEIGHTS",
+    "read_image",
+    "read_gt",
+    "save_binary",
+    "as_gray",
+    "as_mask",
+]
+
+#: ITU-R BT.601 luma weights (R, G, B).  They are the weights PIL's ``convert("L")``
+#: and MATLAB's ``rgb2gray`` use, and so what the Grid LSTM reference code and
+#: the DIBCO evaluation tool saw: ``Y = 0.299 R + 0.587 G + 0.114 B``.
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+
+# Exceptions PIL raises for files that are missing, not images, or damaged.
+_PIL_READ_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
+
+
+def _open_pixels(path) -> tuple[np.ndarray, str]:
+    """Decode ``path`` fully and return (pixels, PIL mode), or raise InputError."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not an image file")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if size == 0:
+        raise InputError(f"{path}: empty file (0 bytes), not an image")
+    try:
+        with Image.open(path) as img:
+            img.load()  # decode now, so truncation is caught here and not later
+            mode = img.mode
+            if mode in ("P", "PA"):
+                # Palette images may carry transparency; expand to RGBA first.
+                img = img.convert("RGBA")
+            elif mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+                img = img.convert("RGB")
+            pixels = np.asarray(img)
+    except UnidentifiedImageError:
+        raise InputError(f"{path}: not an image file (unrecognised format)") from None
+    except Image.DecompressionBombError:
+        raise InputError(
+            f"{path}: image is larger than PIL's safety limit; split it into tiles first"
+        ) from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except _PIL_READ_ERRORS as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{path}: damaged or truncated image ({reason})") from None
+    return pixels, mode
+
+
+def as_gray(array, name: str = "image") -> np.ndarray:
+    """Convert an image array to binkit's grey form: float32 ``(H, W)`` in [0, 1].
+
+    Parameters
+    ----------
+    array : (H, W), (H, W, 3) or (H, W, 4) ndarray
+        ``bool`` (True = white), ``uint8`` (0..255), ``uint16`` (0..65535),
+        other integers within 0..65535 (treated as 16-bit), or floats in
+        [0, 1].  Three channels are RGB, converted to luminance with
+        :data:`LUMA_WEIGHTS`.  Four channels are RGBA, composited on a white
+        page before the conversion; two channels are grey + alpha.
+    name : str
+        What to call the array (a file name, an argument name) in error messages.
+
+    Returns
+    -------
+    gray : (H, W) ndarray of float32
+        Values in [0, 1], 0 = black.
+
+    Raises
+    ------
+    binkit.InputError
+        Wrong number of dimensions or channels, an empty array, NaN or
+        infinite values, or values outside the range of the dtype's convention.
+    """
+    a = np.asarray(array)
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 2, 3, 4)):
+        raise InputError(
+            f"{name}: expected an (H, W) grey or (H, W, 3|4) colour image, got shape {a.shape}"
+        )
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        raise InputError(f"{name}: empty image (shape {a.shape})")
+
+    if a.dtype == bool:
+        scaled = a.astype(np.float32)
+    elif a.dtype == np.uint8:
+        scaled = a.astype(np.float32) / np.float32(255)
+    elif np.issubdtype(a.dtype, np.integer):
+        lo, hi = int(a.min()), int(a.max())
+        if lo < 0 or hi > 65535:
+            raise InputError(
+                f"{name}: integer values {lo}..{hi} fit neither 8 nor 16 bits; "
+                "scale the image to [0, 1] floats first"
+            )
+        scaled = a.astype(np.float32) / np.float32(65535)
+    elif np.issubdtype(a.dtype, np.floating):
+        scaled = a.astype(np.float32)
+        if not np.isfinite(scaled).all():
+            raise InputError(f"{name}: contains NaN or infinite values")
+        lo, hi = float(scaled.min()), float(scaled.max())
+        if lo < 0 or hi > 1:
+            raise InputError(
+                f"{name}: float values must lie in [0, 1], found {lo:.4g}..{hi:.4g}"
+            )
+    else:
+        raise InputError(f"{name}: unsupported dtype {a.dtype}")
+
+    if scaled.ndim == 2:
+        return np.ascontiguousarray(scaled)
+    channels = scaled.shape[2]
+    if channels in (2, 4):  # composite on a white page: c * alpha + 1 * (1 - alpha)
+        alpha = scaled[..., -1:]
+        scaled = scaled[..., :-1] * alpha + (1.0 - alpha)
+        channels -= 1
+    if channels == 1:
+        gray = scaled[..., 0]
+    else:
+        r, g, b = LUMA_WEIGHTS
+        gray = r * scaled[..., 0] + g * scaled[..., 1] + b * scaled[..., 2]
+    return np.ascontiguousarray(np.clip(gray, 0.0, 1.0), dtype=np.float32)
+
+
+def read_image(path) -> np.ndarray:
+    """Read a scan as a grey float32 image in [0, 1].
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Any format PIL reads: PNG, BMP, TIFF, JPEG, PPM/PGM/PBM, ...
+
+    Returns
+    -------
+    image : (H, W) ndarray of float32
+        0 = black, 1 = white.
+
+    Notes
+    -----
+    * RGB becomes luminance ``Y = 0.299 R + 0.587 G + 0.114 B`` (ITU-R BT.601,
+      :data:`LUMA_WEIGHTS`), computed in floating point.
+    * RGBA (and grey + alpha) is composited on a white page first, so a
+      transparent background reads as paper.
+    * 16-bit images are divided by 65535; 8-bit ones by 255.
+    * Palette images are expanded through their palette (and transparency).
+    * 1-bit images give 0 and 1.
+    * Only the first frame of a multi-page TIFF is read.
+
+    Raises
+    ------
+    binkit.InputError
+        Missing, empty, unreadable, truncated or non-image file.  The message
+        is one line and starts with the file's path.
+
+    Examples
+    --------
+    >>> import skimage.data, tempfile, os
+    >>> from PIL import Image
+    >>> path = os.path.join(tempfile.mkdtemp(), "page.png")
+    >>> Image.fromarray(skimage.data.page()).save(path)
+    >>> img = read_image(path)
+    >>> img.dtype, img.shape
+    (dtype('float32'), (191, 384))
+    """
+    pixels, mode = _open_pixels(path)
+    try:
+        return as_gray(pixels, name=str(path))
+    except InputError:
+        raise
+    except Exception as exc:  # pragma: no cover - defensive: unusual PIL modes
+        raise InputError(f"{path}: unsupported image mode {mode} ({exc})") from None
+
+
+def read_gt(path, *, allow_majority_ink: bool = False) -> np.ndarray:
+    """Read a ground-truth image as an ink mask (``True`` = ink).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ground-truth file.
+    allow_majority_ink : bool, default False
+        A ground truth whose pixels are mostly ink is almost surely inverted
+        (white text on black), and is refused.  Pass True when such a mask is
+        intended.
+
+    Returns
+    -------
+    gt : (H, W) ndarray of bool
+        True = ink.
+
+    Notes
+    -----
+    The DIBCO rule decides what is ink:
+
+    * 1-bit images (PBM, 1-bit PNG or TIFF): black is ink.  In PBM terms this
+      is the value 1.
+    * 8-bit and 16-bit grey: a pixel is ink exactly where it is 0; any other
+      value is page.  This is how the official evaluation tool binarises GT.
+    * Colour and palette images: converted to luminance first, rounded to
+      8 bits, then the same rule (only pure black is ink).
+
+    A ground truth that holds grey values other than black and white is read
+    with the same rule, and a :class:`UserWarning` says how many pixels were
+    grey, since anti-aliased GT usually means a resampled file.
+
+    Raises
+    ------
+    binkit.InputError
+        Unreadable file (see :func:`read_image`), or a mask that is more than
+        half ink while ``allow_majority_ink`` is False.
+    """
+    pixels, mode = _open_pixels(path)
+    if mode == "1":
+        ink = ~pixels.astype(bool)  # PIL maps PBM 1 (black) to False
+    else:
+        if pixels.ndim == 3:
+            gray = as_gray(pixels, name=str(path))
+            pixels = np.rint(gray * 255).astype(np.uint8)
+        if not np.issubdtype(pixels.dtype, np.integer):
+            raise InputError(f"{path}: ground truth must be an integer image, got {pixels.dtype}")
+        ink = pixels == 0
+        white = int(pixels.max())
+        grey = int(np.count_nonzero((pixels != 0) & (pixels != white)))
+        if grey:
+            warnings.warn(
+                f"{path}: ground truth has {grey} grey pixels (neither 0 nor {white}); "
+                "following the DIBCO rule, only exact 0 counts as ink",
+                UserWarning,
+                stacklevel=2,
+            )
+    ink = np.ascontiguousarray(ink, dtype=bool)
+    fraction = float(ink.mean())
+    if fraction > 0.5 and not allow_majority_ink:
+        raise InputError(
+            f"{path}: ground truth is {fraction:.0%} ink, so it looks inverted "
+            "(binkit expects ink = 0/black, page = 255/white); "
+            "invert it, or pass allow_majority_ink=True if this is intended"
+        )
+    return ink
+
+
+def as_mask(array, name: str = "mask") -> np.ndarray:
+    """Check that ``array`` is a binary image and return it as a bool (H, W) array.
+
+    Parameters
+    ----------
+    array : (H, W) array_like
+        ``bool`` (True = ink), or an integer array holding only 0 and 1
+        (1 = ink).  Anything else is refused: a 0/255 image has no single
+        obvious polarity, so convert it explicitly (``img == 0`` for DIBCO files).
+    name : str
+        What to call the array in error messages.
+
+    Returns
+    -------
+    mask : (H, W) ndarray of bool
+    """
+    a = np.asarray(array)
+    if a.ndim != 2:
+        raise InputError(f"{name}: expected a 2-D (H, W) mask, got shape {a.shape}")
+    if a.dtype == bool:
+        return a
+    if np.issubdtype(a.dtype, np.integer) and a.size and int(a.min()) >= 0 and int(a.max()) <= 1:
+        return a.astype(bool)
+    raise InputError(
+        f"{name}: expected a bool mask (True = ink), got dtype {a.dtype}; "
+        "convert it explicitly, e.g. mask = (img == 0) for a DIBCO 0/255 file"
+    )
+
+
+def save_binary(path, ink) -> Path:
+    """Write an ink mask as an 8-bit PNG with ink = 0 and page = 255.
+
+    This is the form the official DIBCO tool reads correctly.  The file is
+    written to a temporary name in the same folder and then renamed, so a
+    crash never leaves a half-written PNG behind.  Missing parent folders are
+    created.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination; a ``.png`` suffix is expected.
+    ink : (H, W) array_like of bool
+        True = ink (see :func:`as_mask` for what else is accepted).
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    binkit.InputError
+        ``ink`` is not a mask, or the folder cannot be written to.
+    """
+    path = Path(path)
+    mask = as_mask(ink, name="ink")
+    pixels = np.where(mask, np.uint8(0), np.uint8(255))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write here ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            Image.fromarray(pixels).save(fh, format="PNG")
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        raise
+    return path

@@ -1,0 +1,39 @@
+"""Shared fixtures: where the DIBCO data and the reference files are.
+
+Tests that need data outside the project skip with a reason that says where
+they looked.  ``.ci/run`` points ``BINKIT_DIBCO_ROOT`` at ``../shared/data/dibco``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+SHARED = PROJECT.parent / "shared"
+
+
+def _dibco_root() -> Path | None:
+    env = os.environ.get("BINKIT_DIBCO_ROOT")
+    for cand in ([Path(env)] if env else []) + [SHARED / "data" / "dibco", PROJECT / "data" / "dibco"]:
+        if (cand / "2016" / "images").is_dir():
+            return cand
+    return None
+
+
+@pytest.fixture(scope="session")
+def dibco_root() -> Path:
+    root = _dibco_root()
+    if root is None:
+        pytest.skip("DIBCO data not found: set BINKIT_DIBCO_ROOT or put it at ../shared/data/dibco")
+    return root
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    ref = SHARED / "data" / "reference"
+    if not ref.is_dir():
+        pytest.skip(f"reference fixtures not found at {ref}")
+    return ref
