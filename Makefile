@@ -53,7 +53,7 @@ test-notebooks: setup
 	BINKIT_QUICK=1 MPLBACKEND=Agg $(PY) -m pytest --nbval-lax --nbval-current-env notebooks $(PYTEST_ARGS)
 
 data: setup
-	$(PY) -m binkit.datasets.synthetic --write data/synthetic
+	$(PY) -m binkit synthetic --dest data/synthetic
 
 clean-venv:
 	rm -rf $(VENV)

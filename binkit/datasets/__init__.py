@@ -71,7 +71,7 @@ def load_synthetic(root=None) -> list[DibcoSample]:
     Parameters
     ----------
     root : str or os.PathLike, optional
-        Folder written by ``python -m binkit.datasets.synthetic --write``;
+        Folder written by ``binkit synthetic --dest``;
         default :func:`synthetic_root`.
 
     Returns
@@ -84,7 +84,7 @@ def load_synthetic(root=None) -> list[DibcoSample]:
     if not manifest.is_file():
         raise FileNotFoundError(
             f"no synthetic set at {root}; write one with "
-            "`python -m binkit.datasets.synthetic --write {root}`"
+            "`binkit synthetic --dest {root}`"
         )
     names = [entry["name"] for entry in json.loads(manifest.read_text())["pages"]]
     return [
