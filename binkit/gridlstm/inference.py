@@ -1,0 +1,93 @@
+"""Whole-page binarization with a Grid LSTM model, in bounded memory."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..io import as_gray
+from ..runtime import pick_device
+from .inputs import iter_sequence_bands
+from .model import GridLSTMBinarizer, steps_to_blocks
+
+__all__ = ["binarize", "page_logits"]
+
+
+def page_logits(image, model: GridLSTMBinarizer, device=None, max_blocks: int | None = None) -> np.ndarray:
+    """Ink logits of every pixel of a page.
+
+    The page is normalised as the reference does (per-page min-max stretch to
+    0..255), padded at the bottom and right to whole 64x64 blocks, and cut into
+    the two sequence sets; each band of blocks runs through the model with all
+    its blocks and all four reading directions in one batch.  Only one band's
+    sequences and activations live in memory at a time, so memory does not
+    grow with the page (a 30-MP page needs the page itself plus one band).
+
+    Parameters
+    ----------
+    image : (H, W) array_like
+        Grey page (anything :func:`binkit.io.as_gray` accepts).
+    model : GridLSTMBinarizer
+    device : str or torch.device, optional
+        Default: CUDA if available, else MPS, else CPU.
+    max_blocks : int, optional
+        Blocks per batch.  Default: 64 on the CPU (what runs fastest there),
+        512 on a GPU.
+
+    Returns
+    -------
+    (H, W) ndarray of float32
+        Positive = ink.
+    """
+    image = as_gray(image)
+    dev = pick_device(device)
+    if max_blocks is None:
+        max_blocks = 64 if dev.type == "cpu" else 512
+    cfg = model.config
+    was_training = model.training
+    model.eval()
+    model.to(dev)
+    out = np.empty(image.shape, np.float32)
+    h, w = image.shape
+    try:
+        with torch.inference_mode():
+            for r0, r1, tl, bl in iter_sequence_bands(image, cfg.footprint, cfg.scale, cfg.block, max_blocks):
+                cols = tl.shape[0] // (r1 - r0)
+                tl_t = torch.from_numpy(tl).to(dev)
+                bl_t = torch.from_numpy(bl).to(dev)
+                blocks = []
+                for b0 in range(0, tl_t.shape[0], max_blocks):
+                    logits = model(tl_t[b0 : b0 + max_blocks], bl_t[b0 : b0 + max_blocks])
+                    blocks.append(steps_to_blocks(logits, cfg.footprint, cfg.block))
+                band = torch.cat(blocks).to("cpu", torch.float32).numpy()
+                band = band.reshape(r1 - r0, cols, cfg.block, cfg.block).swapaxes(1, 2)
+                band = band.reshape((r1 - r0) * cfg.block, cols * cfg.block)
+                top = r0 * cfg.block
+                rows_here = min(h, r1 * cfg.block) - top
+                out[top : top + rows_here] = band[:rows_here, :w]
+    finally:
+        model.train(was_training)
+    return out
+
+
+def binarize(image, model: GridLSTMBinarizer, device=None, max_blocks: int | None = None) -> np.ndarray:
+    """Binarize a page with a Grid LSTM model.
+
+    Parameters
+    ----------
+    image : (H, W) array_like
+        Grey page.
+    model : GridLSTMBinarizer
+    device : str or torch.device, optional
+        Default: CUDA, then MPS, then CPU.
+    max_blocks : int, optional
+        See :func:`page_logits`.
+
+    Returns
+    -------
+    (H, W) ndarray of bool
+        True = ink.  A pixel is ink where the reference would round
+        ``sigmoid(page logit)`` to 0, i.e. where the ink logit is >= 0
+        (TF rounds half to even, so 0.5 counts as ink).
+    """
+    return page_logits(image, model, device, max_blocks) >= 0

@@ -1,0 +1,327 @@
+"""From a page to the Grid LSTM's input sequences, as the reference code builds them.
+
+Westphal et al. cut a page into 64x64 blocks, each block into f x f
+*footprints*, and read the footprints of a block one per time step.  At each
+step the first Grid LSTM layer sees three f x f inputs (paper Fig. 3), which
+the reference code (FlorianWestphal/DAS2018, ``converter.py``) builds as:
+
+``x1``
+    the current footprint;
+``x2``
+    the footprint directly **above** it, taken from the whole page (so the top
+    row of a block sees the bottom row of the block above), zeros at the top of
+    the page.  (The paper says "block above"; the code means the footprint.)
+``x3``
+    context: the padded page is put in a black canvas with a border of
+    ``32 * (sf - 1)`` pixels, shrunk by ``sf`` with a Lanczos filter, and for
+    block (R, C) the 64x64 window at ``(R * 64 / sf, C * 64 / sf)`` is cut into
+    footprints like x1.  The window shows the ``(64 sf)^2`` region centred on
+    the *block*, so x3 is the same grid cell of a zoomed-out view, **not** a
+    window centred on the current footprint.  For ``sf = 1``, x3 equals x1.
+
+Four reading directions come from two sequence sets: the *top-left* set reads
+footprints row-major; the *bottom-left* set is the same construction on the
+vertically flipped page (and flipped context).  Reading each set forwards and
+backwards gives the four corners: top-left, bottom-right, bottom-left,
+top-right.  In the bottom-left set ``x2`` is therefore the footprint *below*.
+
+Everything here is vectorised over the whole page: no Python loop runs per
+pixel or per footprint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from .._errors import InputError
+from ..datasets.blocks import BLOCK, block_grid, pad_to_multiple
+from ..io import as_gray
+
+__all__ = [
+    "GridSequences",
+    "normalize",
+    "context_image",
+    "footprints",
+    "make_sequences",
+    "iter_sequence_bands",
+    "footprint_inputs",
+    "check_geometry",
+]
+
+
+def check_geometry(footprint: int, scale: int, block: int = BLOCK) -> None:
+    """Refuse footprint / scale factor / block combinations the model cannot use."""
+    for name, v in (("footprint", footprint), ("scale", scale), ("block", block)):
+        if not isinstance(v, (int, np.integer)) or v < 1:
+            raise InputError(f"{name} must be a positive integer, got {v!r}")
+    if block % footprint:
+        raise InputError(f"footprint {footprint} must divide the block size {block}")
+    if block % scale:
+        raise InputError(f"scale factor {scale} must divide the block size {block}")
+
+
+def normalize(image) -> np.ndarray:
+    """The reference's per-page contrast stretch to 0..255.
+
+    ``v' = floor((v - min) / (max - min) * 255)`` on the 8-bit grey page, not
+    divided by 255 afterwards: the network sees values 0..255 (0 = black).
+    binkit's float pages are taken as ``v = 255 * image``.
+
+    Parameters
+    ----------
+    image : (H, W) array_like
+        Anything :func:`binkit.io.as_gray` accepts.
+
+    Returns
+    -------
+    (H, W) ndarray of float32
+        Integers 0..255 stored as float.  A constant page (``max == min``,
+        where the reference divides by zero) maps to 255 everywhere, i.e.
+        plain paper.
+    """
+    v = as_gray(image) * np.float32(255)
+    lo, hi = float(v.min()), float(v.max())
+    if hi - lo < 1e-6:
+        return np.full(v.shape, 255.0, np.float32)
+    # float64 for the division so that floor() sees the same values as the
+    # reference's Python arithmetic at the integer boundaries.
+    return np.floor((v.astype(np.float64) - lo) / (hi - lo) * 255.0).astype(np.float32)
+
+
+def context_image(padded: np.ndarray, scale: int, block: int = BLOCK) -> np.ndarray:
+    """The zoomed-out page that x3 is cut from.
+
+    Parameters
+    ----------
+    padded : (H', W') ndarray
+        Normalised page (0..255), padded to a multiple of ``block``.
+    scale : int
+        Scale factor sf.
+
+    Returns
+    -------
+    (H' / sf + block - block / sf, W' / sf + block - block / sf) ndarray of float32
+        The page in a black border of ``block / 2 * (sf - 1)`` pixels, shrunk by
+        ``sf`` with PIL's Lanczos filter on 8-bit values (as the reference's
+        ``resize(..., ANTIALIAS)``), so the result holds integers 0..255.
+    """
+    if scale == 1:
+        return padded.astype(np.float32, copy=False)
+    border = block // 2 * (scale - 1)
+    h, w = padded.shape
+    canvas = np.zeros((h + 2 * border, w + 2 * border), np.uint8)
+    canvas[border : border + h, border : border + w] = np.clip(padded, 0, 255).astype(np.uint8)
+    small = Image.fromarray(canvas).resize(
+        (canvas.shape[1] // scale, canvas.shape[0] // scale), Image.Resampling.LANCZOS
+    )
+    return np.asarray(small, dtype=np.float32)
+
+
+def footprints(padded: np.ndarray, footprint: int, block: int = BLOCK) -> np.ndarray:
+    """Cut a padded page into blocks, each block into a row-major footprint sequence.
+
+    Parameters
+    ----------
+    padded : (rows * block, cols * block) ndarray
+    footprint : int
+        f.
+
+    Returns
+    -------
+    (rows * cols, (block / f) ** 2, f * f) ndarray
+        Block ``i`` is grid cell ``(i // cols, i % cols)``; step ``t`` is
+        footprint ``(t // K, t % K)`` with ``K = block / f``; each footprint is
+        flattened row-major.
+    """
+    f, k = footprint, block // footprint
+    rows, cols = padded.shape[0] // block, padded.shape[1] // block
+    # axes: block row, footprint row, pixel row, block col, footprint col, pixel col
+    a = padded.reshape(rows, k, f, cols, k, f).transpose(0, 3, 1, 4, 2, 5)
+    return a.reshape(rows * cols, k * k, f * f)
+
+
+def _context_windows(ctx: np.ndarray, rows: int, cols: int, scale: int, block: int) -> np.ndarray:
+    """The 64x64 window of the context image for every block: (rows * cols, block, block)."""
+    step = block // scale
+    windows = np.lib.stride_tricks.sliding_window_view(ctx, (block, block))[::step, ::step]
+    return windows[:rows, :cols].reshape(rows * cols, block, block)
+
+
+def _one_set(padded: np.ndarray, ctx: np.ndarray, footprint: int, scale: int, block: int, r0: int, r1: int):
+    """(blocks, steps, 3 f^2) inputs [x1, x2, x3] of block rows r0..r1-1 of one sequence set."""
+    f, k = footprint, block // footprint
+    cols = padded.shape[1] // block
+    n = (r1 - r0) * cols
+    band = padded[r0 * block : r1 * block]
+    # x2: the footprint above, i.e. the page shifted down by f rows (zeros above the page)
+    if r0 == 0:
+        above = np.concatenate([np.zeros((f, padded.shape[1]), padded.dtype), padded[: r1 * block - f]])
+    else:
+        above = padded[r0 * block - f : r1 * block - f]
+    step = block // scale
+    ctx_band = ctx[r0 * step : (r1 - 1) * step + block]
+    win = _context_windows(ctx_band, r1 - r0, cols, scale, block)
+    x3 = win.reshape(n, k, f, k, f).transpose(0, 1, 3, 2, 4).reshape(n, k * k, f * f)
+    x = np.concatenate([footprints(band, f, block), footprints(above, f, block), x3], axis=-1)
+    return x.astype(np.float32, copy=False)
+
+
+class _PreparedPage:
+    """A normalised, padded page and its context image, ready to be cut band by band."""
+
+    def __init__(self, image, footprint: int, scale: int, block: int):
+        check_geometry(footprint, scale, block)
+        norm = normalize(image)
+        self.shape = tuple(norm.shape)
+        self.footprint, self.scale, self.block = footprint, scale, block
+        self.padded = pad_to_multiple(norm, block, 0.0)
+        self.ctx = context_image(self.padded, scale, block)
+        self.grid = block_grid(self.shape, block)
+
+    def sets(self, r0: int = 0, r1: int | None = None):
+        """Top-left and bottom-left sequence sets of block rows r0..r1-1."""
+        rows, cols = self.grid
+        r1 = rows if r1 is None else r1
+        args = (self.footprint, self.scale, self.block)
+        top_left = _one_set(self.padded, self.ctx, *args, r0, r1)
+        # The bottom-left set is cut from the flipped page, where page block row r
+        # is row rows-1-r: take the mirrored band, then restore the page's row order.
+        flipped = _one_set(self.padded[::-1], self.ctx[::-1], *args, rows - r1, rows - r0)
+        bottom_left = flipped.reshape(r1 - r0, cols, *flipped.shape[1:])[::-1].reshape(flipped.shape)
+        return np.ascontiguousarray(top_left), np.ascontiguousarray(bottom_left)
+
+
+@dataclass(frozen=True)
+class GridSequences:
+    """The two sequence sets of one page.
+
+    Attributes
+    ----------
+    top_left : (blocks, steps, 3 f^2) ndarray of float32
+        Row-major footprints of each block, inputs ``[x1, x2, x3]`` per step.
+    bottom_left : (blocks, steps, 3 f^2) ndarray of float32
+        The same for the vertically flipped page, re-ordered so that block
+        ``i`` is the same 64x64 block of the page in both sets.
+    shape : (H, W)
+        Size of the page before padding.
+    grid : (rows, cols)
+        Block grid of the padded page.
+    footprint, scale, block : int
+    """
+
+    top_left: np.ndarray
+    bottom_left: np.ndarray
+    shape: tuple[int, int]
+    grid: tuple[int, int]
+    footprint: int
+    scale: int
+    block: int = BLOCK
+
+    @property
+    def n_blocks(self) -> int:
+        return self.grid[0] * self.grid[1]
+
+
+def make_sequences(image, footprint: int = 4, scale: int = 2, block: int = BLOCK) -> GridSequences:
+    """Build the Grid LSTM input sequences of a whole page.
+
+    Parameters
+    ----------
+    image : (H, W) array_like
+        Grey page (anything :func:`binkit.io.as_gray` accepts).
+    footprint : int
+        Footprint size f (2, 4 or 8 in the paper); must divide ``block``.
+    scale : int
+        Scale factor sf (1, 2 or 4); must divide ``block``.
+    block : int
+        Block side (64).
+
+    Returns
+    -------
+    GridSequences
+        ``top_left`` and ``bottom_left`` of shape ``(blocks, (block/f)^2, 3 f^2)``.
+
+    Notes
+    -----
+    The page is normalised with :func:`normalize`, padded with zeros at the
+    bottom and right to a multiple of ``block``, and cut as described in the
+    module docstring.  Memory: two float32 arrays of ``3 * H' * W'`` values,
+    i.e. 24 bytes per padded pixel; :func:`binkit.gridlstm.binarize` therefore
+    builds sequences one band of block rows at a time for large pages.
+    """
+    page = _PreparedPage(image, footprint, scale, block)
+    top_left, bottom_left = page.sets()
+    return GridSequences(top_left, bottom_left, page.shape, page.grid, footprint, scale, block)
+
+
+def iter_sequence_bands(image, footprint: int = 4, scale: int = 2, block: int = BLOCK, max_blocks: int = 256):
+    """Yield the sequences of a page band by band, so memory stays bounded on huge pages.
+
+    Parameters
+    ----------
+    image : (H, W) array_like
+    footprint, scale, block : int
+        As in :func:`make_sequences`.
+    max_blocks : int
+        Upper bound on the blocks in one band (at least one block row is used).
+
+    Yields
+    ------
+    r0, r1 : int
+        Block rows ``r0 .. r1-1`` of the page.
+    top_left, bottom_left : (blocks, steps, 3 f^2) ndarray of float32
+        Exactly the rows ``r0 * cols .. r1 * cols`` of :func:`make_sequences`' arrays.
+    """
+    page = _PreparedPage(image, footprint, scale, block)
+    rows, cols = page.grid
+    band = max(1, max_blocks // cols)
+    for r0 in range(0, rows, band):
+        r1 = min(rows, r0 + band)
+        yield (r0, r1, *page.sets(r0, r1))
+
+
+def footprint_inputs(image, row: int, col: int, footprint: int = 4, scale: int = 2, block: int = BLOCK):
+    """x1, x2, x3 of the footprint whose top-left pixel is at (row, col) — for pictures.
+
+    Parameters
+    ----------
+    image : (H, W) array_like
+    row, col : int
+        Any pixel of the page; the footprint that contains it is used.
+    footprint, scale, block : int
+
+    Returns
+    -------
+    dict
+        ``x1``, ``x2``, ``x3``: (f, f) float32 arrays (values 0..255);
+        ``x1_box``, ``x2_box``: (top, left, size) of those footprints on the
+        page; ``x3_box``: (top, left, size) of the page region that x3
+        summarises, in page coordinates (may reach outside the page);
+        ``block``: (top, left) of the 64x64 block.
+    """
+    seq = make_sequences(image, footprint, scale, block)
+    h, w = seq.shape
+    if not (0 <= row < h and 0 <= col < w):
+        raise InputError(f"pixel ({row}, {col}) lies outside the {h}x{w} page")
+    f, k = footprint, block // footprint
+    br, bc = row // block, col // block
+    fr, fc = (row % block) // f, (col % block) // f
+    x = seq.top_left[br * seq.grid[1] + bc, fr * k + fc]
+    top, left = br * block + fr * f, bc * block + fc * f
+    # x3 covers an (sf f)^2 region whose centre is the block centre plus sf
+    # times the offset of x1's centre from the block centre.
+    centre_r = br * block + block / 2 + scale * (fr * f + f / 2 - block / 2)
+    centre_c = bc * block + block / 2 + scale * (fc * f + f / 2 - block / 2)
+    size3 = scale * f
+    return {
+        "x1": x[: f * f].reshape(f, f),
+        "x2": x[f * f : 2 * f * f].reshape(f, f),
+        "x3": x[2 * f * f :].reshape(f, f),
+        "x1_box": (top, left, f),
+        "x2_box": (top - f, left, f),
+        "x3_box": (int(centre_r - size3 / 2), int(centre_c - size3 / 2), size3),
+        "block": (br * block, bc * block),
+    }
