@@ -341,7 +341,7 @@ def test_binarize_page_shapes_and_bands(page):
     a = page_logits(page, model, device="cpu", max_blocks=1)
     b = page_logits(page, model, device="cpu", max_blocks=100)
     assert a.shape == page.shape and a.dtype == np.float32
-    np.testing.assert_allclose(a, b, atol=1e-5)
+    np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)  # batch size changes float32 summation order
     ink = binarize(page, model, device="cpu")
     assert ink.dtype == bool and ink.shape == page.shape
     np.testing.assert_array_equal(ink, b >= 0)

@@ -235,6 +235,9 @@ def grid_scan(cells: Sequence[GridLSTMCell], xs: torch.Tensor, time_chunk: int =
     projections and those projections' share of every gate) is computed
     before the loop, ``time_chunk`` steps at a time so memory stays bounded.
 
+    Without autograd (inference), the loop writes into buffers allocated once,
+    which avoids thousands of allocations per page.
+
     Parameters
     ----------
     cells : sequence of D GridLSTMCell
@@ -251,32 +254,80 @@ def grid_scan(cells: Sequence[GridLSTMCell], xs: torch.Tensor, time_chunk: int =
     """
     w_in, b_in, w_rec, w_pri = _stacked_weights(cells)
     n, nd = cells[0].num_units, cells[0].num_dims
-    n_nonpri = nd - 1  # dims 1..N-1 are updated first
     d_count, batch, steps, _ = xs.shape
-    c_rec = xs.new_zeros(d_count, batch, n)
-    m_rec = xs.new_zeros(d_count, batch, n)
-    g_cols = n_nonpri * 4 * n
-    outs = []
+    step = _step_inplace if not (torch.is_grad_enabled() and (xs.requires_grad or w_in.requires_grad)) else _step
+    state = _ScanState(d_count, batch, n, nd - 1, xs, step is _step_inplace)
+    outs = xs.new_empty(steps, d_count, batch, n) if state.inplace else []
     for t0 in range(0, steps, time_chunk):
         t1 = min(steps, t0 + time_chunk)
-        # (D, B*Tc, in) @ (D, in, cols) -> time-major (Tc, D, B, cols)
-        pre = torch.baddbmm(
-            b_in[:, None, :], xs[:, :, t0:t1].reshape(d_count, -1, xs.shape[-1]), w_in
-        ).view(d_count, batch, t1 - t0, -1).permute(2, 0, 1, 3)
+        # time-major (Tc, D, B, in) @ (D, in, cols) + bias -> (Tc, D, B, cols), contiguous per step
+        pre = torch.matmul(xs[:, :, t0:t1].permute(2, 0, 1, 3), w_in).add_(b_in[:, None, :])
         for t in range(t1 - t0):
-            p = pre[t]
-            g = torch.baddbmm(p[..., :g_cols], m_rec, w_rec).view(d_count, batch, n_nonpri, 4, n)
-            i, j, f, o = g.unbind(3)
-            # memories: input dims 1..N-2 come from their projection, dim N-1 is carried
-            c_prev = torch.cat(
-                [p[..., g_cols + 4 * n + n :].view(d_count, batch, n_nonpri - 1, n), c_rec[:, :, None]], dim=2
-            )
-            c_new = torch.sigmoid(f) * c_prev + torch.sigmoid(i) * torch.tanh(j)
-            m_new = torch.sigmoid(o) * torch.tanh(c_new)
-            g0 = torch.baddbmm(p[..., g_cols : g_cols + 4 * n], m_new.reshape(d_count, batch, -1), w_pri)
-            i0, j0, f0, o0 = g0.view(d_count, batch, 4, n).unbind(2)
-            c0 = torch.sigmoid(f0) * p[..., g_cols + 4 * n : g_cols + 5 * n] + torch.sigmoid(i0) * torch.tanh(j0)
-            outs.append(torch.sigmoid(o0) * torch.tanh(c0))
-            c_rec, m_rec = c_new[:, :, -1], m_new[:, :, -1]
-    return torch.stack(outs, dim=2)
+            out = step(pre[t], state, w_rec, w_pri)
+            if state.inplace:
+                outs[t0 + t] = out
+            else:
+                outs.append(out)
+    result = outs if state.inplace else torch.stack(outs)
+    return result.permute(1, 2, 0, 3)
 
+
+class _ScanState:
+    """Carried memory and hidden vector, and (for inference) reusable work buffers."""
+
+    def __init__(self, d_count, batch, n, n_nonpri, like, inplace):
+        self.n, self.n_nonpri, self.inplace = n, n_nonpri, inplace
+        self.d, self.b = d_count, batch
+        self.g_cols = n_nonpri * 4 * n
+        if inplace:
+            new = like.new_empty
+            self.g = new(d_count, batch, self.g_cols)
+            self.sig = new(d_count, batch, self.g_cols)
+            self.tj = new(d_count, batch, n_nonpri, n)
+            self.c = like.new_zeros(d_count, batch, n_nonpri, n)  # memories of dims 1..N-1
+            self.m = like.new_zeros(d_count, batch, n_nonpri, n)  # new hidden vectors of dims 1..N-1
+            self.g0 = new(d_count, batch, 4 * n)
+            self.sig0 = new(d_count, batch, 4 * n)
+            self.c0 = new(d_count, batch, n)
+            self.tmp0 = new(d_count, batch, n)
+        else:
+            self.c_rec = like.new_zeros(d_count, batch, n)
+            self.m_rec = like.new_zeros(d_count, batch, n)
+
+
+def _step(p, st, w_rec, w_pri):
+    """One step with fresh tensors (differentiable)."""
+    n, k, g_cols = st.n, st.n_nonpri, st.g_cols
+    g = torch.baddbmm(p[..., :g_cols], st.m_rec, w_rec).view(st.d, st.b, k, 4, n)
+    i, j, f, o = g.unbind(3)
+    # memories: input dims 1..N-2 come from their projection, dim N-1 is carried
+    c_prev = torch.cat([p[..., g_cols + 5 * n :].view(st.d, st.b, k - 1, n), st.c_rec[:, :, None]], dim=2)
+    c_new = torch.sigmoid(f) * c_prev + torch.sigmoid(i) * torch.tanh(j)
+    m_new = torch.sigmoid(o) * torch.tanh(c_new)
+    g0 = torch.baddbmm(p[..., g_cols : g_cols + 4 * n], m_new.reshape(st.d, st.b, -1), w_pri)
+    i0, j0, f0, o0 = g0.view(st.d, st.b, 4, n).unbind(2)
+    c0 = torch.sigmoid(f0) * p[..., g_cols + 4 * n : g_cols + 5 * n] + torch.sigmoid(i0) * torch.tanh(j0)
+    st.c_rec, st.m_rec = c_new[:, :, -1], m_new[:, :, -1]
+    return torch.sigmoid(o0) * torch.tanh(c0)
+
+
+def _step_inplace(p, st, w_rec, w_pri):
+    """The same step as :func:`_step`, written into preallocated buffers (no autograd)."""
+    n, k, g_cols = st.n, st.n_nonpri, st.g_cols
+    torch.baddbmm(p[..., :g_cols], st.m[:, :, -1], w_rec, out=st.g)
+    torch.sigmoid(st.g, out=st.sig)
+    g, sig = st.g.view(st.d, st.b, k, 4, n), st.sig.view(st.d, st.b, k, 4, n)
+    torch.tanh(g[:, :, :, 1], out=st.tj)
+    if k > 1:  # memories of input dims 1..N-2 are their projections; dim N-1's is carried in place
+        st.c[:, :, :-1] = p[..., g_cols + 5 * n :].view(st.d, st.b, k - 1, n)
+    st.c.mul_(sig[:, :, :, 2]).addcmul_(sig[:, :, :, 0], st.tj)
+    torch.tanh(st.c, out=st.m)
+    st.m.mul_(sig[:, :, :, 3])
+    torch.baddbmm(p[..., g_cols : g_cols + 4 * n], st.m.view(st.d, st.b, -1), w_pri, out=st.g0)
+    torch.sigmoid(st.g0, out=st.sig0)
+    sig0 = st.sig0.view(st.d, st.b, 4, n)
+    torch.tanh(st.g0.view(st.d, st.b, 4, n)[:, :, 1], out=st.tmp0)
+    torch.mul(sig0[:, :, 2], p[..., g_cols + 4 * n : g_cols + 5 * n], out=st.c0)
+    st.c0.addcmul_(sig0[:, :, 0], st.tmp0)
+    torch.tanh(st.c0, out=st.tmp0)
+    return st.tmp0.mul_(sig0[:, :, 3])
