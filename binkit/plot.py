@@ -100,8 +100,7 @@ def show_images(images: Sequence[np.ndarray], titles: Sequence[str] | None = Non
         if a.dtype == bool:
             a = (~a).astype(np.float32)  # ink drawn black on white
         ax.imshow(a, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        ax.set_xticks([])
-        ax.set_yticks([])
+        ax.axis("off")
         if titles is not None:
             ax.set_title(titles[k])
     fig.tight_layout()
