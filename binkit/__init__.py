@@ -7,12 +7,46 @@ with 0 = black.
 
 Modules
 -------
-binkit.io        read scans and ground truth, write binary images
-binkit.datasets  DIBCO loading and download, synthetic pages, 64x64 blocks
+binkit.io         read scans and ground truth, write binary images
+binkit.datasets   DIBCO loading and download, synthetic pages, 64x64 blocks
+binkit.metrics    the DIBCO metrics: FM, pseudo-FM, PSNR, DRD, NRM, MPM
+binkit.classical  Otsu, Sauvola, Niblack, Wolf and other classical thresholds
+binkit.gridlstm   the Grid LSTM binarizer of Westphal et al. (DAS 2018)
+binkit.plot       the course's plotting style and error overlays
+binkit.runtime    quick mode, device choice, seeding
 """
 
 from ._errors import InputError
 
 __version__ = "0.1.0"
 
-__all__ = ["InputError", "__version__"]
+__all__ = ["InputError", "__version__", "binarize", "methods"]
+
+
+def methods() -> list[str]:
+    """Names :func:`binarize` accepts."""
+    from .classical import METHODS
+
+    return sorted(METHODS)
+
+
+def binarize(image, method: str = "otsu", **params):
+    """Binarize a page with one of binkit's methods.
+
+    Parameters
+    ----------
+    image : (H, W) array_like
+        Grey or colour page (anything :func:`binkit.io.as_gray` accepts).
+    method : str
+        One of :func:`methods` (e.g. ``"otsu"``, ``"sauvola"``).
+    **params
+        The method's parameters (e.g. ``window=51, k=0.2`` for Sauvola).
+
+    Returns
+    -------
+    (H, W) ndarray of bool
+        True = ink.
+    """
+    from .classical import binarize as classical_binarize
+
+    return classical_binarize(image, method, **params)
