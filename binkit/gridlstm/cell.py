@@ -260,10 +260,20 @@ def grid_scan(cells: Sequence[GridLSTMCell], xs: torch.Tensor, time_chunk: int =
     outs = xs.new_empty(steps, d_count, batch, n) if state.inplace else []
     for t0 in range(0, steps, time_chunk):
         t1 = min(steps, t0 + time_chunk)
-        # time-major (Tc, D, B, in) @ (D, in, cols) + bias -> (Tc, D, B, cols), contiguous per step
-        pre = torch.matmul(xs[:, :, t0:t1].permute(2, 0, 1, 3), w_in).add_(b_in[:, None, :])
+        # (D, Tc*B, in) @ (D, in, cols) + bias -> (D, Tc, B, cols): each step's slice is one
+        # contiguous (B, cols) block per direction.  One bmm, no copy of the weights.
+        x_tm = xs[:, :, t0:t1].transpose(1, 2).reshape(d_count, (t1 - t0) * batch, xs.shape[-1])
+        if state.inplace:  # reuse one buffer for every chunk: fresh 100-MB blocks cost page faults
+            if state.pre is None or state.pre.shape[1] != x_tm.shape[1]:
+                state.pre = x_tm.new_empty(d_count, x_tm.shape[1], w_in.shape[-1])
+            pre = torch.baddbmm(b_in[:, None, :], x_tm, w_in, out=state.pre)
+        else:
+            pre = torch.baddbmm(b_in[:, None, :], x_tm, w_in)
+        # unbind, not pre[:, t]: under autograd each index would backpropagate through a
+        # zero-filled copy of the whole chunk; unbind's backward is a single stack.
+        per_step = pre.view(d_count, t1 - t0, batch, -1).unbind(1)
         for t in range(t1 - t0):
-            out = step(pre[t], state, w_rec, w_pri)
+            out = step(per_step[t], state, w_rec, w_pri)
             if state.inplace:
                 outs[t0 + t] = out
             else:
@@ -279,6 +289,7 @@ class _ScanState:
         self.n, self.n_nonpri, self.inplace = n, n_nonpri, inplace
         self.d, self.b = d_count, batch
         self.g_cols = n_nonpri * 4 * n
+        self.pre = None
         if inplace:
             new = like.new_empty
             self.g = new(d_count, batch, self.g_cols)
