@@ -28,6 +28,46 @@ def _synthetic(args) -> int:
     return 0
 
 
+def _train(args) -> int:
+    from .train import TrainConfig
+
+    if args.model != "gridlstm":  # pragma: no cover - argparse restricts the choices
+        raise InputError(f"unknown model {args.model}")
+    from .gridlstm.run import RunSpec, run
+
+    cfg = TrainConfig(
+        epochs=args.epochs,
+        blocks_per_epoch=args.blocks_per_epoch,
+        batch_size=args.batch_size,
+        val_every=args.val_every,
+        val_blocks=args.val_blocks,
+        seed=args.seed,
+        device=args.device,
+        progress=not args.no_progress,
+    )
+    spec = RunSpec(
+        footprint=args.footprint,
+        scale=args.scale,
+        units_per_pixel=args.units_per_pixel,
+        loss=args.loss,
+        reference_layout=args.reference_layout,
+        train=args.train,
+        val=args.val,
+        test=args.test,
+        data=args.data,
+        synthetic=args.synthetic,
+        train_cfg=cfg,
+    )
+    summary = run(spec, args.out)
+    if summary:
+        test = summary.get("test")
+        line = f"done: {summary['epochs_done']} epochs, best val error {summary['best_val_error']:.4f}"
+        if test:
+            line += " | test " + ", ".join(f"{k} {test[k]:.2f}" for k in ("fm", "fps", "psnr", "drd"))
+        print(line)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -40,6 +80,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dest", required=True, help="root folder (then set BINKIT_DIBCO_ROOT to it)")
     p.add_argument("--force", action="store_true", help="download again even if the year is present")
     p.set_defaults(func=_fetch_dibco)
+
+    p = sub.add_parser(
+        "train",
+        help="train a model with the paper's protocol (resumes an unfinished run in --out)",
+        description="Train a model. Example: binkit train gridlstm --footprint 4 --scale 2 --loss dynamic "
+        "--train 2009 2010 2012 2013 2014 --val 2011 --test 2016 --epochs 201 --out runs/f4-sf2-dyn",
+    )
+    p.add_argument("model", choices=["gridlstm"])
+    p.add_argument("--footprint", type=int, default=4)
+    p.add_argument("--scale", type=int, default=2)
+    p.add_argument("--units-per-pixel", type=int, default=None, help="default 5, or 20 for footprint 2")
+    p.add_argument("--loss", default="dynamic", help="dynamic, bce, or static<w> (static2, static0.5)")
+    p.add_argument("--reference-layout", action="store_true", help="dynamic loss with the original code's scrambled weights")
+    p.add_argument("--train", type=int, nargs="+", default=[2009, 2010, 2012, 2013, 2014], metavar="YEAR")
+    p.add_argument("--val", type=int, nargs="+", default=[2011], metavar="YEAR")
+    p.add_argument("--test", type=int, nargs="*", default=[2016], metavar="YEAR")
+    p.add_argument("--data", default=None, help="DIBCO root (default: $BINKIT_DIBCO_ROOT)")
+    p.add_argument("--synthetic", action="store_true", help="treat --train/--val/--test as synthetic page seeds")
+    p.add_argument("--epochs", type=int, default=201)
+    p.add_argument("--blocks-per-epoch", type=int, default=2048)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--val-every", type=int, default=10)
+    p.add_argument("--val-blocks", type=int, default=2048)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--out", required=True, help="run folder: checkpoints, logs, results")
+    p.set_defaults(func=_train)
 
     p = sub.add_parser("synthetic", help="write synthetic degraded pages with ground truth")
     p.add_argument("--dest", required=True)

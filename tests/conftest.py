@@ -10,6 +10,12 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
+
+# The suite runs many tiny models; on a 2-core machine one thread avoids OpenMP
+# hand-off costs that dominate such small operations (speed is measured in
+# benchmarks/, never here).
+torch.set_num_threads(1)
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT.parent / "shared"

@@ -22,6 +22,7 @@ __all__ = [
     "to_blocks",
     "from_blocks",
     "block_grid",
+    "sample_block_index",
     "sample_blocks",
 ]
 
@@ -156,6 +157,42 @@ def from_blocks(blocks: np.ndarray, shape: tuple[int, int], block: int | None = 
     return page[:h, :w]
 
 
+def sample_block_index(counts: Sequence[int], n: int, rng: np.random.Generator | int | None = None):
+    """Draw ``n`` blocks from a pool of pages holding ``counts[i]`` blocks each.
+
+    Uniform **without replacement** over all blocks of all pages, as the
+    reference's ``random.sample`` over its block list (so a large page
+    contributes more); when ``n`` exceeds the pool, the pool is used whole and
+    then drawn again.
+
+    Parameters
+    ----------
+    counts : sequence of int
+        Blocks per page.
+    n : int
+    rng : numpy.random.Generator or int, optional
+
+    Returns
+    -------
+    page : (n,) ndarray of int64
+        Index of the page of each drawn block.
+    index : (n,) ndarray of int64
+        Row-major index of the block within its page.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    total = int(counts.sum())
+    if total <= 0:
+        raise InputError("no blocks to sample from")
+    rng = np.random.default_rng(rng)
+    picks = np.concatenate(
+        [rng.permutation(total)[: min(total, n - k)] for k in range(0, n, total)]
+        or [np.empty(0, dtype=np.int64)]
+    )
+    ends = np.cumsum(counts)
+    page = np.searchsorted(ends, picks, side="right")
+    return page, picks - (ends - counts)[page]
+
+
 def sample_blocks(
     pages: Sequence,
     n: int,
@@ -211,15 +248,7 @@ def sample_blocks(
             raise InputError(f"pages[{i}]: arrays differ in size {sorted(shapes)}")
 
     grids = [block_grid(np.shape(g[0]), block) for g in groups]
-    counts = np.array([r * c for r, c in grids], dtype=np.int64)
-    total = int(counts.sum())
-    # Without replacement within each pass over the pool, as random.sample did.
-    picks = np.concatenate(
-        [rng.permutation(total)[: min(total, n - k)] for k in range(0, n, total)]
-        or [np.empty(0, dtype=np.int64)]
-    )
-    page_of = np.searchsorted(np.cumsum(counts), picks, side="right")
-    local = picks - np.concatenate([[0], np.cumsum(counts)[:-1]])[page_of]
+    page_of, local = sample_block_index([r * c for r, c in grids], n, rng)
     where = np.empty((n, 3), dtype=np.int64)
     where[:, 0] = page_of
     for k, (p, idx) in enumerate(zip(page_of, local)):

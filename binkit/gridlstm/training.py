@@ -1,0 +1,191 @@
+"""Training the Grid LSTM binarizer with :func:`binkit.train.fit`.
+
+:class:`GridLSTMTask` holds the training and validation pages already cut
+into the model's sequences (stored as ``uint8``: every input value is an
+integer 0..255 after the reference's normalisation, so nothing is lost), the
+per-pixel targets and, for the dynamic loss, the per-pixel weights.  It draws
+random blocks for :func:`binkit.train.fit` exactly as the reference does:
+uniformly without replacement from all 64x64 blocks of all pages.
+
+As in the reference, padded pixels are labelled **ink** (the padding is black,
+like ink, after normalisation) and weigh 0 in the dynamic loss; the output is
+cropped, so this never shows in a binarization.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from .._errors import InputError
+from ..datasets.blocks import sample_block_index, to_blocks
+from ..io import as_gray, as_mask
+from .inputs import make_sequences
+from .losses import dynamic_weight_blocks, get_loss
+from .model import GridLSTMBinarizer, GridLSTMConfig, blocks_to_steps
+
+__all__ = ["GridLSTMTask", "PageSequences", "prepare_page"]
+
+
+@dataclass
+class PageSequences:
+    """One page, cut for training: (blocks, steps, ...) arrays."""
+
+    name: str
+    top_left: np.ndarray  # uint8 (blocks, T, 3 f^2)
+    bottom_left: np.ndarray  # uint8 (blocks, T, 3 f^2)
+    target: np.ndarray  # bool (blocks, T, f^2), True = ink
+    weights: np.ndarray | None  # float32 (blocks, T, f^2), dynamic loss only
+
+    @property
+    def n_blocks(self) -> int:
+        return self.top_left.shape[0]
+
+
+def _weights_cached(gt: np.ndarray, cache_dir: Path | None):
+    """Pseudo-F weights of ``gt``, cached on disk by the GT's content hash (they take ~1 s/MP)."""
+    from ..metrics import pseudo_weights
+
+    if cache_dir is None:
+        return pseudo_weights(gt)
+    key = hashlib.sha256(np.packbits(gt).tobytes() + str(gt.shape).encode()).hexdigest()[:24]
+    path = Path(cache_dir) / f"pseudo_weights_{key}.npz"
+    if path.is_file():
+        with np.load(path) as z:
+            return z["recall"], z["precision"]
+    rw, pw = pseudo_weights(gt)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, recall=rw.astype(np.float32), precision=pw.astype(np.float32))
+    tmp.replace(path)
+    return rw, pw
+
+
+def prepare_page(
+    name: str,
+    image,
+    gt,
+    config: GridLSTMConfig,
+    *,
+    with_weights: bool = False,
+    reference_layout: bool = False,
+    cache_dir=None,
+) -> PageSequences:
+    """Cut one (image, GT) pair into the model's sequences, targets and weights."""
+    image = as_gray(image, name)
+    gt = as_mask(gt, f"{name} gt")
+    if image.shape != gt.shape:
+        raise InputError(f"{name}: image {image.shape} and ground truth {gt.shape} differ in size")
+    f, b = config.footprint, config.block
+    seq = make_sequences(image, f, config.scale, b)
+    target = blocks_to_steps(torch.from_numpy(to_blocks(gt, b, value=True)), f, b).numpy()
+    weights = None
+    if with_weights:
+        w = _weights_cached(gt, cache_dir)
+        wb = dynamic_weight_blocks(gt, w, reference_layout=reference_layout, block=b)
+        weights = blocks_to_steps(torch.from_numpy(np.ascontiguousarray(wb)), f, b).numpy()
+    return PageSequences(
+        name=name,
+        top_left=seq.top_left.astype(np.uint8),
+        bottom_left=seq.bottom_left.astype(np.uint8),
+        target=target,
+        weights=weights,
+    )
+
+
+class GridLSTMTask:
+    """A :class:`binkit.train.Task` for the Grid LSTM binarizer.
+
+    Parameters
+    ----------
+    config : GridLSTMConfig
+    loss : str
+        ``"dynamic"``, ``"bce"`` or ``"static<w>"`` (e.g. ``"static2"``).
+    train, val : sequence of (name, image, gt)
+        Pages; ``image`` grey, ``gt`` a bool mask (True = ink).
+    reference_layout : bool
+        Train the dynamic loss with the original code's scrambled weights.
+    cache_dir : path, optional
+        Where to keep the pseudo-F weights between runs.
+    model : GridLSTMBinarizer, optional
+        Start from this model instead of a fresh one.
+    """
+
+    def __init__(
+        self,
+        config: GridLSTMConfig,
+        loss: str,
+        train: Sequence,
+        val: Sequence,
+        *,
+        reference_layout: bool = False,
+        cache_dir=None,
+        model: GridLSTMBinarizer | None = None,
+    ):
+        if not train or not val:
+            raise InputError("training needs at least one training page and one validation page")
+        self.config = config
+        self.loss_name = loss
+        self.loss_fn = get_loss(loss)
+        self.reference_layout = reference_layout
+        dyn = loss == "dynamic"
+        kw = dict(with_weights=dyn, reference_layout=reference_layout, cache_dir=cache_dir)
+        self.pages = {
+            "train": [prepare_page(n, i, g, config, **kw) for n, i, g in train],
+            "val": [prepare_page(n, i, g, config, **kw) for n, i, g in val],
+        }
+        self.model = model if model is not None else GridLSTMBinarizer(config)
+
+    # -- Task protocol ------------------------------------------------------
+    def batches(self, split: str, n: int, rng: np.random.Generator) -> dict:
+        pages = self.pages[split]
+        page_of, index = sample_block_index([p.n_blocks for p in pages], n, rng)
+        keys = ["top_left", "bottom_left", "target"] + (["weights"] if pages[0].weights is not None else [])
+        out = {}
+        for key in keys:
+            first = getattr(pages[0], key)
+            arr = np.empty((n, *first.shape[1:]), first.dtype)
+            for p in np.unique(page_of):
+                sel = page_of == p
+                arr[sel] = getattr(pages[p], key)[index[sel]]
+            out[key] = arr
+        return out
+
+    def take(self, batch: dict, index) -> dict:
+        return {k: v[index] for k, v in batch.items()}
+
+    def size(self, batch: dict) -> int:
+        return len(batch["target"])
+
+    def _forward(self, model, batch, device):
+        tl = torch.from_numpy(batch["top_left"]).to(device, torch.float32)
+        bl = torch.from_numpy(batch["bottom_left"]).to(device, torch.float32)
+        return model(tl, bl)
+
+    def loss(self, model, batch, device) -> torch.Tensor:
+        logits = self._forward(model, batch, device)
+        target = torch.from_numpy(batch["target"]).to(device)
+        weights = batch.get("weights")
+        weights = torch.from_numpy(weights).to(device) if weights is not None else None
+        return self.loss_fn(logits, target, weights)
+
+    def errors(self, model, batch, device) -> tuple[int, int]:
+        """Validation pixel error, padded pixels included, as the reference counts it."""
+        logits = self._forward(model, batch, device)
+        target = torch.from_numpy(batch["target"]).to(device)
+        return int(((logits >= 0) != target).sum()), target.numel()
+
+    def describe(self) -> dict:
+        return {
+            "model": "gridlstm",
+            "config": self.config.to_dict(),
+            "loss": self.loss_name,
+            "reference_layout": self.reference_layout,
+            "train": [p.name for p in self.pages["train"]],
+            "val": [p.name for p in self.pages["val"]],
+        }

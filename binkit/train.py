@@ -1,0 +1,368 @@
+"""Training loop shared by binkit's models: epochs of random blocks, validation,
+atomic checkpoints, exact resume, progress bar, logs, and DistributedDataParallel.
+
+The protocol is the Grid LSTM paper's (spec A5), written so that the hybrid
+method can reuse it:
+
+* Adam with default settings; an **epoch** is ``blocks_per_epoch`` random
+  blocks (2048) drawn from all training pages, in batches of ``batch_size`` (32);
+* every ``val_every`` epochs (and at the first and last epoch) the validation
+  pixel error is measured on a **fixed-seed** validation sample, and the
+  best-by-validation checkpoint is kept beside the latest one;
+* checkpoints are written to a temporary file and renamed, so a kill never
+  leaves a broken file; ``fit`` resumes from ``latest.pt`` exactly: model,
+  optimiser, RNG states and epoch.  Each epoch's blocks are drawn from a
+  generator seeded by ``(seed, epoch)``, so a resumed run sees exactly the
+  blocks an uninterrupted run would have seen;
+* ``log.csv`` gets one row per epoch (epoch, loss, val_error, seconds,
+  blocks_per_s) and ``log.json`` the same plus the configuration.
+
+A model is trained through a :class:`Task`: an object that owns the model and
+knows how to draw batches and compute a loss and an error count.
+
+Under ``torchrun --nproc_per_node N`` the loop uses DistributedDataParallel
+(gloo on the CPU, nccl on GPUs).  ``batch_size`` stays the *global* batch:
+each of the N processes takes ``batch_size / N`` blocks of every batch, so a
+run on N processes follows the same schedule as a run on one.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import random
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._errors import InputError
+from .runtime import pick_device
+
+__all__ = ["TrainConfig", "Task", "fit", "save_atomic", "load_checkpoint", "TrainResult"]
+
+
+@dataclass
+class TrainConfig:
+    """Settings of :func:`fit`.  Defaults follow the Grid LSTM paper."""
+
+    epochs: int = 201
+    blocks_per_epoch: int = 2048
+    batch_size: int = 32
+    val_every: int = 10
+    val_blocks: int = 2048
+    lr: float = 1e-3
+    seed: int = 42
+    device: str | None = None
+    progress: bool = True
+    extra: dict = field(default_factory=dict)  # free-form, stored in checkpoints and logs
+
+    def __post_init__(self):
+        for name in ("epochs", "blocks_per_epoch", "batch_size", "val_every", "val_blocks"):
+            if int(getattr(self, name)) < 1:
+                raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+
+class Task(Protocol):
+    """What :func:`fit` needs to know about a model and its data.
+
+    Attributes
+    ----------
+    model : torch.nn.Module
+
+    Methods
+    -------
+    batches(split, n, rng)
+        Draw ``n`` blocks of ``split`` ("train" or "val") with the numpy
+        Generator ``rng``; return an object ``loss``/``errors`` understand.
+    take(batch, index)
+        The sub-batch ``batch[index]`` (a slice or an index array).
+    size(batch) -> int
+        Number of blocks in a batch.
+    loss(model, batch, device) -> scalar tensor
+    errors(model, batch, device) -> (wrong pixels, counted pixels)
+    describe() -> dict
+        JSON-able description of the task (stored with checkpoints).
+    """
+
+    model: nn.Module
+
+    def batches(self, split: str, n: int, rng: np.random.Generator) -> Any: ...
+    def take(self, batch: Any, index) -> Any: ...
+    def size(self, batch: Any) -> int: ...
+    def loss(self, model: nn.Module, batch: Any, device: torch.device) -> torch.Tensor: ...
+    def errors(self, model: nn.Module, batch: Any, device: torch.device) -> tuple[int, int]: ...
+    def describe(self) -> dict: ...
+
+
+@dataclass
+class TrainResult:
+    """What :func:`fit` returns."""
+
+    out: Path
+    epochs_done: int
+    best_val_error: float
+    best_epoch: int
+    history: list[dict]
+
+
+def save_atomic(obj, path: Path) -> None:
+    """``torch.save`` to a temporary file in the same folder, then rename over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(obj, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path, map_location="cpu") -> dict:
+    """Read a checkpoint written by :func:`fit` (``latest.pt`` or ``best.pt``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such checkpoint")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as exc:  # a foreign or damaged file
+        raise InputError(f"{path}: not a binkit checkpoint ({type(exc).__name__}: {exc})") from None
+
+
+def _write_json_atomic(obj, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(obj, fh, indent=2, default=str)
+    os.replace(tmp, path)
+
+
+def _write_log(out: Path, history: list[dict], meta: dict) -> None:
+    cols = ["epoch", "loss", "val_error", "seconds", "blocks_per_s"]
+    fd, tmp = tempfile.mkstemp(prefix=".log.csv.", suffix=".tmp", dir=out)
+    with os.fdopen(fd, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
+        writer.writeheader()
+        for row in history:
+            writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in cols})
+    os.replace(tmp, out / "log.csv")
+    _write_json_atomic({**meta, "history": history}, out / "log.json")
+
+
+class _Dist:
+    """The process group, if any (torchrun sets WORLD_SIZE, RANK, LOCAL_RANK)."""
+
+    def __init__(self, device_hint):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        self.active = self.world > 1
+        self.started_here = False
+        dev = pick_device(device_hint)
+        if self.active and dev.type == "cuda":
+            dev = torch.device("cuda", self.local_rank)
+            torch.cuda.set_device(dev)
+        self.device = dev
+        if self.active and not torch.distributed.is_initialized():
+            backend = "nccl" if dev.type == "cuda" else "gloo"
+            torch.distributed.init_process_group(backend=backend)
+            self.started_here = True
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def all_sum(self, values: list[float]) -> list[float]:
+        if not self.active:
+            return values
+        t = torch.tensor(values, dtype=torch.float64, device=self.device if self.device.type == "cuda" else "cpu")
+        torch.distributed.all_reduce(t)
+        return t.tolist()
+
+    def barrier(self):
+        if self.active:
+            torch.distributed.barrier()
+
+    def close(self):
+        if self.started_here:
+            torch.distributed.destroy_process_group()
+
+
+def _rng_states() -> dict:
+    return {
+        "python": random.getstate(),
+        "numpy_legacy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+    }
+
+
+def _set_rng_states(states: dict) -> None:
+    random.setstate(states["python"])
+    np.random.set_state(states["numpy_legacy"])
+    torch.set_rng_state(states["torch"])
+    if states.get("cuda") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def _hardware(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+
+
+def _validate(task: Task, model: nn.Module, val_batch, cfg: TrainConfig, dist: _Dist) -> float:
+    n = task.size(val_batch)
+    mine = np.arange(n)[dist.rank :: dist.world]
+    wrong = total = 0
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, len(mine), cfg.batch_size):
+            sub = task.take(val_batch, mine[start : start + cfg.batch_size])
+            w, t = task.errors(model, sub, dist.device)
+            wrong, total = wrong + w, total + t
+    model.train()
+    wrong, total = dist.all_sum([float(wrong), float(total)])
+    return wrong / total if total else float("nan")
+
+
+def fit(task: Task, cfg: TrainConfig, out, *, resume: bool = True) -> TrainResult:
+    """Train ``task.model`` for ``cfg.epochs`` epochs, checkpointing into ``out``.
+
+    Parameters
+    ----------
+    task : Task
+    cfg : TrainConfig
+    out : str or os.PathLike
+        Run folder: ``latest.pt``, ``best.pt``, ``log.csv``, ``log.json``.
+    resume : bool, default True
+        Continue from ``out/latest.pt`` when it exists.  The task's
+        description must match the one stored there.
+
+    Returns
+    -------
+    TrainResult
+    """
+    from tqdm.auto import tqdm
+
+    out = Path(out)
+    dist = _Dist(cfg.device)
+    if dist.active and (cfg.blocks_per_epoch % cfg.batch_size or cfg.batch_size % dist.world):
+        raise InputError(
+            f"with {dist.world} processes, batch_size ({cfg.batch_size}) must be a multiple of the process "
+            f"count and blocks_per_epoch ({cfg.blocks_per_epoch}) a multiple of batch_size"
+        )
+    device = dist.device
+    if dist.main:
+        out.mkdir(parents=True, exist_ok=True)
+    dist.barrier()
+
+    torch.manual_seed(cfg.seed)
+    random.seed(cfg.seed)
+    model = task.model.to(device)
+    train_model: nn.Module = model
+    if dist.active:
+        train_model = nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+
+    start_epoch, best_err, best_epoch, history = 0, float("inf"), -1, []
+    latest = out / "latest.pt"
+    if resume and latest.is_file():
+        ck = load_checkpoint(latest, map_location=device)
+        if ck.get("task") != task.describe():
+            raise InputError(
+                f"{latest}: belongs to a different run ({ck.get('task')}); use another --out or delete it"
+            )
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        _set_rng_states(ck["rng"])
+        start_epoch, best_err, best_epoch = ck["epoch"] + 1, ck["best_val_error"], ck["best_epoch"]
+        history = ck["history"]
+
+    meta = {
+        "config": asdict(cfg),
+        "task": task.describe(),
+        "device": str(device),
+        "hardware": _hardware(device),
+        "world_size": dist.world,
+        "torch": torch.__version__,
+    }
+    # The validation sample is drawn once, from its own fixed seed.
+    val_batch = task.batches("val", cfg.val_blocks, np.random.default_rng([cfg.seed, 1_000_003]))
+    per_rank = max(1, cfg.batch_size // dist.world)
+    steps = -(-cfg.blocks_per_epoch // cfg.batch_size)
+    bar = tqdm(
+        total=cfg.epochs,
+        initial=start_epoch,
+        desc="epochs",
+        disable=not (cfg.progress and dist.main),
+        dynamic_ncols=True,
+    )
+    try:
+        for epoch in range(start_epoch, cfg.epochs):
+            t0 = time.perf_counter()
+            batch = task.batches("train", cfg.blocks_per_epoch, np.random.default_rng([cfg.seed, epoch]))
+            losses = []
+            for s in range(steps):
+                lo = s * cfg.batch_size + dist.rank * per_rank
+                idx = slice(lo, min(lo + per_rank, (s + 1) * cfg.batch_size, cfg.blocks_per_epoch))
+                sub = task.take(batch, idx)
+                opt.zero_grad(set_to_none=True)
+                loss = task.loss(train_model, sub, device)
+                loss.backward()
+                opt.step()
+                losses.append(float(loss.detach()))
+                bar.set_postfix(epoch=epoch, step=f"{s + 1}/{steps}", loss=f"{losses[-1]:.4f}", refresh=False)
+            mean_loss = dist.all_sum([float(np.mean(losses))])[0] / dist.world
+            val_err = None
+            if epoch % cfg.val_every == 0 or epoch == cfg.epochs - 1:
+                val_err = _validate(task, model, val_batch, cfg, dist)
+            seconds = time.perf_counter() - t0
+            history.append(
+                {
+                    "epoch": epoch,
+                    "loss": round(mean_loss, 6),
+                    "val_error": None if val_err is None else round(val_err, 6),
+                    "seconds": round(seconds, 3),
+                    "blocks_per_s": round(cfg.blocks_per_epoch / seconds, 2),
+                }
+            )
+            improved = val_err is not None and val_err < best_err
+            if improved:
+                best_err, best_epoch = val_err, epoch
+            if dist.main:
+                ck = {
+                    "model": model.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "rng": _rng_states(),
+                    "epoch": epoch,
+                    "best_val_error": best_err,
+                    "best_epoch": best_epoch,
+                    "history": history,
+                    "task": task.describe(),
+                    "config": asdict(cfg),
+                }
+                if improved:
+                    save_atomic({**ck, "kind": "best"}, out / "best.pt")
+                save_atomic({**ck, "kind": "latest"}, latest)
+                _write_log(out, history, meta)
+            dist.barrier()
+            bar.update(1)
+            shown = {"loss": f"{mean_loss:.4f}", "val_err": "-" if val_err is None else f"{val_err:.4f}"}
+            bar.set_postfix(epoch=epoch, **shown)
+    finally:
+        bar.close()
+        dist.close()
+    return TrainResult(out, len(history), best_err, best_epoch, history)

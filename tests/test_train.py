@@ -1,0 +1,137 @@
+"""binkit.train: checkpoints, exact resume, logs, torchrun; the Grid LSTM task and run."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import binkit
+from binkit.datasets import synthetic_page
+from binkit.gridlstm import GridLSTMConfig
+from binkit.gridlstm.run import RunSpec, model_from_checkpoint, run
+from binkit.gridlstm.training import GridLSTMTask
+from binkit.train import TrainConfig, fit, load_checkpoint, save_atomic
+
+TINY = GridLSTMConfig(footprint=8, scale=2, units_per_pixel=1)
+
+
+def _pages(seeds, size=(96, 128)):
+    out = []
+    for s in seeds:
+        p = synthetic_page(s, size=size, font_size=(12, 16))
+        out.append((f"synth_{s}", p.image, p.gt))
+    return out
+
+
+@pytest.fixture(scope="module")
+def pages():
+    return {"train": _pages([1, 2]), "val": _pages([3])}
+
+
+def _task(pages, loss="dynamic", tmp=None):
+    torch.manual_seed(0)
+    return GridLSTMTask(TINY, loss, pages["train"], pages["val"], cache_dir=tmp)
+
+
+def _cfg(epochs):
+    return TrainConfig(epochs=epochs, blocks_per_epoch=8, batch_size=4, val_every=1, val_blocks=4, progress=False, seed=7)
+
+
+def test_task_batches_are_aligned(pages):
+    task = _task(pages)
+    batch = task.batches("train", 6, np.random.default_rng(0))
+    assert batch["top_left"].dtype == np.uint8 and batch["top_left"].shape == (6, 64, 192)
+    assert batch["target"].shape == (6, 64, 64) and batch["weights"].shape == (6, 64, 64)
+    # dynamic weights: >= 1 on real pixels, 0 only on padding (which is labelled ink)
+    w, t = batch["weights"], batch["target"]
+    assert np.all((w >= 1) | ((w == 0) & t))
+    again = task.batches("train", 6, np.random.default_rng(0))
+    np.testing.assert_array_equal(again["top_left"], batch["top_left"])
+
+
+def test_fit_resumes_exactly(pages, tmp_path):
+    straight = fit(_task(pages), _cfg(3), tmp_path / "a")
+    half = fit(_task(pages), _cfg(2), tmp_path / "b")
+    assert half.epochs_done == 2
+    resumed = fit(_task(pages), _cfg(3), tmp_path / "b")  # picks up latest.pt at epoch 2
+    assert resumed.epochs_done == 3
+    a = load_checkpoint(tmp_path / "a" / "latest.pt")
+    b = load_checkpoint(tmp_path / "b" / "latest.pt")
+    for key in a["model"]:
+        torch.testing.assert_close(a["model"][key], b["model"][key], rtol=0, atol=0)
+    assert [h["loss"] for h in straight.history] == [h["loss"] for h in resumed.history]
+    with open(tmp_path / "b" / "log.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["epoch"] for r in rows] == ["0", "1", "2"] and rows[0]["val_error"] != ""
+    assert (tmp_path / "b" / "best.pt").is_file()
+    assert not list((tmp_path / "b").glob("*.tmp"))
+
+
+def test_resume_refuses_other_run(pages, tmp_path):
+    fit(_task(pages), _cfg(1), tmp_path)
+    other = GridLSTMTask(TINY, "bce", pages["train"], pages["val"])
+    with pytest.raises(binkit.InputError, match="different run"):
+        fit(other, _cfg(2), tmp_path)
+
+
+def test_save_atomic_leaves_old_file_on_failure(tmp_path):
+    target = tmp_path / "ck.pt"
+    save_atomic({"a": 1}, target)
+
+    class Boom:
+        def __reduce__(self):
+            raise RuntimeError("killed mid-write")
+
+    with pytest.raises(RuntimeError):
+        save_atomic({"b": Boom()}, target)
+    assert load_checkpoint(target) == {"a": 1}
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_load_checkpoint_bad_file(tmp_path):
+    bad = tmp_path / "x.pt"
+    bad.write_text("garbage")
+    with pytest.raises(binkit.InputError, match="not a binkit checkpoint"):
+        load_checkpoint(bad)
+
+
+def test_run_trains_evaluates_and_skips_finished(tmp_path):
+    spec = RunSpec(
+        footprint=8, units_per_pixel=1, loss="static2", synthetic=True, synthetic_size=(96, 128),
+        train=[1], val=[2], test=[3], train_cfg=_cfg(2),
+    )
+    summary = run(spec, tmp_path)
+    assert summary["epochs_done"] == 2 and summary["test_images"] == 1
+    assert 0 <= summary["test"]["fm"] <= 100
+    assert (tmp_path / "results.csv").is_file()
+    model = model_from_checkpoint(tmp_path / "best.pt")
+    assert model.config.footprint == 8
+    mtime = (tmp_path / "latest.pt").stat().st_mtime
+    assert run(spec, tmp_path)["epochs_done"] == 2  # finished: skipped, nothing retrained
+    assert (tmp_path / "latest.pt").stat().st_mtime == mtime
+
+
+@pytest.mark.slow
+def test_torchrun_two_cpu_processes(tmp_path):
+    """DistributedDataParallel with gloo on 2 CPU processes, through the CLI."""
+    cmd = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+        "-m", "binkit", "train", "gridlstm", "--footprint", "8", "--units-per-pixel", "1",
+        "--synthetic", "--train", "1", "2", "--val", "3", "--test", "--epochs", "2",
+        "--blocks-per-epoch", "8", "--batch-size", "4", "--val-every", "1", "--val-blocks", "4",
+        "--no-progress", "--device", "cpu", "--out", str(tmp_path),
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    ck = load_checkpoint(tmp_path / "latest.pt")
+    assert ck["epoch"] == 1
+    with open(Path(tmp_path) / "log.json") as fh:
+        assert '"world_size": 2' in fh.read()
