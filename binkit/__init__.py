@@ -12,7 +12,12 @@ binkit.datasets   DIBCO loading and download, synthetic pages, 64x64 blocks
 binkit.metrics    the DIBCO metrics: FM, pseudo-FM, PSNR, DRD, NRM, MPM
 binkit.classical  Otsu, Sauvola, Niblack, Wolf and other classical thresholds
 binkit.gridlstm   the Grid LSTM binarizer of Westphal et al. (DAS 2018)
+binkit.train      the shared training loop: checkpoints, resume, logs, DDP
+binkit.results    per-image results tables (binkit's and the paper's)
+binkit.stats      Friedman, Wilcoxon rank-sum with Holm, the paper's rank score
+binkit.perturb    controlled damage to a binarization, for teaching the metrics
 binkit.plot       the course's plotting style and error overlays
+binkit.experiment_plots  boxplots, training curves, per-image bars
 binkit.runtime    quick mode, device choice, seeding
 """
 
