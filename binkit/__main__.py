@@ -117,10 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from .datasets.fetch import DownloadError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (InputError, FileNotFoundError) as exc:
+    except (InputError, FileNotFoundError, DownloadError) as exc:
         print(f"binkit: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -145,3 +145,19 @@ def test_sample_blocks_more_than_pool_and_unaligned():
     assert blocks.shape == (5, 64, 64) and set(where[:, 2]) <= {0, 64}
     blocks, where = sample_blocks([np.zeros((100, 100))], 20, 32, rng=0, aligned=False)
     assert where[:, 1:].max() <= 128 - 32 and len(set(map(tuple, where))) > 5
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    from binkit.__main__ import main
+
+    assert main(["fetch-dibco", "1999", "--dest", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("binkit: error:") and err.count("\n") == 1 and "1999" in err
+
+
+def test_cli_synthetic_writes_pages(tmp_path, capsys):
+    from binkit.__main__ import main
+
+    assert main(["synthetic", "--dest", str(tmp_path), "--count", "1"]) == 0
+    samples = load_synthetic(tmp_path)
+    assert len(samples) == 1 and samples[0].gt.any()
