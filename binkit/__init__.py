@@ -29,10 +29,12 @@ __all__ = ["InputError", "__version__", "binarize", "methods"]
 
 
 def methods() -> list[str]:
-    """Names :func:`binarize` accepts."""
+    """Names :func:`binarize` accepts: the classical methods, and ``gridlstm``
+    when binkit ships trained Grid LSTM weights."""
     from .classical import METHODS
+    from .gridlstm.pretrained import available_pretrained
 
-    return sorted(METHODS)
+    return sorted(METHODS) + (["gridlstm"] if available_pretrained() else [])
 
 
 def binarize(image, method: str = "otsu", **params):
@@ -43,15 +45,27 @@ def binarize(image, method: str = "otsu", **params):
     image : (H, W) array_like
         Grey or colour page (anything :func:`binkit.io.as_gray` accepts).
     method : str
-        One of :func:`methods` (e.g. ``"otsu"``, ``"sauvola"``).
+        One of :func:`methods` (e.g. ``"otsu"``, ``"sauvola"``, ``"gridlstm"``).
     **params
         The method's parameters (e.g. ``window=51, k=0.2`` for Sauvola).
+        ``gridlstm`` takes ``weights`` (a name from
+        :func:`binkit.gridlstm.available_pretrained`, default ``"f4-sf2-dyn"``)
+        and ``device``.
 
     Returns
     -------
     (H, W) ndarray of bool
         True = ink.
     """
+    if str(method).lower() == "gridlstm":
+        from .gridlstm.inference import binarize as gridlstm_binarize
+        from .gridlstm.pretrained import load_pretrained
+
+        unknown = set(params) - {"weights", "device"}
+        if unknown:
+            raise InputError(f"gridlstm takes weights= and device=, not {sorted(unknown)}")
+        model = load_pretrained(params.get("weights", "f4-sf2-dyn"))
+        return gridlstm_binarize(image, model, device=params.get("device"))
     from .classical import binarize as classical_binarize
 
     return classical_binarize(image, method, **params)

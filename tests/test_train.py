@@ -135,3 +135,24 @@ def test_torchrun_two_cpu_processes(tmp_path):
     assert ck["epoch"] == 1
     with open(Path(tmp_path) / "log.json") as fh:
         assert '"world_size": 2' in fh.read()
+
+
+def test_export_and_load_pretrained(tmp_path):
+    from binkit.gridlstm.pretrained import export_pretrained, load_pretrained
+
+    spec = RunSpec(
+        footprint=8, units_per_pixel=1, loss="bce", synthetic=True, synthetic_size=(96, 128),
+        train=[1], val=[2], test=[], train_cfg=_cfg(1),
+    )
+    run(spec, tmp_path / "run")
+    pt = export_pretrained(tmp_path / "run" / "best.pt", "tiny", {"command": "test"}, dest=tmp_path / "w")
+    model = load_pretrained("tiny", folder=tmp_path / "w")
+    n_params = sum(p.numel() for p in model.parameters())
+    assert pt.stat().st_size < 2 * n_params + 50_000  # float16: two bytes a parameter
+    original = model_from_checkpoint(tmp_path / "run" / "best.pt")
+    for (k, a), (_, b) in zip(model.state_dict().items(), original.state_dict().items()):
+        torch.testing.assert_close(a, b, atol=2e-3, rtol=1e-3)  # float16 storage
+    info = (tmp_path / "w" / "tiny.json").read_text()
+    assert '"command": "test"' in info and '"task"' in info
+    with pytest.raises(binkit.InputError, match="no shipped"):
+        load_pretrained("nope", folder=tmp_path / "w")

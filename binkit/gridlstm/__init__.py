@@ -3,6 +3,7 @@
 from .cell import GridLSTMCell, grid_scan
 from .inputs import GridSequences, footprint_inputs, make_sequences, normalize
 from .model import CORNERS, GridLSTMBinarizer, GridLSTMConfig, blocks_to_steps, steps_to_blocks
+from .pretrained import available_pretrained, load_pretrained, pretrained_info
 
 __all__ = [
     "CORNERS",
@@ -10,6 +11,9 @@ __all__ = [
     "GridLSTMCell",
     "GridLSTMConfig",
     "GridSequences",
+    "available_pretrained",
+    "load_pretrained",
+    "pretrained_info",
     "blocks_to_steps",
     "footprint_inputs",
     "grid_scan",
