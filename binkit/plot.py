@@ -17,7 +17,15 @@ import numpy as np
 
 from .io import as_mask
 
-__all__ = ["COLORS", "error_overlay", "show_images", "use_style"]
+__all__ = [
+    "COLORS",
+    "error_overlay",
+    "metrics_table",
+    "show_images",
+    "text_table",
+    "use_style",
+    "weighted_error_overlay",
+]
 
 #: RGB colours in [0, 1] for the four outcomes of a pixel.
 COLORS = {
@@ -105,3 +113,184 @@ def show_images(images: Sequence[np.ndarray], titles: Sequence[str] | None = Non
             ax.set_title(titles[k])
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------------------
+# weighted errors (notebook 01)
+
+import numbers  # noqa: E402
+
+from ._errors import InputError  # noqa: E402
+
+
+def weighted_error_overlay(pred, gt, weights, *, floor: float = 0.15) -> np.ndarray:
+    """Error overlay whose colour strength shows what each error costs in the pseudo-F-measure.
+
+    The colours are those of :func:`error_overlay` (TP black, FP red, FN
+    blue, TN white), but a wrong pixel is blended from white towards its
+    colour by an intensity ``t`` in [0, 1] that follows its pseudo-F weight
+    (Ntirogiannis, Gatos, Pratikakis 2013; see :func:`binkit.metrics.pseudo_weights`):
+
+    * false positive: ``t = (1 + PW') / 3``, where ``PW'`` is the stored
+      precision weight (PW - 1, in [0, 2]).  An FP far from the text weighs 1
+      (pale red, ``t = 1/3``); one that would thicken or merge strokes weighs
+      up to 3 (full red).
+    * false negative: ``t = floor + (1 - floor) min(GW, 1)``, GW the recall
+      weight (about 1 in the middle of a thin stroke, 0 on the stroke's
+      contour).  The small ``floor`` keeps every miss visible, even those the
+      pseudo-recall does not charge at all.
+
+    Parameters
+    ----------
+    pred, gt : (H, W) ndarray of bool
+        Prediction and ground truth, True = ink.
+    weights : (recall_weights, precision_weights)
+        Two (H, W) float arrays in the convention of
+        :func:`binkit.metrics.pseudo_weights` (GW, and PW - 1), computed
+        from ``gt``.
+    floor : float in [0, 1], default 0.15
+        Intensity of a false negative of weight 0.
+
+    Returns
+    -------
+    rgb : (H, W, 3) ndarray of float32
+        In [0, 1].
+
+    Raises
+    ------
+    binkit.InputError
+        Masks that are not 2-D bool (or 0/1), shapes that differ, weights that
+        are not a pair of arrays of the masks' shape, or a bad ``floor``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from binkit.metrics import pseudo_weights
+    >>> gt = np.zeros((20, 20), bool); gt[5:15, 8:12] = True
+    >>> pred = gt.copy(); pred[5:15, 12] = True; pred[10, 8] = False
+    >>> rgb = weighted_error_overlay(pred, gt, pseudo_weights(gt))
+    >>> rgb.shape, rgb.dtype, rgb[0, 0].tolist(), rgb[6, 9].tolist()
+    ((20, 20, 3), dtype('float32'), [1.0, 1.0, 1.0], [0.0, 0.0, 0.0])
+    """
+    pred, gt = as_mask(pred, "pred"), as_mask(gt, "gt")
+    if pred.shape != gt.shape:
+        raise InputError(f"pred and gt differ in shape: pred {pred.shape}, gt {gt.shape}")
+    try:
+        rw, pw = (np.asarray(w, dtype=np.float64) for w in weights)
+    except (TypeError, ValueError):
+        raise InputError(
+            "weights: expected a (recall_weights, precision_weights) pair of (H, W) arrays"
+        ) from None
+    for name, w in (("recall_weights", rw), ("precision_weights", pw)):
+        if w.shape != gt.shape:
+            raise InputError(f"{name}: shape {w.shape} differs from gt shape {gt.shape}")
+    if isinstance(floor, (bool, np.bool_)) or not isinstance(floor, numbers.Real) or not 0 <= floor <= 1:
+        raise InputError(f"floor must be a number in [0, 1], got {floor!r}")
+
+    fp = pred & ~gt
+    fn = ~pred & gt
+    t = np.zeros(gt.shape, np.float32)
+    t[fp] = np.clip((1.0 + pw[fp]) / 3.0, 0.0, 1.0)
+    t[fn] = floor + (1.0 - floor) * np.clip(rw[fn], 0.0, 1.0)
+    rgb = np.empty(gt.shape + (3,), np.float32)
+    rgb[:] = COLORS["tn"]
+    rgb[pred & gt] = COLORS["tp"]
+    for mask, colour in ((fp, COLORS["fp"]), (fn, COLORS["fn"])):
+        white = np.asarray(COLORS["tn"], np.float32)
+        rgb[mask] = white + t[mask, None] * (np.asarray(colour, np.float32) - white)
+    return rgb
+
+
+# ---------------------------------------------------------------------------
+# plain-text tables (no pandas needed)
+
+#: Column heading and scale of each measure in :func:`metrics_table`, as the
+#: contest tables print them (NRM x 10^2, MPM x 10^3).
+METRIC_COLUMNS = {
+    "fm": ("FM", 1.0),
+    "fps": ("Fps", 1.0),
+    "psnr": ("PSNR", 1.0),
+    "drd": ("DRD", 1.0),
+    "nrm": ("NRM×10²", 1e2),
+    "mpm": ("MPM×10³", 1e3),
+    "recall": ("R", 1.0),
+    "precision": ("P", 1.0),
+    "pseudo_recall": ("Rps", 1.0),
+    "pseudo_precision": ("Pps", 1.0),
+}
+
+
+def text_table(header: Sequence[str], rows: Sequence[Sequence], *, digits: int = 2) -> str:
+    """Format rows as an aligned plain-text table.
+
+    Parameters
+    ----------
+    header : sequence of str
+        Column headings.
+    rows : sequence of sequences
+        One sequence per row, as long as ``header``.  Strings are left-aligned,
+        numbers right-aligned with ``digits`` decimals (``nan`` and ``inf``
+        as such).
+    digits : int, default 2
+
+    Returns
+    -------
+    table : str
+        Heading, a rule, then one line per row (no trailing newline).
+
+    Examples
+    --------
+    >>> print(text_table(["page", "FM"], [["a", 91.234], ["b", 7.5]]))
+    page     FM
+    ----  -----
+    a     91.23
+    b      7.50
+    """
+    def cell(v):
+        if isinstance(v, str):
+            return v
+        if isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)):
+            return str(int(v))
+        return f"{float(v):.{digits}f}"
+
+    for k, row in enumerate(rows):
+        if len(row) != len(header):
+            raise InputError(f"row {k} has {len(row)} cells, the header {len(header)}")
+    cells = [[cell(v) for v in row] for row in rows]
+    left = [all(isinstance(row[j], str) for row in rows) if rows else True for j in range(len(header))]
+    widths = [max([len(h)] + [len(r[j]) for r in cells]) for j, h in enumerate(header)]
+
+    def line(values):
+        return "  ".join(v.ljust(w) if lj else v.rjust(w) for v, w, lj in zip(values, widths, left)).rstrip()
+
+    out = [line(list(header)), line(["-" * w for w in widths])]
+    out += [line(r) for r in cells]
+    return "\n".join(out)
+
+
+def metrics_table(scores, keys: Sequence[str] = ("fm", "fps", "psnr", "drd", "nrm", "mpm"),
+                  *, digits: int = 2, label: str = "") -> str:
+    """Format :func:`binkit.metrics.evaluate` results as a plain-text table.
+
+    Parameters
+    ----------
+    scores : mapping of str to dict, or sequence of (str, dict)
+        Row name -> the dict returned by :func:`binkit.metrics.evaluate`.
+    keys : sequence of str
+        Which measures, in order; keys of :data:`METRIC_COLUMNS`.  NRM is
+        printed x 10^2 and MPM x 10^3, as in the contest tables.
+    digits : int, default 2
+    label : str
+        Heading of the first column.
+
+    Returns
+    -------
+    table : str
+    """
+    items = list(scores.items()) if hasattr(scores, "items") else list(scores)
+    unknown = [k for k in keys if k not in METRIC_COLUMNS]
+    if unknown:
+        raise InputError(f"unknown measure(s) {unknown}; choose from {list(METRIC_COLUMNS)}")
+    header = [label] + [METRIC_COLUMNS[k][0] for k in keys]
+    rows = [[str(name)] + [s[k] * METRIC_COLUMNS[k][1] for k in keys] for name, s in items]
+    return text_table(header, rows, digits=digits)
