@@ -68,6 +68,16 @@ def _train(args) -> int:
     return 0
 
 
+def _export_weights(args) -> int:
+    from .gridlstm.pretrained import export_run
+
+    rec = export_run(args.run, args.name, data=args.data, test_years=args.test, command=args.command, dest=args.dest)
+    mean = rec["test_scores_mean"]
+    for method, s in mean.items():
+        print(f"{method:>9}: FM {s['fm']:.2f}  Fps {s['fps']:.2f}  PSNR {s['psnr']:.2f}  DRD {s['drd']:.2f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -108,6 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--out", required=True, help="run folder: checkpoints, logs, results")
     p.set_defaults(func=_train)
+
+    p = sub.add_parser("export-weights", help="ship a training run's best checkpoint, with provenance and test scores")
+    p.add_argument("run", help="run folder written by `binkit train gridlstm`")
+    p.add_argument("--name", required=True, help="e.g. f4-sf2-dyn")
+    p.add_argument("--data", default=None, help="DIBCO root (default: $BINKIT_DIBCO_ROOT)")
+    p.add_argument("--test", type=int, nargs="+", default=[2016], metavar="YEAR")
+    p.add_argument("--command", default=None, help="the training command, if the run's log lacks it")
+    p.add_argument("--dest", default=None, help="weights folder (default: inside the package)")
+    p.set_defaults(func=_export_weights)
 
     p = sub.add_parser("synthetic", help="write synthetic degraded pages with ground truth")
     p.add_argument("--dest", required=True)

@@ -33,6 +33,7 @@ import json
 import os
 import platform
 import random
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -292,6 +293,7 @@ def fit(task: Task, cfg: TrainConfig, out, *, resume: bool = True) -> TrainResul
         history = ck["history"]
 
     meta = {
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "config": asdict(cfg),
         "task": task.describe(),
         "device": str(device),

@@ -156,3 +156,25 @@ def test_export_and_load_pretrained(tmp_path):
     assert '"command": "test"' in info and '"task"' in info
     with pytest.raises(binkit.InputError, match="no shipped"):
         load_pretrained("nope", folder=tmp_path / "w")
+
+
+def test_export_run_scores_shipped_weights_against_baselines(tmp_path):
+    from PIL import Image
+
+    from binkit.gridlstm.pretrained import export_run
+    from binkit.io import save_binary
+
+    root = tmp_path / "dibco"
+    for k, (name, image, gt) in enumerate(_pages([5, 6])):
+        (root / "2030" / "images").mkdir(parents=True, exist_ok=True)
+        Image.fromarray((image * 255).astype(np.uint8)).save(root / "2030" / "images" / f"2030_H0{k + 1}.png")
+        save_binary(root / "2030" / "gt" / f"2030_H0{k + 1}.png", gt)
+    spec = RunSpec(
+        footprint=8, units_per_pixel=1, loss="bce", synthetic=True, synthetic_size=(96, 128),
+        train=[1], val=[2], test=[], train_cfg=_cfg(1),
+    )
+    run(spec, tmp_path / "run")
+    rec = export_run(tmp_path / "run", "tiny", data=root, test_years=[2030], dest=tmp_path / "w")
+    assert set(rec["test_scores_mean"]) == {"gridlstm", "otsu", "sauvola"}
+    assert len(rec["test_scores_per_page"]) == 2 and rec["epochs_reached"] == 1
+    assert rec["data"]["pages"] and rec["seed"] == 7 and rec["command"]

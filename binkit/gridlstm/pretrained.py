@@ -28,7 +28,14 @@ import torch
 from .._errors import InputError
 from .model import GridLSTMBinarizer, GridLSTMConfig
 
-__all__ = ["WEIGHTS_DIR", "available_pretrained", "load_pretrained", "pretrained_info", "export_pretrained"]
+__all__ = [
+    "WEIGHTS_DIR",
+    "available_pretrained",
+    "load_pretrained",
+    "pretrained_info",
+    "export_pretrained",
+    "export_run",
+]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -143,3 +150,86 @@ def export_pretrained(checkpoint, name: str, provenance: dict, dest=None) -> Pat
     }
     (dest / f"{name}.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
     return pt
+
+
+def export_run(run_dir, name: str, *, data=None, test_years=(2016,), command: str | None = None, dest=None) -> dict:
+    """Ship the best checkpoint of a training run, scored on the test pages.
+
+    Writes the weights with :func:`export_pretrained`, reloads them (so the
+    scores are those of the rounded, shipped weights), binarizes every test
+    page with them and, in the same run, with Otsu and Sauvola, and stores the
+    mean scores of all three, per-page scores, and the timing in the provenance.
+
+    Parameters
+    ----------
+    run_dir : path
+        Folder of ``binkit train gridlstm`` (``best.pt``, ``log.json``).
+    name : str
+        Name of the shipped model, e.g. ``"f4-sf2-dyn"``.
+    data : path, optional
+        DIBCO root (default ``BINKIT_DIBCO_ROOT``).
+    test_years : sequence of int
+    command : str, optional
+        The training command, if ``log.json`` does not record it.
+    dest : path, optional
+        Weights folder (default: the package's).
+
+    Returns
+    -------
+    dict
+        The provenance record.
+    """
+    import platform
+    import time as _time
+
+    import numpy as np
+
+    from ..classical import otsu, sauvola
+    from ..datasets import dibco_root, load_dibco
+    from ..metrics import evaluate
+    from .inference import binarize
+
+    run_dir = Path(run_dir)
+    log = json.loads((run_dir / "log.json").read_text())
+    history = log.get("history", [])
+    pages = load_dibco(data, list(test_years))
+    root = dibco_root(data)
+    task = log.get("task", {})
+    provenance = {
+        "command": command or log.get("command"),
+        "seed": log.get("config", {}).get("seed"),
+        "train_config": log.get("config"),
+        "epochs_reached": len(history),
+        "epochs_planned": log.get("config", {}).get("epochs"),
+        "train_wall_seconds": round(sum(h.get("seconds", 0) for h in history), 1),
+        "hardware": log.get("hardware"),
+        "torch": log.get("torch"),
+        "data": data_fingerprint(root, task.get("train", []) + task.get("val", []) + [p.name for p in pages]),
+        "test_years": list(test_years),
+    }
+    pt = export_pretrained(run_dir / "best.pt", name, provenance, dest)
+    model = load_pretrained(name, folder=pt.parent)
+    keys = ("fm", "fps", "psnr", "drd", "nrm", "mpm", "recall", "precision")
+    per_page, sums = [], {m: {k: [] for k in keys} for m in ("gridlstm", "otsu", "sauvola")}
+    seconds = 0.0
+    for p in pages:
+        t = _time.perf_counter()
+        ink = binarize(p.image, model)
+        seconds += _time.perf_counter() - t
+        row = {"image": p.name}
+        for method, pred in (("gridlstm", ink), ("otsu", otsu(p.image)), ("sauvola", sauvola(p.image))):
+            scores = evaluate(pred, p.gt)
+            for k in keys:
+                sums[method][k].append(float(scores[k]))
+            row[method] = {k: round(float(scores[k]), 4) for k in keys}
+        per_page.append(row)
+    megapixels = sum(p.image.size for p in pages) / 1e6
+    record = json.loads((pt.parent / f"{name}.json").read_text())
+    record["test_scores_mean"] = {
+        m: {k: round(float(np.mean(v)), 4) for k, v in d.items()} for m, d in sums.items()
+    }
+    record["test_scores_per_page"] = per_page
+    record["inference_seconds_per_mp"] = round(seconds / megapixels, 3)
+    record["evaluated_on"] = f"{platform.machine()} CPU, torch {torch.__version__}"
+    (pt.parent / f"{name}.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return record
