@@ -113,6 +113,27 @@ def _codes(flat: np.ndarray, idx: np.ndarray, offsets: np.ndarray) -> np.ndarray
     return code
 
 
+def _shifted_views(a: np.ndarray, offsets: np.ndarray, base: int):
+    """Views of a flat padded array with ``view_k[q] == a[q + base + offsets[k]]``.
+
+    Thinning works on positions ``q = i - base`` (``base`` = the largest
+    ``|offset|``), so that a neighbour read is a plain ``take`` from a
+    shifted view: no index arithmetic per pixel and neighbour.
+    """
+    n = a.size
+    return [a[base + o : n - base + o] for o in offsets]
+
+
+def _view_codes(views, q: np.ndarray) -> np.ndarray:
+    """Neighbourhood codes (uint8) of positions ``q``, from :func:`_shifted_views`."""
+    code = views[0].take(q)
+    for bit in range(1, 8):
+        nb = views[bit].take(q)
+        nb <<= bit
+        code |= nb
+    return code
+
+
 def thin_lee_chen(mask: np.ndarray) -> np.ndarray:
     """Skeleton of a bool mask: Zhang-Suen thinning, then Lee-Chen clean-up.
 
@@ -134,20 +155,25 @@ def thin_lee_chen(mask: np.ndarray) -> np.ndarray:
         vanish completely; the weight generator re-seeds them.
     """
     h, w = mask.shape
+    if not mask.any():
+        return np.zeros((h, w), dtype=bool)
     wp = w + 2
     img = np.zeros((h + 2, wp), dtype=np.uint8)
     img[1:-1, 1:-1] = mask
     flat = img.ravel()
     offsets = _DY * wp + _DX
+    base = wp + 1
+    views = _shifted_views(flat, offsets, base)
+    centre = flat[base : flat.size - base]  # centre[q] is pixel q itself
 
     # Only boundary pixels can be deleted (an interior pixel has 8 neighbours,
-    # more than the 6 the rule allows), so each sub-iteration examines a
-    # frontier: pixels with a background 8-neighbour.  A deletion exposes its
-    # neighbours, which join the frontier.  Same result as scanning the whole
-    # image, at the cost of the shrinking boundary only.
-    if not mask.any():
-        return np.zeros((h, w), dtype=bool)
-    # frontier = on pixels with an off 8-neighbour (mask minus its erosion)
+    # more than the 6 the rule allows), and a pixel's verdict under a
+    # sub-iteration's rule changes only when its neighbourhood does.  So
+    # sub-iteration t examines the initial boundary (t = 0, 1) and the pixels
+    # next to a deletion of sub-iteration t - 1 or t - 2: after surviving one
+    # sub-iteration of each kind unchanged, a pixel cannot go until a
+    # neighbour does.  Same result as scanning the whole image, at the cost
+    # of the shrinking boundary only.
     interior = img[1:-1, 1:-1].copy()
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
@@ -155,78 +181,102 @@ def thin_lee_chen(mask: np.ndarray) -> np.ndarray:
                 interior &= img[1 + dy : h + 1 + dy, 1 + dx : w + 1 + dx]
     edge = np.zeros_like(img)
     edge[1:-1, 1:-1] = img[1:-1, 1:-1] & ~interior
-    frontier = np.flatnonzero(edge)
-    queued = np.zeros(flat.size, dtype=bool)
-    queued[frontier] = True
-    # age = sub-iterations a frontier pixel has survived with no neighbour
-    # deleted.  After surviving one sub-iteration of each kind unchanged it
-    # can never be deleted until a neighbour goes, so it leaves the frontier
-    # (the skeleton would otherwise be re-examined in every sub-iteration).
-    age = np.zeros(flat.size, dtype=np.int8)
-    slot = np.zeros(flat.size, dtype=np.int64)
-    idle = 0
-    while idle < 2 and frontier.size:
-        for lut in (_ZS1, _ZS2):
-            dead = frontier[lut[_codes(flat, frontier, offsets)]]
-            if dead.size == 0:
-                idle += 1
-                if idle >= 2:
-                    break
-                age[frontier] += 1
-                keep = age[frontier] < 2
-                queued[frontier[~keep]] = False
-                frontier = frontier[keep]
-                continue
-            idle = 0
-            flat[dead] = 0  # parallel rule: all decisions above used the old image
-            queued[dead] = False
-            nb = (dead[:, None] + offsets[None, :]).ravel()
-            nb = nb[flat[nb] == 1]
-            # de-duplicate without sorting: keep the first writer of each slot
-            slot[nb] = np.arange(nb.size)
-            nb = nb[slot[nb] == np.arange(nb.size)]
-            age[frontier] += 1
-            age[nb] = 0
-            fresh = nb[~queued[nb]]
-            queued[fresh] = True
-            frontier = np.concatenate([frontier[flat[frontier] == 1], fresh])
-            keep = age[frontier] < 2
-            queued[frontier[~keep]] = False
-            frontier = frontier[keep]
+    cand = np.flatnonzero(edge) - base
+    prev = cand  # the pixels next to the previous sub-iteration's deletions
+    # `seen` marks the pixels collected next to this sub-iteration's
+    # deletions, so each is listed once without sorting (a bool array keeps
+    # the random accesses in cache better than a table of positions).
+    seen = np.zeros(flat.size, dtype=bool)
+    seen_centre = seen[base : flat.size - base]
+    seen_views = _shifted_views(seen, offsets, base)
+    luts = (_ZS1, _ZS2)
+    t = 0
+    while cand.size:
+        dead = cand[luts[t & 1][_view_codes(views, cand)]]
+        centre[dead] = 0  # parallel rule: all decisions above used the old image
+        parts = []
+        for k in range(8):
+            # the neighbours in direction k that are on and not yet listed
+            # (distinct, since the dead pixels are)
+            d = dead[views[k].take(dead).view(bool) & ~seen_views[k].take(dead)]
+            seen_views[k][d] = True
+            parts.append(d + offsets[k])
+        nb = np.concatenate(parts)
+        prev = prev[centre.take(prev).view(bool) & ~seen_centre.take(prev)]
+        seen_centre[nb] = False
+        cand = np.concatenate([nb, prev])
+        prev = nb
+        t += 1
 
-    # Lee-Chen clean-up: sequential in place.  Only pixels whose table entry
-    # says "delete" can change, and a deletion can only turn a *later* pixel
-    # (E, SW, S, SE) into a candidate within the same scan, so a heap of
-    # candidate positions in raster order replaces the full scan.
-    later = (1, wp - 1, wp, wp + 1)
-    while True:
-        on = np.flatnonzero(flat)
-        heap = on[_LC[_codes(flat, on, offsets)]].tolist()
-        if not heap:
+    # Lee-Chen clean-up: sequential raster scans in place, until a scan
+    # deletes nothing.  When the scan reaches pixel P, its earlier neighbours
+    # (NW, N, NE, W) hold their final state and its later ones (E, SW, S,
+    # SE) their state at the start of the scan.  So the set of deleted
+    # pixels is the one solution of "P is deleted iff the table deletes its
+    # start-of-scan code with the deleted earlier neighbours cleared" (the
+    # dependencies run forward in raster order, a DAG).  Iterating that rule
+    # from "delete every candidate" settles one more link of each chain of
+    # interacting deletions per round; a fixed point is the scan's result.
+    # Chains are short in practice; a long one falls back to the literal
+    # scan.
+    on = np.flatnonzero(centre)
+    dead = np.zeros(flat.size, dtype=bool)
+    dead_centre = dead[base : flat.size - base]
+    dead_views = _shifted_views(dead, offsets, base)
+    earlier = [(dead_views[bit], np.uint8(1 << bit)) for bit in (7, 0, 1, 6)]
+    while on.size:
+        code0 = _view_codes(views, on)
+        gone = _LC[code0]
+        if not gone.any():
             break
-        heapq.heapify(heap)
-        last = -1
-        removed = False
-        while heap:
-            i = heapq.heappop(heap)
-            if i == last:
-                continue
-            last = i
-            if not flat[i]:
-                continue
-            code = 0
-            for bit in range(8):
-                if flat[i + offsets[bit]]:
-                    code |= 1 << bit
-            if _LC[code]:
-                flat[i] = 0
-                removed = True
-                for off in later:
-                    if flat[i + off]:
-                        heapq.heappush(heap, i + off)
-        if not removed:
-            break
+        for _ in range(_LC_ROUNDS):
+            dead_centre[on] = gone
+            code = code0.copy()
+            for view, bit in earlier:
+                code[view.take(on)] &= ~bit
+            nxt = _LC[code]
+            if np.array_equal(nxt, gone):
+                break
+            gone = nxt
+        else:
+            gone = _lee_chen_scan(flat, on + base, offsets, wp)
+        centre[on[gone]] = 0
+        dead_centre[on] = False
+        on = on[~gone]
     return img[1:-1, 1:-1].astype(bool)
+
+
+_LC_ROUNDS = 64  # fixed-point rounds per Lee-Chen scan before the literal scan
+
+
+def _lee_chen_scan(flat, on, offsets, wp) -> np.ndarray:
+    """One literal sequential Lee-Chen scan over the pixels ``on`` (sorted
+    flat indices of a padded image); returns which of them it deletes.
+
+    ``flat`` is left unchanged.  Only candidates can be deleted, and a
+    deletion can only make a *later* pixel (E, SW, S, SE) a candidate, so a
+    heap of positions in raster order replaces the full scan.
+    """
+    work = flat.copy()
+    heap = on[_LC[_codes(work, on, offsets)]].tolist()
+    heapq.heapify(heap)
+    later = (1, wp - 1, wp, wp + 1)
+    last = -1
+    while heap:
+        i = heapq.heappop(heap)
+        if i == last or not work[i]:
+            continue
+        last = i
+        code = 0
+        for bit in range(8):
+            if work[i + offsets[bit]]:
+                code |= 1 << bit
+        if _LC[code]:
+            work[i] = 0
+            for off in later:
+                if work[i + off]:
+                    heapq.heappush(heap, i + off)
+    return work[on] == 0
 
 
 # ---------------------------------------------------------------------------
@@ -251,12 +301,12 @@ def _chessboard(targets: np.ndarray) -> np.ndarray:
     """Chessboard (Chebyshev) distance of every pixel to the nearest target.
 
     scipy's two-pass chamfer transform with unit 3x3 weights is exact for
-    this metric.  Returns int64; a huge value everywhere when there are no
+    this metric.  Returns int32; a huge value everywhere when there are no
     targets.
     """
     if not targets.any():
-        return np.full(targets.shape, np.iinfo(np.int32).max, dtype=np.int64)
-    return ndi.distance_transform_cdt(~targets, metric="chessboard").astype(np.int64)
+        return np.full(targets.shape, np.iinfo(np.int32).max, dtype=np.int32)
+    return ndi.distance_transform_cdt(~targets, metric="chessboard")
 
 
 def _seed_empty_components(skel: np.ndarray, labels: np.ndarray, n: int, boxes: np.ndarray) -> None:
@@ -333,7 +383,7 @@ def _ridge_adjust(d: np.ndarray, skel_flat: np.ndarray, h: int, w: int) -> None:
     d[raised] += 1
 
 
-def _ring_pairs(centers, radius_global, lab_c, boxes, targets_flat, integral, h, w, walk_safe=True):
+def _ring_pairs(centers, radius_global, lab_c, boxes, targets2d, walk_safe=True):
     """Targets on each centre's first non-empty square ring inside its box.
 
     For a centre p in component c the organisers' program grows a square
@@ -343,90 +393,101 @@ def _ring_pairs(centers, radius_global, lab_c, boxes, targets_flat, integral, h,
     target inside the box, and the targets are those at exactly that
     distance inside the box.
 
-    Where the square of radius ``radius_global`` (the unrestricted distance)
-    fits in the box, the box changes nothing.  Only the other ("risky")
-    centres, near their box's edge, need the restricted distance, found by a
-    vectorised binary search on a summed-area table of the targets.
+    No ring comes before the unrestricted distance ``radius_global`` (rg),
+    and the square of radius rg holds targets on its rim only.  Where that
+    square fits in the box, or merely holds no target outside the box, the
+    box changes nothing ("safe" centres).  For the others (near their box's
+    edge) the ring radius is rg if the box-clipped square holds a target,
+    and otherwise the restricted distance, found by a vectorised binary
+    search; both use box counts on a summed-area table of the targets.
 
     ``lab_c`` are the centres' component labels and ``boxes`` the
     components' boxes (rows ``y0, y1, x0, x1``).
 
     Returns ``(found, radius, safe, pair_centre, pair_cell, cy, cx)``: which centres
     found a target, the ring radius, which centres are safe, and one (centre
-    position, target flat index) pair per target on the ring of every risky
+    position, target flat index) pair per target on the ring of every unsafe
     centre (of every centre if ``walk_safe``).  Duplicate pairs are possible
     and harmless for the max- and last-writer reductions that use them;
     ``cy, cx`` are the centres' coordinates.
     """
+    h, w = targets2d.shape
+    targets_flat = targets2d.ravel()
     m = centers.size
     found = np.zeros(m, dtype=bool)
     radius = np.zeros(m, dtype=np.int64)
     cy, cx = np.divmod(centers, w)
-    if m == 0 or integral[-1, -1] == 0:
+    if m == 0 or not targets_flat.any():
         e = np.zeros(0, dtype=np.int64)
         return found, radius, np.zeros(m, dtype=bool), e, e, cy, cx
     big = h + w
+    # The boxes by column: gathering rows of a 2-D array is much slower.
+    b_y0, b_y1, b_x0, b_x1 = np.ascontiguousarray(boxes.T)
+
+    def box_of(lab):
+        return b_y0.take(lab), b_y1.take(lab), b_x0.take(lab), b_x1.take(lab)
+
     # A box that spans the whole image (the main page component, usually)
     # clips nothing: its centres are all safe, no per-pixel margin needed.
-    spans = (boxes[:, 0] == 0) & (boxes[:, 1] == h - 1) & (boxes[:, 2] == 0) & (boxes[:, 3] == w - 1)
+    spans = (b_y0 == 0) & (b_y1 == h - 1) & (b_x0 == 0) & (b_x1 == w - 1)
     margin = np.full(m, big, dtype=np.int64)
-    part = np.flatnonzero(~spans[lab_c])
+    part = np.flatnonzero(~spans.take(lab_c))
     if part.size:
-        bp = boxes[lab_c[part]]
+        y0, y1, x0, x1 = box_of(lab_c[part])
         py, px = cy[part], cx[part]
         margin[part] = np.minimum.reduce([
-            np.where(bp[:, 0] == 0, big, py - bp[:, 0]),
-            np.where(bp[:, 1] == h - 1, big, bp[:, 1] - py),
-            np.where(bp[:, 2] == 0, big, px - bp[:, 2]),
-            np.where(bp[:, 3] == w - 1, big, bp[:, 3] - px),
+            np.where(y0 == 0, big, py - y0),
+            np.where(y1 == h - 1, big, y1 - py),
+            np.where(x0 == 0, big, px - x0),
+            np.where(x1 == w - 1, big, x1 - px),
         ])
     safe = radius_global <= margin
-    found[safe] = True
-    radius[safe] = radius_global[safe]
+    found = safe.copy()
+    radius = np.where(safe, radius_global, 0).astype(np.int64)
 
+    out_c, out_t = [], []
     risky = np.flatnonzero(~safe)
     if risky.size:
+        integral = _integral(targets2d)
         ry, rx = cy[risky], cx[risky]
-        by0, by1, bx0, bx1 = boxes[lab_c[risky]].T
+        by0, by1, bx0, bx1 = box_of(lab_c[risky])
 
-        def count(r):
-            ya = np.maximum(ry - r, by0)
-            yb = np.minimum(ry + r, by1) + 1
-            xa = np.maximum(rx - r, bx0)
-            xb = np.minimum(rx + r, bx1) + 1
+        def count(r, y0=by0, y1=by1, x0=bx0, x1=bx1):
+            """targets in the square of radius r around each risky centre, clipped to y0..x1"""
+            ya = np.maximum(ry - r, y0)
+            yb = np.minimum(ry + r, y1) + 1
+            xa = np.maximum(rx - r, x0)
+            xb = np.minimum(rx + r, x1) + 1
             return integral[yb, xb] - integral[ya, xb] - integral[yb, xa] + integral[ya, xa]
 
+        rg = radius_global[risky].astype(np.int64)
+        at_rg = count(rg)
+        safe[risky[at_rg == count(rg, 0, h - 1, 0, w - 1)]] = True
         hi = np.maximum.reduce([ry - by0, by1 - ry, rx - bx0, bx1 - rx])
-        ok = count(hi) > 0
-        lo = np.zeros_like(hi)
+        ok = (at_rg > 0) | (count(hi) > 0)
+        lo = np.where(at_rg > 0, rg, rg + 1)
+        hi = np.where(at_rg > 0, rg, hi)
         # smallest r in [lo, hi] with count(r) > 0 (monotone in r)
         while True:
             active = ok & (lo < hi)
             if not active.any():
                 break
             mid = (lo + hi) // 2
-            hit = count(mid) > 0
-            hi = np.where(active & hit, mid, hi)
-            lo = np.where(active & ~hit, mid + 1, lo)
+            got = count(mid) > 0
+            hi = np.where(active & got, mid, hi)
+            lo = np.where(active & ~got, mid + 1, lo)
         found[risky] = ok
         radius[risky] = np.where(ok, lo, 0)
+        sel = np.flatnonzero(found & ~safe)
+        if sel.size:
+            bs = box_of(lab_c[sel])
+            _walk_clipped(sel, radius[sel], cy[sel], cx[sel], bs, centers[sel], targets_flat, w, out_c, out_t)
 
-    out_c, out_t = [], []
-    # Safe centres: the ring lies inside the box (or runs off the image, where
-    # there are no targets), so no clipping is needed on a padded copy.
+    # Safe centres: the ring's targets all lie inside the box, so no clipping
+    # is needed on a padded copy.
     sel = np.flatnonzero(safe) if walk_safe else np.zeros(0, dtype=np.int64)
     if sel.size:
-        pad = int(radius[sel].max())
-        wq = w + 2 * pad
-        tq = np.zeros((h + 2 * pad, wq), dtype=bool)
-        tq[pad : pad + h, pad : pad + w] = targets_flat.reshape(h, w)
-        tq = tq.ravel()
-        base = (cy[sel] + pad) * wq + (cx[sel] + pad)
-        _walk_groups(sel, radius[sel], base, tq, wq, pad, w, out_c, out_t)
-    sel = np.flatnonzero(found & ~safe)
-    if sel.size:
-        bs = boxes[lab_c[sel]]
-        _walk_clipped(sel, radius[sel], cy[sel], cx[sel], bs, centers[sel], targets_flat, w, out_c, out_t)
+        _walk_groups(sel, radius[sel], cy[sel], cx[sel], targets2d, out_c, out_t)
     pc = np.concatenate(out_c) if out_c else np.zeros(0, dtype=np.int64)
     pt = np.concatenate(out_t) if out_t else np.zeros(0, dtype=np.int64)
     return found, radius, safe, pc, pt, cy, cx
@@ -451,7 +512,16 @@ def _groups(radii):
             yield int(radii[grp[0]]), grp
 
 
-def _walk_groups(sel, radii, base, tq, wq, pad, w, out_c, out_t) -> None:
+def _walk_groups(sel, radii, cy, cx, targets2d, out_c, out_t) -> None:
+    """Unclipped ring walks: one (``sel`` entry, target flat index) pair per
+    target on the ring of radius ``radii`` around ``(cy, cx)``."""
+    h, w = targets2d.shape
+    pad = int(radii.max())
+    wq = w + 2 * pad
+    tq = np.zeros((h + 2 * pad, wq), dtype=bool)
+    tq[pad : pad + h, pad : pad + w] = targets2d
+    tq = tq.ravel()
+    base = (cy + pad) * wq + (cx + pad)
     for r, grp in _groups(radii):
         off = _ring_offsets(r, wq)
         # chunk so a group never builds more than ~4M cells at once
@@ -470,12 +540,12 @@ def _walk_groups(sel, radii, base, tq, wq, pad, w, out_c, out_t) -> None:
 def _walk_clipped(sel, radii, cy, cx, bs, centers, targets_flat, w, out_c, out_t) -> None:
     """Ring walk with every cell clipped to the centre's box (risky centres).
 
-    ``cy``, ``cx``, ``bs`` (boxes) and ``centers`` are given for ``sel`` only.
+    ``cy``, ``cx``, ``bs`` (the boxes' y0, y1, x0, x1 columns) and
+    ``centers`` are given for ``sel`` only.
     """
     for r, grp in _groups(radii):
         py, px = cy[grp, None], cx[grp, None]
-        b = bs[grp]
-        ya, yb, xa, xb = b[:, 0:1], b[:, 1:2], b[:, 2:3], b[:, 3:4]
+        ya, yb, xa, xb = (c[grp, None] for c in bs)
         if r == 0:
             cells = centers[grp, None]
         else:
@@ -494,134 +564,254 @@ def _walk_clipped(sel, radii, cy, cx, bs, centers, targets_flat, w, out_c, out_t
         out_t.append(cells[rows, cols])
 
 
+def _shrink(t, hh, axis):
+    """``max(t[i], t[i + hh])`` along ``axis``: squares of side 2hh from side hh."""
+    n = t.shape[axis]
+    a = [slice(None)] * t.ndim
+    b = [slice(None)] * t.ndim
+    a[axis] = slice(0, n - hh)
+    b[axis] = slice(hh, n)
+    return np.maximum(t[tuple(a)], t[tuple(b)])
+
+
+def _spread(u, hh, axis, fill):
+    """Inverse of :func:`_shrink` for scatters: ``v[i] = max(u[i], u[i - hh])``
+    along ``axis`` (terms out of range omitted; ``fill`` where both are),
+    hh elements longer."""
+    n = u.shape[axis]
+    shape = list(u.shape)
+    shape[axis] = n + hh
+    v = np.empty(shape, dtype=u.dtype)
+
+    def sl(lo, hi):
+        s = [slice(None)] * u.ndim
+        s[axis] = slice(lo, hi)
+        return tuple(s)
+
+    if hh < n:
+        v[sl(0, hh)] = u[sl(0, hh)]
+        np.maximum(u[sl(hh, n)], u[sl(0, n - hh)], out=v[sl(hh, n)])
+        v[sl(n, n + hh)] = u[sl(n - hh, n)]
+    else:  # the two shifted copies do not overlap
+        v[sl(0, n)] = u
+        v[sl(n, hh)] = fill
+        v[sl(hh, hh + n)] = u
+    return v
+
+
 class _Rings:
     """First-non-empty-ring queries for many centres at once.
 
-    Built from :func:`_ring_pairs`' analysis: safe centres (whose square of
-    radius R fits in their box) are answered with square-window range
-    maxima over a sparse table of power-of-two squares (a window of side s
-    is the union of four squares of side 2^floor(log2 s)); the few risky
-    centres use explicit (centre, target) pairs.  ``pairs_only=True``
-    answers everything from explicit pairs: slower, used by the tests as an
-    independent check.
+    Built from :func:`_ring_pairs`' analysis.  Safe centres (whose square
+    of radius R holds no target outside their box) are answered with
+    square-window range maxima over a sparse table of power-of-two squares:
+    a window of side s = 2R + 1 is the union of four squares of side
+    2^floor(log2 s), the "level" of the centre.  The table is built level
+    by level over the whole (padded) image, so a level that only a handful
+    of centres need costs more than walking their rings; those centres, and
+    the few unsafe ones, use explicit (centre, target) pairs instead.
+    ``pairs_only=True`` answers everything from explicit pairs: slower,
+    used by the tests as an independent check.
+
+    Values and results live on the targets only: ``tidx`` lists the target
+    pixels (flat, raster order), and per-target arrays follow that order.
     """
 
     def __init__(self, centers, radius_global, lab_c, boxes, targets2d, pairs_only=False):
         h, w = targets2d.shape
         self.h, self.w = h, w
-        self.targets = targets2d
         tf = targets2d.ravel()
-        self.found, self.radius, self.safe, self.pc, self.pt, self.cy, self.cx = _ring_pairs(
-            centers, radius_global, lab_c, boxes, tf, _integral(targets2d), h, w,
-            walk_safe=pairs_only,
+        self.tidx = np.flatnonzero(tf)
+        found, radius, safe, pc, pt, cy, cx = _ring_pairs(
+            centers, radius_global, lab_c, boxes, targets2d, walk_safe=pairs_only
         )
-        self.pairs_only = pairs_only
-        self.n = centers.size
-        sel = np.flatnonzero(self.found & self.safe) if not pairs_only else np.zeros(0, np.int64)
-        self.sel = sel
+        self.found, self.n = found, centers.size
+        sel = np.flatnonzero(found & safe) if not pairs_only else np.zeros(0, np.int64)
+        out_c, out_t = [pc], [pt]
+        self.levels = []  # per level k: (centres, four anchor arrays), or None
         if sel.size:
-            r = self.radius[sel]
-            self.pad = int(r.max())
-            # window side 2r + 1 = union of four squares of side 2^level
-            level_of = np.floor(np.log2(2 * np.arange(self.pad + 1) + 1)).astype(np.int64)
-            self.level = level_of[r]
-            big = (1 << level_of)[r]
-            cy, cx = self.cy[sel], self.cx[sel]
-            wq = w + 2 * self.pad
-            ya = (cy - r + self.pad) * wq
-            yb = (cy + r - big + 1 + self.pad) * wq
-            xa = cx - r + self.pad
-            xb = cx + r - big + 1 + self.pad
-            anchors = np.empty((4, sel.size), dtype=np.int64)
-            np.add(ya, xa, out=anchors[0])
-            np.add(yb, xa, out=anchors[1])
-            np.add(ya, xb, out=anchors[2])
-            np.add(yb, xb, out=anchors[3])
-            self.anchors = anchors
-        del self.cy, self.cx
+            r = radius[sel]
+            level_of = np.floor(np.log2(2 * np.arange(int(r.max()) + 1) + 1)).astype(np.uint8)
+            level = level_of[r]
+            # A table level costs a few passes over the image; walking a ring
+            # costs 8R reads.  Walk the top levels' centres while that is
+            # cheaper (typically a handful of centres far from any target).
+            counts = np.bincount(level)
+            top = counts.size - 1
+            while top > 0:
+                far = level == top
+                if int(counts[top]) * 8 * int(r[far].max()) > h * w // 4:
+                    break
+                walk = sel[far]
+                _walk_groups(walk, radius[walk], cy[walk], cx[walk], targets2d, out_c, out_t)
+                keep = ~far
+                sel, r, level = sel[keep], r[keep], level[keep]
+                top -= 1
+                while top > 0 and counts[top] == 0:
+                    top -= 1
+        if sel.size:
+            self.pad = p = int(r.max())
+            hq, wq = h + 2 * p, w + 2 * p
+            self.shape = (hq, wq)
+            ty, tx = np.divmod(self.tidx, w)
+            self.tpos = (ty + p) * wq + (tx + p)  # targets in the padded table
+            for k in range(int(level.max()) + 1):
+                at = np.flatnonzero(level == k)
+                if at.size == 0:
+                    self.levels.append(None)
+                    continue
+                s = sel[at]
+                rr = r[at]
+                side = 1 << k
+                wk = wq - side + 1  # width of the level-k table
+                # the four squares' top-left corners: (y - r, x - r) in the
+                # padded table, and that moved by 2r + 1 - side down/right
+                a0 = (cy[s] - rr) * wk
+                a0 += cx[s] - rr
+                a0 += p * (wk + 1)
+                step = 2 * rr + (1 - side)
+                a1 = a0 + step
+                step *= wk
+                self.levels.append((s, (a0, a1, a0 + step, a1 + step)))
+        self.sel = sel
+        pc = np.concatenate(out_c) if len(out_c) > 1 else pc
+        pt = np.concatenate(out_t) if len(out_t) > 1 else pt
+        self.pc, self.pt = pc, np.searchsorted(self.tidx, pt)  # pt: target ordinals
 
-    def _padded(self, values2d, sentinel, dtype):
-        p = self.pad
-        m = np.full((self.h + 2 * p, self.w + 2 * p), sentinel, dtype=dtype)
-        m[p : p + self.h, p : p + self.w] = np.where(self.targets, values2d, sentinel)
-        return m
+    @staticmethod
+    def _dtype(values, sentinel):
+        # int32 halves the memory traffic of the tables; every value used
+        # here (D * factor <= 62250, labels, ranks, widths) fits.
+        lim = np.iinfo(np.int32)
+        if lim.min < sentinel < lim.max and (
+            values.size == 0 or (lim.min < values.min() and values.max() < lim.max)
+        ):
+            return np.int32
+        return np.int64
 
-    def gather_max(self, values_flat, sentinel=-1):
-        """Per centre: max of ``values`` over the targets on its ring (sentinel if none)."""
+    def gather_max(self, values, sentinel=-1):
+        """Per centre: max of ``values`` (one per target, in ``tidx`` order)
+        over the targets on its ring; ``sentinel`` for centres without a
+        target.  Returns int64."""
+        values = np.asarray(values)
         out = np.full(self.n, sentinel, dtype=np.int64)
-        values_flat = np.asarray(values_flat, dtype=np.int64)
         if self.sel.size:
-            # int32 halves the memory traffic of the table; every value used
-            # here (D * factor <= 62250, labels, widths) fits.
-            lim = np.iinfo(np.int32)
-            small = lim.min < sentinel and values_flat.size and (
-                lim.min < values_flat.min() and values_flat.max() < lim.max
-            )
-            dtype = np.int32 if small else np.int64
-            m = self._padded(values_flat.reshape(self.h, self.w), sentinel, dtype)
-            top = int(self.level.max())
-            res = np.full(self.sel.size, sentinel, dtype=np.int64)
-            for k in range(top + 1):
+            dtype = self._dtype(values, sentinel)
+            t = np.full(self.shape, sentinel, dtype=dtype)
+            t.ravel()[self.tpos] = values
+            for k, lev in enumerate(self.levels):
                 if k:
-                    # side 2^k squares from four side 2^(k-1) squares: rows, then columns
                     hh = 1 << (k - 1)
-                    rows = np.maximum(m[:-hh], m[hh:])
-                    nxt = np.empty_like(m)
-                    nxt[-hh:] = sentinel
-                    nxt[:-hh, -hh:] = sentinel
-                    np.maximum(rows[:, :-hh], rows[:, hh:], out=nxt[:-hh, :-hh])
-                    m = nxt
-                q = np.flatnonzero(self.level == k)
-                if q.size:
-                    mf = m.ravel()
-                    a = self.anchors[:, q]
-                    res[q] = np.maximum(np.maximum(mf[a[0]], mf[a[1]]), np.maximum(mf[a[2]], mf[a[3]]))
-            out[self.sel] = res
+                    t = _shrink(_shrink(t, hh, 0), hh, 1)
+                if lev is None:
+                    continue
+                s, anchors = lev
+                tf = t.ravel()
+                acc = tf.take(anchors[0])
+                for a in anchors[1:]:
+                    np.maximum(acc, tf.take(a), out=acc)
+                out[s] = acc
         if self.pt.size:
-            np.maximum.at(out, self.pc, values_flat[self.pt])
+            np.maximum.at(out, self.pc, values[self.pt])
         return out
 
-    def scatter_max(self, keys, sentinel=-1):
-        """Per pixel: max of the ``keys`` of the centres whose ring holds it.
+    def gather_max_lanes(self, channels, sentinel=-1):
+        """Several :meth:`gather_max` at once: one table pass for all.
 
-        Meaningful on target pixels only (elsewhere it may hold keys of
-        centres whose window merely covers the pixel).
+        Small values are packed as 16-bit (or 32-bit) lanes of one 64-bit
+        word: the table and the reads move words, the maxima are taken lane
+        by lane, so each channel's result is exact.  Falls back to one
+        gather per channel when the values do not fit.  Returns a list of
+        int64 arrays (n,), one per channel.
         """
-        out = np.full(self.h * self.w, sentinel, dtype=np.int64)
-        keys = np.asarray(keys, dtype=np.int64)
+        k = len(channels)
+        lanes = None
         if self.sel.size:
-            p = self.pad
-            top = int(self.level.max())
-            shape = (self.h + 2 * p, self.w + 2 * p)
+            lo = min(int(c.min()) for c in channels) if self.tidx.size else 0
+            hi = max(int(c.max()) for c in channels) if self.tidx.size else 0
+            for dt in (np.int16, np.int32):
+                lim = np.iinfo(dt)
+                if k <= 64 // lim.bits and lim.min < min(lo, sentinel) and hi < lim.max:
+                    lanes = dt
+                    break
+        if lanes is None:
+            return [self.gather_max(c, sentinel) for c in channels]
+        nl = 8 // np.dtype(lanes).itemsize  # lanes per word
+        t = np.full(self.shape + (nl,), sentinel, dtype=lanes)
+        tv = t.reshape(-1, nl)
+        for c, v in enumerate(channels):
+            tv[self.tpos, c] = v
+        out = np.full((self.n, nl), sentinel, dtype=lanes)
+        out64 = out.view(np.int64).ravel()
+        for lv, lev in enumerate(self.levels):
+            if lv:
+                hh = 1 << (lv - 1)
+                t = _shrink(_shrink(t, hh, 0), hh, 1)
+            if lev is None:
+                continue
+            s, anchors = lev
+            words = t.reshape(-1, nl).view(np.int64).ravel()
+            acc = words.take(anchors[0]).view(lanes)
+            for a in anchors[1:]:
+                np.maximum(acc, words.take(a).view(lanes), out=acc)
+            out64[s] = acc.view(np.int64)
+        res = [out[:, c].astype(np.int64) for c in range(k)]
+        if self.pt.size:
+            for r, v in zip(res, channels):
+                np.maximum.at(r, self.pc, np.asarray(v)[self.pt])
+        return res
+
+    def scatter_max(self, keys, sentinel=-1):
+        """Per target (in ``tidx`` order): max of the ``keys`` (one per
+        centre) of the centres whose ring holds it; ``sentinel`` if none.
+        Returns int64."""
+        keys = np.asarray(keys)
+        out = np.full(self.tidx.size, sentinel, dtype=np.int64)
+        if self.sel.size:
+            dtype = self._dtype(keys, sentinel)
+            hq, wq = self.shape
             u = None
-            for k in range(top, -1, -1):
-                cur = np.full(shape, sentinel, dtype=np.int64)
-                if u is not None:
-                    hh = 1 << k  # pushing level k + 1 (side 2hh) down to level k
-                    np.maximum(cur, u, out=cur)
-                    np.maximum(cur[hh:, :], u[:-hh, :], out=cur[hh:, :])
-                    np.maximum(cur[:, hh:], u[:, :-hh], out=cur[:, hh:])
-                    np.maximum(cur[hh:, hh:], u[:-hh, :-hh], out=cur[hh:, hh:])
-                q = np.flatnonzero(self.level == k)
-                if q.size:
-                    kq = np.broadcast_to(keys[self.sel[q]], (4, q.size)).ravel()
-                    np.maximum.at(cur.ravel(), self.anchors[:, q].ravel(), kq)
-                u = cur
-            out = np.maximum(out, u[p : p + self.h, p : p + self.w].ravel())
+            for k in range(len(self.levels) - 1, -1, -1):
+                side = 1 << k
+                if u is None:
+                    u = np.full((hq - side + 1, wq - side + 1), sentinel, dtype=dtype)
+                else:
+                    # level k + 1 squares cover four level-k squares: push down
+                    u = _spread(_spread(u, side, 0, sentinel), side, 1, sentinel)
+                lev = self.levels[k]
+                if lev is None:
+                    continue
+                s, anchors = lev
+                uf = u.ravel()
+                kk = keys[s].astype(dtype)
+                for a in anchors:
+                    np.maximum.at(uf, a, kk)
+            out[:] = u.ravel()[self.tpos]
         if self.pt.size:
             np.maximum.at(out, self.pt, keys[self.pc])
         return out
+
+
+def _cumsum_rows(a: np.ndarray) -> None:
+    """In-place cumulative sum down the rows of a 2-D C-contiguous array.
+
+    One contiguous add per row: numpy's ``cumsum(axis=0)`` walks the
+    columns with a stride and is 2-3x slower on large images.
+    """
+    for y in range(1, a.shape[0]):
+        np.add(a[y], a[y - 1], out=a[y])
 
 
 def _integral(mask: np.ndarray) -> np.ndarray:
     """Summed-area table of a bool mask, with a zero first row and column."""
     dtype = np.int32 if mask.size < 2**31 else np.int64
     s = np.zeros((mask.shape[0] + 1, mask.shape[1] + 1), dtype=dtype)
-    np.cumsum(np.cumsum(mask, axis=0, dtype=dtype), axis=1, out=s[1:, 1:])
+    np.cumsum(mask, axis=1, dtype=dtype, out=s[1:, 1:])
+    _cumsum_rows(s[1:])
     return s
 
 
-def _endpoint_pass(factor, skel_flat, order_key, h, w) -> None:
+def _endpoint_pass(factor, skel_flat, labels_flat, h, w) -> None:
     """Skeleton end points inherit their one neighbour's factor + 1 (in place).
 
     The organisers' program counts the skeleton pixels among eight
@@ -659,7 +849,8 @@ def _endpoint_pass(factor, skel_flat, order_key, h, w) -> None:
     if not ends.any():
         return
     e_idx, e_src = idx[ends], source[ends]
-    order = np.argsort(order_key[e_idx], kind="stable")
+    # component, then raster order (e_idx is in raster order already)
+    order = np.argsort(labels_flat[e_idx], kind="stable")
     fac = factor  # uint8 flat
     for i, s in zip(e_idx[order].tolist(), e_src[order].tolist()):
         v = int(fac[s])
@@ -680,16 +871,26 @@ def _propagate(nr, valid_flat, h, w) -> None:
     never changes.  A firing pixel, or one already equal to its left
     neighbour, ends with the left neighbour's final value, so each row is a
     forward fill from the last non-firing pixel.
+
+    Only the few "potential" pixels (all four neighbours non-zero, the
+    lower and right ones different) can fire, so the work is done on them
+    alone: a run of consecutive firing pixels takes the value of the pixel
+    just left of it.  A row's result depends on the other rows only through
+    the final row above; all rows are first solved assuming the row above
+    unchanged, then only the rows below a row that changed are redone, until
+    nothing changes.  The outcome satisfies every row's equation, so it is
+    the sequential result (usually after a few rounds).
     """
     if not valid_flat.any():
         return
-    if np.any(nr[valid_flat] == 0):
+    nz = nr != 0
+    if (valid_flat & ~nz).any():
         _propagate_sequential(nr, valid_flat, h, w)
         return
     if h < 3 or w < 3:
         return  # every pixel is on the border, where a neighbour is itself
     v = nr.reshape(h, w)
-    nz = v != 0
+    nz = nz.reshape(h, w)
     c = v[1:-1, 1:-1]
     pot = np.zeros((h, w), dtype=bool)
     pot[1:-1, 1:-1] = (
@@ -697,14 +898,32 @@ def _propagate(nr, valid_flat, h, w) -> None:
         & nz[:-2, 1:-1] & nz[2:, 1:-1] & nz[1:-1, :-2] & nz[1:-1, 2:]
         & (c != v[2:, 1:-1]) & (c != v[1:-1, 2:])
     )
-    cols = np.arange(w)
-    for y in np.flatnonzero(pot.any(axis=1)).tolist():
-        row = v[y]
-        fire = pot[y] & (row != v[y - 1])
-        if not fire.any():
-            continue
-        src = np.maximum.accumulate(np.where(fire, 0, cols))
-        v[y] = row[src]
+    pos = np.flatnonzero(pot)  # sorted, so grouped by row
+    if pos.size == 0:
+        return
+    orig = nr[pos]
+    row = pos // w
+    bounds = np.searchsorted(row, np.arange(h + 1))
+    has = bounds[1:] > bounds[:-1]
+    todo = np.flatnonzero(has)
+    has = np.append(has, False)
+    while todo.size:
+        # the potential pixels of the rows in todo
+        lo, cnt = bounds[todo], bounds[todo + 1] - bounds[todo]
+        sel = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))
+        p = pos[sel]
+        fire = orig[sel] != nr[p - w]  # the row above as it stands
+        before = nr[p]
+        nr[p] = orig[sel]
+        pf = p[fire]
+        if pf.size:
+            start = np.ones(pf.size, dtype=bool)
+            np.not_equal(pf[1:] - 1, pf[:-1], out=start[1:])
+            # the pixel left of a run does not fire: it holds its own value
+            nr[pf] = nr[pf[start] - 1][np.cumsum(start) - 1]
+        moved = row[sel[nr[p] != before]]
+        below = np.unique(moved) + 1
+        todo = below[has[below]]
 
 
 def _propagate_sequential(nr, valid_flat, h, w) -> None:
@@ -740,27 +959,35 @@ def _medial_normalisation(d, skel_flat, skel_dist_one, labels_flat, boxes, h, w,
     size = h * w
     skel2d = skel_flat.reshape(h, w)
     sdist = _chessboard(skel2d).ravel()
-    sd = np.where(skel_dist_one, 1, sdist) & 0xFF
 
-    centers = np.flatnonzero(_has_distance(d))
+    valid = _has_distance(d)
+    centers = np.flatnonzero(valid)
     lab_c = labels_flat[centers]
     rings = _Rings(centers, sdist[centers], lab_c, boxes, skel2d, pairs_only)
     found = rings.found
 
     factor = skel_flat.astype(np.uint8)
-    order_key = labels_flat.astype(np.int64) * size + np.arange(size)
-    # last writer in (component, raster) order = largest key
-    last = rings.scatter_max(order_key[centers])
-    q = np.flatnonzero((last >= 0) & skel_flat)
-    p = last[q] % size
+    # Last writer in (component, raster) order = the centre of largest rank
+    # in that order.  The centres are in raster order already, so a stable
+    # sort by label ranks them (small keys keep the scatter table in int32).
+    by_order = np.argsort(lab_c, kind="stable")
+    rank = np.empty(centers.size, dtype=np.int64)
+    rank[by_order] = np.arange(centers.size)
+    last = rings.scatter_max(rank)  # per skeleton pixel
+    reached = last >= 0
+    q = rings.tidx[reached]
+    p = centers[by_order[last[reached]]]
+    sdp = np.where(skel_dist_one[p], 1, sdist[p] & 0xFF)  # p's distance to the skeleton
     dq = d[q]
-    factor[q] = (dq + (sd[p] >= dq)).astype(np.uint8)
-    _endpoint_pass(factor, skel_flat, order_key, h, w)
+    factor[q] = (dq + (sdp >= dq)).astype(np.uint8)
+    _endpoint_pass(factor, skel_flat, labels_flat, h, w)
 
-    nr = np.zeros(size, dtype=np.int64)
-    best = rings.gather_max(d * factor.astype(np.int64))
+    # D * factor <= 255 * 255: int32 halves the memory traffic of NR
+    nr = np.zeros(size, dtype=np.int32)
+    sk = rings.tidx
+    best = rings.gather_max(d[sk].astype(np.int64) * factor[sk])
     nr[centers[found]] = best[found]
-    _propagate(nr, _has_distance(d), h, w)
+    _propagate(nr, valid, h, w)
     return factor, nr
 
 
@@ -817,8 +1044,7 @@ def compute_pseudo_weights(gt, *, pairs_only=False) -> tuple[np.ndarray, np.ndar
     contour_f, skel_f = contour.ravel(), skel.ravel()
 
     cdist = _chessboard(contour).ravel()
-    d = np.zeros(size, dtype=np.int64)
-    d[ink_f] = (cdist[ink_f] & 0xFF)  # stored as a byte by the original
+    d = np.where(ink_f, cdist & 0xFF, 0)  # stored as a byte by the original
     d[contour_f & skel_f] = 1
     _ridge_adjust(d, skel_f, h, w)
     factor, nr = _medial_normalisation(d, skel_f, skel_f & ~contour_f, lab_f, boxes, h, w, pairs_only)
@@ -833,7 +1059,8 @@ def compute_pseudo_weights(gt, *, pairs_only=False) -> tuple[np.ndarray, np.ndar
     stroke[0] = 0
 
     # ---- precision side ----------------------------------------------------
-    sw_map = np.where(contour_f, stroke[lab_f] & 0xFF, 0)
+    # the largest stroke width seen on the contour bounds every reach below
+    max_sw = int((stroke[lab_f[contour_f]] & 0xFF).max())
 
     # Region: page pixels inside some component's box grown by 2 * stroke.
     m = 2 * stroke[1:]
@@ -846,7 +1073,7 @@ def compute_pseudo_weights(gt, *, pairs_only=False) -> tuple[np.ndarray, np.ndar
     np.add.at(acc, (ya, xb), -1)
     np.add.at(acc, (yb, xa), -1)
     np.add.at(acc, (yb, xb), 1)
-    np.cumsum(acc, axis=0, out=acc)
+    _cumsum_rows(acc)
     np.cumsum(acc, axis=1, out=acc)
     region = (acc[:h, :w] > 0) & ~ink
 
@@ -860,45 +1087,47 @@ def compute_pseudo_weights(gt, *, pairs_only=False) -> tuple[np.ndarray, np.ndar
     _seed_empty_components(bskel, blabels, bn, bboxes)
     bskel_f = bskel.ravel()
 
-    dp = np.zeros(size, dtype=np.int64)
-    page_f = page.ravel()
-    dp[page_f] = np.where(region.ravel()[page_f], cdist[page_f] & 0xFF, _OUTSIDE)
+    dp = np.where(region.ravel(), cdist & 0xFF, np.where(ink_f, 0, _OUTSIDE))
     _ridge_adjust(dp, bskel_f, h, w)
     _, npn = _medial_normalisation(dp, bskel_f, bskel_f, blab_f, bboxes, h, w, pairs_only)
-    hasd = _has_distance(dp)
-    # The page normaliser accumulates an area; NP is a length: round(sqrt).
-    npn[hasd] = np.floor(np.sqrt(npn[hasd]) + 0.5).astype(np.int64)
 
     # Stroke reach and merge risk, from the GT contour pixels on each page
     # pixel's first non-empty ring (inside its page component's box).
     # Only pixels with Dp <= reach get a weight, and reach <= the largest
     # stroke width, so the others need no ring search.
-    centers = np.flatnonzero(hasd & (dp <= int(sw_map.max())))
+    centers = np.flatnonzero(_has_distance(dp) & (dp <= max_sw))
     blab_c = blab_f[centers]
     rings = _Rings(centers, cdist[centers], blab_c, bboxes, contour, pairs_only)
     found = rings.found
-    lab64 = lab_f.astype(np.int64)
-    reach = rings.gather_max(sw_map)
-    hi_lab = rings.gather_max(lab64)
-    lo_lab = -rings.gather_max(-lab64, sentinel=-(1 << 62))
+    lab_t = lab_f[rings.tidx].astype(np.int64)  # labels of the contour pixels
+    reach, hi_lab, lo_lab = rings.gather_max_lanes([stroke[lab_t] & 0xFF, lab_t, n - lab_t])
+    lo_lab = n - lo_lab  # the smallest label, as a max
     adjacent = found & (lo_lab != hi_lab)
     dpc = dp[centers]
-    npc = npn[centers]
+    # The page normaliser accumulates an area; NP is a length: round(sqrt).
+    npc = np.floor(np.sqrt(npn[centers]) + 0.5).astype(np.int64)
     within = found & (dpc <= reach)
-    marker = np.zeros(size, dtype=np.int64)
-    marker[centers] = np.where(within & adjacent, npc & 0xFF, 0)
+    np_final = np.where(within, reach & 0xFF, 0)
 
-    # Near a merge marker (within reach - Dp), use the smaller half-gap.
-    diff = np.where(within, reach - dpc, 0)
-    s = _integral((marker != 0).reshape(h, w))
-    cy, cx = np.divmod(centers, w)
-    y_a = np.maximum(cy - diff, 0)
-    y_b = np.minimum(cy + diff, h - 1) + 1
-    x_a = np.maximum(cx - diff, 0)
-    x_b = np.minimum(cx + diff, w - 1) + 1
-    near = (s[y_b, x_b] - s[y_a, x_b] - s[y_b, x_a] + s[y_a, x_a]) > 0
-    merging = within & (diff > 0) & near
-    np_final = np.where(within, np.where(merging & (npc < reach), npc, reach) & 0xFF, 0)
+    # Merge markers: pixels within reach whose ring touches two components.
+    # A pixel with a marker within (reach - Dp) of it uses the half-gap NP
+    # instead of the reach when that is smaller; only those pixels need the
+    # (box-count) search.
+    marker = within & adjacent & ((npc & 0xFF) != 0)
+    cand = np.flatnonzero(within & (reach > dpc) & (npc < reach))
+    if cand.size and marker.any():
+        mk = np.zeros(size, dtype=bool)
+        mk[centers[marker]] = True
+        s = _integral(mk.reshape(h, w))
+        diff = reach[cand] - dpc[cand]
+        cy, cx = np.divmod(centers[cand], w)
+        y_a = np.maximum(cy - diff, 0)
+        y_b = np.minimum(cy + diff, h - 1) + 1
+        x_a = np.maximum(cx - diff, 0)
+        x_b = np.minimum(cx + diff, w - 1) + 1
+        near = (s[y_b, x_b] - s[y_a, x_b] - s[y_b, x_a] + s[y_a, x_a]) > 0
+        hit = cand[near]
+        np_final[hit] = npc[hit] & 0xFF
     good = np_final > 0
     pw_f = pwm.ravel()
     pw_f[centers[good]] = np.minimum(dpc[good] / np_final[good], 2.0)

@@ -41,8 +41,8 @@ binkit uses that same ``(recall_weights, precision_weights)`` convention::
 
 Because the stored precision weights are 0 on GT ink, ``sum_TP PW = TP``.
 The weights come either from the organisers' files (:func:`read_dibco_weights`)
-or from binkit's own generator (:func:`pseudo_weights`, about 1 s per
-megapixel), which reproduces the official files digit for digit on the one
+or from binkit's own generator (:func:`pseudo_weights`, about half a second
+per megapixel), which reproduces the official files digit for digit on the one
 page where both are public; on other pages it is unverified against the
 organisers' program.
 
@@ -349,6 +349,28 @@ def _nrm_from_counts(tp, fp, fn, tn) -> float:
     return (nr_fn + nr_fp) / 2.0
 
 
+def _edt(mask: np.ndarray) -> np.ndarray:
+    """Exact Euclidean distance of every pixel to the nearest False pixel.
+
+    Same values as ``ndi.distance_transform_edt(mask)`` (an integer squared
+    distance is exact in float64, and so is its square root's rounding), but
+    from the feature transform with integer arithmetic: scipy's own
+    post-processing goes through two float64 planes.
+    """
+    h, w = mask.shape
+    ft = ndi.distance_transform_edt(mask, return_distances=False, return_indices=True)
+    dy = ft[0]
+    dy -= np.arange(h, dtype=dy.dtype)[:, None]
+    dx = ft[1]
+    dx -= np.arange(w, dtype=dx.dtype)
+    d2 = dy.astype(np.int64) if max(h, w) > 32767 else dy  # int32 holds 2 * 32767^2
+    d2 *= d2
+    dx = dx.astype(d2.dtype, copy=False)
+    dx *= dx
+    d2 += dx
+    return np.sqrt(d2, dtype=np.float64)
+
+
 def _mpm(p, g) -> float:
     fn = g & ~p
     fp = p & ~g
@@ -356,11 +378,16 @@ def _mpm(p, g) -> float:
         return 0.0
     # The contour as in the community implementation: GT ink minus its 3x3
     # erosion.  OpenCV erodes with the outside treated as ink, so strokes
-    # touching the frame get no contour there; border_value=1 reproduces that.
-    contour = g & ~ndi.binary_erosion(g, structure=np.ones((3, 3), bool), border_value=1)
+    # touching the frame get no contour there: pad with ink.  (Six shifted
+    # ANDs give the same erosion as ndi.binary_erosion, some 20x faster.)
+    h, w = g.shape
+    pad = np.ones((h + 2, w + 2), dtype=bool)
+    pad[1:-1, 1:-1] = g
+    rows = pad[:, :-2] & pad[:, 1:-1] & pad[:, 2:]
+    contour = g & ~(rows[:-2] & rows[1:-1] & rows[2:])
     if not contour.any():
         return math.nan
-    d = ndi.distance_transform_edt(~contour)
+    d = _edt(~contour)
     total = float(d.sum())
     if total == 0.0:  # every pixel is on the contour: no distance to charge
         return 0.0
@@ -551,7 +578,7 @@ def pseudo_weights(gt) -> tuple[np.ndarray, np.ndarray]:
     precision on every pixel.  Other pages are unverified; the sequential
     steps of the original (in-place raster passes, "last writer wins",
     box-clipped ring searches) are reproduced literally, see
-    ``binkit/_pseudo_weights.py``.  About 1 s per megapixel.
+    ``binkit/_pseudo_weights.py``.  About half a second per megapixel.
     """
     g = _as_mask(gt, "gt")
     if g.size == 0:

@@ -291,6 +291,28 @@ def test_drd_vectorised_equals_literal(gt, pred):
     assert M._nubn(gt) == nubn
 
 
+@FAST
+@given(small_masks, small_masks)
+def test_mpm_equals_scipy_reference(gt, pred):
+    """MPM's shifted-AND erosion and integer EDT give scipy's exact values."""
+    from scipy import ndimage as ndi
+
+    pred = np.resize(pred, gt.shape)
+    fn, fp = gt & ~pred, pred & ~gt
+    contour = gt & ~ndi.binary_erosion(gt, structure=np.ones((3, 3), bool), border_value=1)
+    if not (fn.any() or fp.any()):
+        expected = 0.0
+    elif not contour.any():
+        expected = math.nan
+    else:
+        d = ndi.distance_transform_edt(~contour)
+        np.testing.assert_array_equal(M._edt(~contour), d)
+        total = float(d.sum())
+        expected = 0.0 if total == 0 else (float(d[fn].sum()) / total + float(d[fp].sum()) / total) / 2
+    got = M._mpm(pred, gt)
+    assert got == expected or (math.isnan(got) and math.isnan(expected))
+
+
 # ---------------------------------------------------------------------------
 # MPM on a hand-built case
 # ---------------------------------------------------------------------------

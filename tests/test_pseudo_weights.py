@@ -88,6 +88,20 @@ def test_zhang_suen_erases_2x2_square():
 
 
 @FAST
+@given(blobby())
+def test_lee_chen_literal_fallback(mask):
+    """The literal sequential Lee-Chen scan (the fixed point's fallback) agrees too."""
+    import binkit._pseudo_weights as mod
+
+    old = mod._LC_ROUNDS
+    try:
+        mod._LC_ROUNDS = 1  # give up after one round: every scan with a chain falls back
+        np.testing.assert_array_equal(PW.thin_lee_chen(mask), _thin_literal(mask))
+    finally:
+        mod._LC_ROUNDS = old
+
+
+@FAST
 @given(masks)
 def test_chessboard_distance_is_exact(mask):
     if not mask.any():
@@ -114,6 +128,91 @@ def test_rowwise_propagation_equals_sequential(h, w, seed):
     fast = nr.copy()
     PW._propagate(fast, valid, h, w)
     np.testing.assert_array_equal(fast, _propagate_literal(nr, valid, h, w))
+
+
+@FAST
+@given(st.integers(3, 60), st.integers(3, 60), st.integers(0, 2**32 - 1), st.integers(2, 5))
+def test_propagation_cascades_equal_sequential(h, w, seed, k):
+    """Larger maps, few values: changes cascade down many rows."""
+    rng = np.random.default_rng(seed)
+    valid = rng.random(h * w) < 0.9
+    nr = np.where(valid, rng.integers(1, k, h * w), 0).astype(np.int32)
+    fast = nr.copy()
+    PW._propagate(fast, valid, h, w)
+    np.testing.assert_array_equal(fast, _propagate_literal(nr, valid, h, w))
+
+
+def _rings_literal(centers, lab_c, boxes, targets):
+    """Per centre: the first non-empty box-clipped square ring, grown literally."""
+    h, w = targets.shape
+    out = []
+    for c, lab in zip(centers.tolist(), lab_c.tolist()):
+        y, x = divmod(c, w)
+        y0, y1, x0, x1 = boxes[lab]
+        got = None
+        for r in range(h + w):
+            ring = {
+                (yy, xx)
+                for yy in range(max(y - r, y0), min(y + r, y1) + 1)
+                for xx in range(max(x - r, x0), min(x + r, x1) + 1)
+                if max(abs(yy - y), abs(xx - x)) == r and targets[yy, xx]
+            }
+            if ring:
+                got = (r, {yy * w + xx for yy, xx in ring})
+                break
+        out.append(got)
+    return out
+
+
+@FAST
+@given(blobby(), st.integers(0, 2**32 - 1))
+def test_ring_pairs_equal_literal_ring_growth(gt, seed):
+    """Radius, and ring targets, of every centre against a literal search.
+
+    Safe centres must be those whose unclipped square of that radius holds
+    exactly the ring's targets (so the window tables may ignore the box).
+    """
+    rng = np.random.default_rng(seed)
+    labels, n, boxes = PW._label8(gt)
+    if n == 0:
+        return
+    targets = rng.random(gt.shape) < 0.1
+    if not targets.any():
+        return
+    centers = np.flatnonzero(gt)
+    lab_c = labels.ravel()[centers]
+    rg = PW._chessboard(targets).ravel()[centers]
+    found, radius, safe, pc, pt, _, _ = PW._ring_pairs(centers, rg, lab_c, boxes, targets, walk_safe=False)
+    h, w = gt.shape
+    for i, want in enumerate(_rings_literal(centers, lab_c, boxes, targets)):
+        assert found[i] == (want is not None)
+        if want is None:
+            continue
+        r, cells = want
+        assert radius[i] == r
+        if safe[i]:
+            y, x = divmod(int(centers[i]), w)
+            square = targets[max(y - r, 0) : y + r + 1, max(x - r, 0) : x + r + 1]
+            assert int(square.sum()) == len(cells)
+        else:
+            assert set(pt[pc == i].tolist()) == cells
+
+
+def test_gather_max_lanes_equal_single_gathers():
+    rng = np.random.default_rng(0)
+    gt = ndi.binary_dilation(rng.random((60, 70)) < 0.03, iterations=2)
+    labels, n, boxes = PW._label8(~gt)
+    targets = gt & ~ndi.binary_erosion(gt)
+    centers = np.flatnonzero(~gt)
+    rg = PW._chessboard(targets).ravel()[centers]
+    rings = PW._Rings(centers, rg, labels.ravel()[centers], boxes, targets)
+    nt = rings.tidx.size
+    # 16-bit lanes, 32-bit lanes, and one gather per channel where neither fits
+    for top, k in ((200, 3), (200, 4), (40_000, 2), (40_000, 3), (2**40, 2)):
+        chans = [rng.integers(0, top, nt) for _ in range(k)]
+        got = rings.gather_max_lanes(chans)
+        for g, c in zip(got, chans):
+            np.testing.assert_array_equal(g, rings.gather_max(c))
 
 
 @FAST
