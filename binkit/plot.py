@@ -18,6 +18,7 @@ import numpy as np
 from .io import as_mask
 
 __all__ = [
+    "live",
     "COLORS",
     "error_overlay",
     "metrics_table",
@@ -294,3 +295,47 @@ def metrics_table(scores, keys: Sequence[str] = ("fm", "fps", "psnr", "drd", "nr
     header = [label] + [METRIC_COLUMNS[k][0] for k in keys]
     rows = [[str(name)] + [s[k] * METRIC_COLUMNS[k][1] for k in keys] for name, s in items]
     return text_table(header, rows, digits=digits)
+
+
+def live(function, **controls):
+    """Show ``function(**values)``'s figure under its controls, redrawn in place when a control changes.
+
+    Like ``ipywidgets.interact``, but the first figure is an ordinary output
+    of the cell (so a saved notebook shows it, and headless runs such as
+    nbval never go through a widget's output capture), and later figures
+    *replace* it through a display handle.
+
+    Parameters
+    ----------
+    function : callable
+        ``function(**values) -> matplotlib Figure``; it must not call
+        ``plt.show()``.
+    **controls : ipywidgets value widgets
+        One per keyword argument of ``function``.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The controls (already displayed).
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    from IPython.display import DisplayHandle, display
+
+    box = widgets.VBox(list(controls.values()))
+
+    def render():
+        fig = function(**{name: w.value for name, w in controls.items()})
+        plt.close(fig)  # shown through the handle only, not again by the inline backend
+        return fig
+
+    display(box)
+    handle = DisplayHandle()
+    handle.display(render())
+
+    def redraw(_change):
+        handle.update(render())
+
+    for w in controls.values():
+        w.observe(redraw, names="value")
+    return box
