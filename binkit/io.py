@@ -294,8 +294,14 @@ def as_mask(array, name: str = "mask") -> np.ndarray:
         raise InputError(f"{name}: expected a 2-D (H, W) mask, got shape {a.shape}")
     if a.dtype == bool:
         return a
-    if np.issubdtype(a.dtype, np.integer) and a.size and int(a.min()) >= 0 and int(a.max()) <= 1:
-        return a.astype(bool)
+    if np.issubdtype(a.dtype, np.integer):
+        # 0/1 integer masks are unambiguous (1 = ink); 0/255 images are not.
+        if a.size == 0 or (int(a.min()) >= 0 and int(a.max()) <= 1):
+            return a.astype(bool)
+        raise InputError(
+            f"{name}: integer mask must hold only 0 and 1 (1 = ink), got values "
+            f"{int(a.min())}..{int(a.max())}; convert it, e.g. mask = (img == 0) for a DIBCO file"
+        )
     raise InputError(
         f"{name}: expected a bool mask (True = ink), got dtype {a.dtype}; "
         "convert it explicitly, e.g. mask = (img == 0) for a DIBCO 0/255 file"

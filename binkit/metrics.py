@@ -109,6 +109,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ._errors import InputError
+from .io import as_mask
 from ._pseudo_weights import compute_pseudo_weights
 
 __all__ = [
@@ -151,31 +152,10 @@ DRD_WEIGHTS.setflags(write=False)
 # --------------------------------------------------------------------------
 
 
-def _as_mask(a, name: str) -> np.ndarray:
-    """Return ``a`` as a bool (H, W) array, or raise InputError."""
-    a = np.asarray(a)
-    if a.ndim != 2:
-        raise InputError(f"{name}: expected a 2-D (H, W) mask, got shape {a.shape}")
-    if a.dtype == bool:
-        return a
-    if np.issubdtype(a.dtype, np.integer):
-        # 0/1 integer masks are unambiguous (1 = ink); 0/255 images are not.
-        if a.size == 0 or (int(a.min()) >= 0 and int(a.max()) <= 1):
-            return a.astype(bool)
-        raise InputError(
-            f"{name}: integer mask must hold only 0 and 1 (1 = ink), got values "
-            f"{int(a.min())}..{int(a.max())}; convert it, e.g. mask = (img == 0) for a DIBCO file"
-        )
-    raise InputError(
-        f"{name}: expected a bool mask (True = ink), got dtype {a.dtype}; "
-        "convert it explicitly, e.g. mask = (img == 0) for a DIBCO 0/255 file"
-    )
-
-
 def _check_pair(pred, gt) -> tuple[np.ndarray, np.ndarray]:
     """Validate a (prediction, ground truth) pair at the public edge."""
-    p = _as_mask(pred, "pred")
-    g = _as_mask(gt, "gt")
+    p = as_mask(pred, "pred")
+    g = as_mask(gt, "gt")
     if p.shape != g.shape:
         raise InputError(f"pred and gt differ in shape: pred {p.shape}, gt {g.shape}")
     if p.size == 0:
@@ -580,7 +560,7 @@ def pseudo_weights(gt) -> tuple[np.ndarray, np.ndarray]:
     box-clipped ring searches) are reproduced literally, see
     ``binkit/_pseudo_weights.py``.  About half a second per megapixel.
     """
-    g = _as_mask(gt, "gt")
+    g = as_mask(gt, "gt")
     if g.size == 0:
         raise InputError(f"gt is empty (shape {g.shape})")
     return compute_pseudo_weights(g)

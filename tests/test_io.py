@@ -152,8 +152,10 @@ def test_save_binary_roundtrip_and_format(tmp_path):
 
 
 def test_save_binary_rejects_non_mask(tmp_path):
-    with pytest.raises(binkit.InputError, match="bool"):
+    with pytest.raises(binkit.InputError, match="only 0 and 1"):
         save_binary(tmp_path / "x.png", np.full((3, 3), 255, np.uint8))
+    with pytest.raises(binkit.InputError, match="bool"):
+        save_binary(tmp_path / "x.png", np.zeros((3, 3), np.float32))
 
 
 def test_as_gray_validates_arrays():
