@@ -221,7 +221,21 @@ def _stacked_weights(cells: Sequence[GridLSTMCell]):
         w_rec.append(torch.cat([cell.weights(d)[n_in * n :] for d in range(1, nd)], dim=1))
         # ... and the new m_1..m_{N-1} into the priority dim 0.
         w_pri.append(w0[n:])
-    return torch.stack(w_in), torch.stack(b_in), torch.stack(w_rec), torch.stack(w_pri)
+    w_in, b_in, w_rec, w_pri = torch.stack(w_in), torch.stack(b_in), torch.stack(w_rec), torch.stack(w_pri)
+    # Gate-major column order: [i, f, o] of every dim, then j, so that one sigmoid
+    # and one tanh each cover a contiguous block (TF's order is i, j, f, o per dim).
+    k = nd - 1
+    order = (0, 2, 3, 1)
+    perm_nonpri = torch.tensor([d * 4 * n + g * n + u for g in order for d in range(k) for u in range(n)])
+    perm_pri = torch.tensor([g * n + u for g in order for u in range(n)])
+    perm_in = torch.cat([perm_nonpri, k * 4 * n + perm_pri, torch.arange((k + 1) * 4 * n, w_in.shape[-1])])
+    perm_in = perm_in.to(w_in.device)
+    return (
+        w_in[..., perm_in],
+        b_in[..., perm_in],
+        w_rec[..., perm_nonpri.to(w_in.device)],
+        w_pri[..., perm_pri.to(w_in.device)],
+    )
 
 
 def grid_scan(cells: Sequence[GridLSTMCell], xs: torch.Tensor, time_chunk: int | None = None) -> torch.Tensor:
@@ -297,12 +311,12 @@ class _ScanState:
         if inplace:
             new = like.new_empty
             self.g = new(d_count, batch, self.g_cols)
-            self.sig = new(d_count, batch, self.g_cols)
+            self.sig = new(d_count, batch, 3 * n_nonpri * n)
             self.tj = new(d_count, batch, n_nonpri, n)
             self.c = like.new_zeros(d_count, batch, n_nonpri, n)  # memories of dims 1..N-1
             self.m = like.new_zeros(d_count, batch, n_nonpri, n)  # new hidden vectors of dims 1..N-1
             self.g0 = new(d_count, batch, 4 * n)
-            self.sig0 = new(d_count, batch, 4 * n)
+            self.sig0 = new(d_count, batch, 3 * n)
             self.c0 = new(d_count, batch, n)
             self.tmp0 = new(d_count, batch, n)
         else:
@@ -313,14 +327,14 @@ class _ScanState:
 def _step(p, st, w_rec, w_pri):
     """One step with fresh tensors (differentiable)."""
     n, k, g_cols = st.n, st.n_nonpri, st.g_cols
-    g = torch.baddbmm(p[..., :g_cols], st.m_rec, w_rec).view(st.d, st.b, k, 4, n)
-    i, j, f, o = g.unbind(3)
+    g = torch.baddbmm(p[..., :g_cols], st.m_rec, w_rec).view(st.d, st.b, 4, k, n)
+    i, f, o, j = g.unbind(2)  # gate-major layout, see _stacked_weights
     # memories: input dims 1..N-2 come from their projection, dim N-1 is carried
     c_prev = torch.cat([p[..., g_cols + 5 * n :].view(st.d, st.b, k - 1, n), st.c_rec[:, :, None]], dim=2)
     c_new = torch.sigmoid(f) * c_prev + torch.sigmoid(i) * torch.tanh(j)
     m_new = torch.sigmoid(o) * torch.tanh(c_new)
     g0 = torch.baddbmm(p[..., g_cols : g_cols + 4 * n], m_new.reshape(st.d, st.b, -1), w_pri)
-    i0, j0, f0, o0 = g0.view(st.d, st.b, 4, n).unbind(2)
+    i0, f0, o0, j0 = g0.view(st.d, st.b, 4, n).unbind(2)
     c0 = torch.sigmoid(f0) * p[..., g_cols + 4 * n : g_cols + 5 * n] + torch.sigmoid(i0) * torch.tanh(j0)
     st.c_rec, st.m_rec = c_new[:, :, -1], m_new[:, :, -1]
     return torch.sigmoid(o0) * torch.tanh(c0)
@@ -330,19 +344,21 @@ def _step_inplace(p, st, w_rec, w_pri):
     """The same step as :func:`_step`, written into preallocated buffers (no autograd)."""
     n, k, g_cols = st.n, st.n_nonpri, st.g_cols
     torch.baddbmm(p[..., :g_cols], st.m[:, :, -1], w_rec, out=st.g)
-    torch.sigmoid(st.g, out=st.sig)
-    g, sig = st.g.view(st.d, st.b, k, 4, n), st.sig.view(st.d, st.b, k, 4, n)
-    torch.tanh(g[:, :, :, 1], out=st.tj)
+    # gate-major layout (see _stacked_weights): sigmoid over [i, f, o] of all dims, tanh over j
+    three = 3 * k * n
+    torch.sigmoid(st.g[..., :three], out=st.sig)
+    torch.tanh(st.g[..., three:], out=st.tj.view(st.d, st.b, k * n))
+    sig = st.sig.view(st.d, st.b, 3, k, n)
     if k > 1:  # memories of input dims 1..N-2 are their projections; dim N-1's is carried in place
         st.c[:, :, :-1] = p[..., g_cols + 5 * n :].view(st.d, st.b, k - 1, n)
-    st.c.mul_(sig[:, :, :, 2]).addcmul_(sig[:, :, :, 0], st.tj)
+    st.c.mul_(sig[:, :, 1]).addcmul_(sig[:, :, 0], st.tj)
     torch.tanh(st.c, out=st.m)
-    st.m.mul_(sig[:, :, :, 3])
+    st.m.mul_(sig[:, :, 2])
     torch.baddbmm(p[..., g_cols : g_cols + 4 * n], st.m.view(st.d, st.b, -1), w_pri, out=st.g0)
-    torch.sigmoid(st.g0, out=st.sig0)
-    sig0 = st.sig0.view(st.d, st.b, 4, n)
-    torch.tanh(st.g0.view(st.d, st.b, 4, n)[:, :, 1], out=st.tmp0)
-    torch.mul(sig0[:, :, 2], p[..., g_cols + 4 * n : g_cols + 5 * n], out=st.c0)
+    torch.sigmoid(st.g0[..., : 3 * n], out=st.sig0)
+    sig0 = st.sig0.view(st.d, st.b, 3, n)
+    torch.tanh(st.g0[..., 3 * n :], out=st.tmp0)
+    torch.mul(sig0[:, :, 1], p[..., g_cols + 4 * n : g_cols + 5 * n], out=st.c0)
     st.c0.addcmul_(sig0[:, :, 0], st.tmp0)
     torch.tanh(st.c0, out=st.tmp0)
-    return st.tmp0.mul_(sig0[:, :, 3])
+    return st.tmp0.mul_(sig0[:, :, 2])
