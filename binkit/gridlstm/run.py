@@ -12,6 +12,7 @@ Running the same command again resumes an unfinished run and skips a finished on
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,9 +119,7 @@ def run(spec: RunSpec, out) -> dict:
         cache_dir=out / "cache",
     )
     result = fit(task, cfg, out)
-    import torch.distributed as tdist
-
-    if tdist.is_available() and tdist.is_initialized() and tdist.get_rank() != 0:
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 evaluates and writes
         return {}
     summary = {
         "epochs_done": result.epochs_done,
