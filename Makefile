@@ -13,6 +13,9 @@ PYTEST_ARGS ?=
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.binkit-installed
 
+# Jupyter refuses to run as root unless told; containers and cloud shells often are root.
+LAB_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
 ifeq ($(HEADLESS),1)
 LAB_FLAGS := --no-browser --ip=$(IP) --port=$(PORT)
 else
@@ -41,7 +44,7 @@ $(STAMP): pyproject.toml tools/install_torch.sh | $(PY)
 setup: $(STAMP)
 
 lab: setup
-	$(VENV)/bin/jupyter lab $(LAB_FLAGS) notebooks/00_start_here.ipynb
+	$(VENV)/bin/jupyter lab $(LAB_FLAGS) $(LAB_ROOT) notebooks/00_start_here.ipynb
 
 test: setup
 	BINKIT_QUICK=1 MPLBACKEND=Agg $(PY) -m pytest --nbval-lax --nbval-current-env tests notebooks $(PYTEST_ARGS)
