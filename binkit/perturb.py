@@ -45,7 +45,7 @@ import numbers
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._errors import InputError
+from ._errors import InputError, check_nonnegative_int
 from .io import as_mask
 
 __all__ = ["PERTURBATIONS", "disk", "perturb"]
@@ -76,19 +76,9 @@ def disk(radius: int) -> np.ndarray:
     -------
     footprint : (2 radius + 1, 2 radius + 1) ndarray of bool
     """
-    r = _count("radius", radius)
+    r = check_nonnegative_int("radius", radius)
     y, x = np.ogrid[-r : r + 1, -r : r + 1]
     return x * x + y * y <= r * r
-
-
-def _count(name: str, value) -> int:
-    """Check a non-negative integer parameter."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise InputError(f"{name} must be a non-negative integer, got {value!r}")
-    value = int(value)
-    if value < 0:
-        raise InputError(f"{name} must be a non-negative integer, got {value}")
-    return value
 
 
 def _fraction(name: str, value) -> float:
@@ -232,12 +222,12 @@ def perturb(
     0.05
     """
     ink = as_mask(mask, "mask")
-    dilate = _count("dilate", dilate)
-    erode = _count("erode", erode)
-    breaks = _count("breaks", breaks)
+    dilate = check_nonnegative_int("dilate", dilate)
+    erode = check_nonnegative_int("erode", erode)
+    breaks = check_nonnegative_int("breaks", breaks)
     bleed = _fraction("bleed", bleed)
     noise = _fraction("noise", noise)
-    break_width = _count("break_width", break_width)
+    break_width = check_nonnegative_int("break_width", break_width)
     if break_width < 1:
         raise InputError(f"break_width must be at least 1, got {break_width}")
     if bleed_source is None:

@@ -78,7 +78,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 from scipy import ndimage
 
-from .._errors import InputError
+from .._errors import InputError, check_nonnegative_int
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -220,15 +220,6 @@ class SyntheticPage:
 
 # ---------------------------------------------------------------------------
 # validation helpers
-
-
-def _check_seed(seed: Any) -> int:
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
-        raise InputError(f"seed must be a non-negative int, got {seed!r}")
-    seed = int(seed)
-    if seed < 0:
-        raise InputError(f"seed must be a non-negative int, got {seed}")
-    return seed
 
 
 def _check_strength(name: str, value: Any) -> float:
@@ -609,7 +600,7 @@ def synthetic_page(
         For a negative or non-integer seed, an unknown preset, a strength
         outside [0, 1], a bad size or font size range.
     """
-    seed = _check_seed(seed)
+    seed = check_nonnegative_int("seed", seed)
     if not isinstance(preset, str) or preset not in PRESETS:
         raise InputError(
             f"preset must be one of {sorted(PRESETS)}, got {preset!r}"
@@ -745,7 +736,7 @@ def write_synthetic_set(
     """
     from PIL import Image
 
-    seeds = [_check_seed(s) for s in seeds]
+    seeds = [check_nonnegative_int("seed", s) for s in seeds]
     if not seeds:
         raise InputError("seeds must not be empty")
     if len(set(seeds)) != len(seeds):
