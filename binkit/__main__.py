@@ -28,14 +28,10 @@ def _synthetic(args) -> int:
     return 0
 
 
-def _train(args) -> int:
+def _train_config(args):
     from .train import TrainConfig
 
-    if args.model != "gridlstm":  # pragma: no cover - argparse restricts the choices
-        raise InputError(f"unknown model {args.model}")
-    from .gridlstm.run import RunSpec, run
-
-    cfg = TrainConfig(
+    return TrainConfig(
         epochs=args.epochs,
         blocks_per_epoch=args.blocks_per_epoch,
         batch_size=args.batch_size,
@@ -45,6 +41,14 @@ def _train(args) -> int:
         device=args.device,
         progress=not args.no_progress,
     )
+
+
+def _train(args) -> int:
+    if args.model != "gridlstm":  # pragma: no cover - argparse restricts the choices
+        raise InputError(f"unknown model {args.model}")
+    from .gridlstm.run import RunSpec, run
+
+    cfg = _train_config(args)
     spec = RunSpec(
         footprint=args.footprint,
         scale=args.scale,
@@ -68,6 +72,18 @@ def _train(args) -> int:
     return 0
 
 
+def _experiments(args) -> int:
+    from .gridlstm.experiments import run_experiments
+    from .results import format_table, mean_table
+
+    rows = run_experiments(args.out, args.configs, args.test_years, train_cfg=_train_config(args),
+                           data=args.data, synthetic=args.synthetic)
+    if rows:
+        print(format_table(mean_table(rows, by=("config",)), ["config", "n", "fm", "fps", "psnr", "drd"]))
+        print(f"per-image results: {args.out}/results.csv")
+    return 0
+
+
 def _export_weights(args) -> int:
     from .gridlstm.pretrained import export_run
 
@@ -76,6 +92,18 @@ def _export_weights(args) -> int:
     for method, s in mean.items():
         print(f"{method:>9}: FM {s['fm']:.2f}  Fps {s['fps']:.2f}  PSNR {s['psnr']:.2f}  DRD {s['drd']:.2f}")
     return 0
+
+
+def _add_protocol_options(p: argparse.ArgumentParser) -> None:
+    """The training protocol's options (the paper's values are the defaults)."""
+    p.add_argument("--epochs", type=int, default=201)
+    p.add_argument("--blocks-per-epoch", type=int, default=2048)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--val-every", type=int, default=10)
+    p.add_argument("--val-blocks", type=int, default=2048)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
+    p.add_argument("--no-progress", action="store_true")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,16 +136,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test", type=int, nargs="*", default=[2016], metavar="YEAR")
     p.add_argument("--data", default=None, help="DIBCO root (default: $BINKIT_DIBCO_ROOT)")
     p.add_argument("--synthetic", action="store_true", help="treat --train/--val/--test as synthetic page seeds")
-    p.add_argument("--epochs", type=int, default=201)
-    p.add_argument("--blocks-per-epoch", type=int, default=2048)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--val-every", type=int, default=10)
-    p.add_argument("--val-blocks", type=int, default=2048)
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
-    p.add_argument("--no-progress", action="store_true")
+    _add_protocol_options(p)
     p.add_argument("--out", required=True, help="run folder: checkpoints, logs, results")
     p.set_defaults(func=_train)
+
+    from .gridlstm.experiments import EXPERIMENT_YEARS, TABLE_III
+
+    p = sub.add_parser(
+        "experiments",
+        help="run the paper's Table III matrix (skips finished runs, resumes unfinished ones)",
+        description="Train and test Table III's configurations on the paper's folds, one run folder per "
+        "(configuration, test year) under --out, then write --out/results.csv. Example: binkit experiments "
+        "--configs f4-sf2-Ldyn f4-sf2-L --test-years 2016 --out runs/experiments",
+    )
+    p.add_argument("--configs", nargs="+", default=None, choices=list(TABLE_III), metavar="CONFIG",
+                   help="default: all eight (" + ", ".join(TABLE_III) + ")")
+    p.add_argument("--test-years", type=int, nargs="+", default=None, choices=EXPERIMENT_YEARS, metavar="YEAR",
+                   help="default: all seven")
+    p.add_argument("--data", default=None, help="DIBCO root (default: $BINKIT_DIBCO_ROOT)")
+    p.add_argument("--synthetic", action="store_true", help="synthetic pages (seed = year) instead of DIBCO")
+    _add_protocol_options(p)
+    p.add_argument("--out", required=True, help="root folder of the runs")
+    p.set_defaults(func=_experiments)
 
     p = sub.add_parser("export-weights", help="ship a training run's best checkpoint, with provenance and test scores")
     p.add_argument("run", help="run folder written by `binkit train gridlstm`")

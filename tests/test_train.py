@@ -110,7 +110,12 @@ def test_run_trains_evaluates_and_skips_finished(tmp_path):
     summary = run(spec, tmp_path)
     assert summary["epochs_done"] == 2 and summary["test_images"] == 1
     assert 0 <= summary["test"]["fm"] <= 100
-    assert (tmp_path / "results.csv").is_file()
+    from binkit.results import read_results_csv
+
+    (row,) = read_results_csv(tmp_path / "results.csv")
+    assert (row["config"], row["dataset"], row["image"]) == ("f8-sf2-Lstat2", "synthetic 3", "synth_003")
+    assert row["fm"] == pytest.approx(summary["test"]["fm"])
+    assert (tmp_path / "times.csv").read_text().startswith("image,seconds\nsynth_003,")
     model = model_from_checkpoint(tmp_path / "best.pt")
     assert model.config.footprint == 8
     mtime = (tmp_path / "latest.pt").stat().st_mtime
@@ -178,3 +183,67 @@ def test_export_run_scores_shipped_weights_against_baselines(tmp_path):
     assert set(rec["test_scores_mean"]) == {"gridlstm", "otsu", "sauvola"}
     assert len(rec["test_scores_per_page"]) == 2 and rec["epochs_reached"] == 1
     assert rec["data"]["pages"] and rec["seed"] == 7 and rec["command"]
+    from binkit.results import read_results_csv
+
+    rows = read_results_csv(tmp_path / "w" / "tiny.results.csv")
+    assert [r["config"] for r in rows] == ["f8-sf2-L", "otsu", "sauvola"] * 2
+    assert [r["image"] for r in rows[::3]] == ["2030_H01", "2030_H02"] and rows[0]["dataset"] == "2030"
+    fm = np.mean([r["fm"] for r in rows if r["config"] == "f8-sf2-L"])
+    assert fm == pytest.approx(rec["test_scores_mean"]["gridlstm"]["fm"], abs=1e-3)
+
+
+# ---------------------------------------------------------------------------
+# the experiment matrix
+
+
+def test_paper_fold_emulates_the_original_split():
+    from binkit.gridlstm.experiments import EXPERIMENT_YEARS, paper_fold
+
+    # fold 0 is the one the spec reconstructs: H-DIBCO 2016 tested, DIBCO 2011 validates
+    assert paper_fold(2016) == ([2009, 2010, 2012, 2013, 2014], [2011])
+    for year in EXPERIMENT_YEARS:
+        train, val = paper_fold(year)
+        assert len(train) == 5 and len(val) == 1
+        assert sorted(train + val + [year]) == sorted(EXPERIMENT_YEARS)
+    with pytest.raises(binkit.InputError, match="2015"):
+        paper_fold(2015)
+
+
+def test_config_names_match_the_papers():
+    from binkit.gridlstm.experiments import TABLE_III, config_name
+    from binkit.results import PAPER_CONFIGS
+
+    assert set(TABLE_III) == set(PAPER_CONFIGS.values())
+    for name, fields in TABLE_III.items():
+        assert config_name(**fields) == name
+    assert config_name(4, 2, "dynamic", reference_layout=True) == "f4-sf2-Ldyn-reflayout"
+    with pytest.raises(binkit.InputError, match="unknown loss"):
+        config_name(4, 2, "hinge")
+
+
+def test_experiments_cli_runs_skips_and_collects(tmp_path, capsys):
+    from binkit.__main__ import main
+    from binkit.results import read_results_csv
+
+    args = ["experiments", "--configs", "f4-sf2-L", "f8-sf2-Ldyn", "--test-years", "2016", "--synthetic",
+            "--epochs", "1", "--blocks-per-epoch", "4", "--batch-size", "4", "--val-blocks", "4",
+            "--no-progress", "--device", "cpu", "--out", str(tmp_path)]
+    assert main(args) == 0
+    rows = read_results_csv(tmp_path / "results.csv")
+    assert [(r["config"], r["image"], r["dataset"]) for r in rows] == [
+        ("f4-sf2-L", "synth_2016", "synthetic 2016"), ("f8-sf2-Ldyn", "synth_2016", "synthetic 2016")]
+    assert all(0 <= r["fm"] <= 100 and r["criterium"] == "error" for r in rows)
+    assert "f8-sf2-Ldyn" in capsys.readouterr().out
+    ck = tmp_path / "f4-sf2-L" / "test2016" / "latest.pt"
+    mtime = ck.stat().st_mtime
+    assert main(args) == 0  # finished runs are skipped
+    assert ck.stat().st_mtime == mtime
+
+
+def test_experiments_cli_rejects_unknown_config(capsys):
+    from binkit.__main__ import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["experiments", "--configs", "f5-sf2-Ldyn", "--out", "x"])
+    assert exc.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err

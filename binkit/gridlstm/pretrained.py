@@ -11,6 +11,10 @@ Each shipped model is two files in ``binkit/gridlstm/weights/``:
     the provenance: the training command, git commit, the data (manifest
     hashes), the seed, the epochs reached, wall time, hardware, validation error
     and the test scores.
+``<name>.results.csv``
+    the per-image test scores of these weights and, measured in the same run,
+    of Otsu and Sauvola, in :mod:`binkit.results`' format (the paper's CSV
+    shape); :func:`pretrained_results` reads it.
 
 Only weights written by binkit's own training command
 (``binkit train gridlstm ...``, then :func:`export_pretrained`) are shipped.
@@ -33,6 +37,7 @@ __all__ = [
     "available_pretrained",
     "load_pretrained",
     "pretrained_info",
+    "pretrained_results",
     "export_pretrained",
     "export_run",
 ]
@@ -51,6 +56,20 @@ def pretrained_info(name: str = "f4-sf2-dyn") -> dict:
     if not path.is_file():
         raise InputError(f"no shipped Grid LSTM weights named {name!r} (available: {available_pretrained()})")
     return json.loads(path.read_text())
+
+
+def pretrained_results(name: str = "f4-sf2-dyn") -> list[dict]:
+    """Per-image test results of a shipped model, with Otsu and Sauvola from the same run.
+
+    Rows in :mod:`binkit.results`' format; ``config`` is the paper's name of the
+    configuration (e.g. ``"f4-sf2-Ldyn"``), ``"otsu"`` or ``"sauvola"``.
+    """
+    from ..results import read_results_csv
+
+    path = WEIGHTS_DIR / f"{name}.results.csv"
+    if not path.is_file():
+        raise InputError(f"no results for shipped Grid LSTM weights named {name!r} (available: {available_pretrained()})")
+    return read_results_csv(path)
 
 
 def load_pretrained(name: str = "f4-sf2-dyn", device=None, folder=None) -> GridLSTMBinarizer:
@@ -187,6 +206,8 @@ def export_run(run_dir, name: str, *, data=None, test_years=(2016,), command: st
     from ..classical import otsu, sauvola
     from ..datasets import dibco_root, load_dibco
     from ..metrics import evaluate
+    from ..results import DATASET_NAMES, write_results_csv
+    from .experiments import config_name
     from .inference import binarize
 
     run_dir = Path(run_dir)
@@ -211,6 +232,11 @@ def export_run(run_dir, name: str, *, data=None, test_years=(2016,), command: st
     model = load_pretrained(name, folder=pt.parent)
     keys = ("fm", "fps", "psnr", "drd", "nrm", "mpm", "recall", "precision")
     per_page, sums = [], {m: {k: [] for k in keys} for m in ("gridlstm", "otsu", "sauvola")}
+    cfg = task.get("config", {})
+    label = {"gridlstm": config_name(cfg.get("footprint", 4), cfg.get("scale", 2), task.get("loss", "dynamic"),
+                                     task.get("reference_layout", False)),
+             "otsu": "otsu", "sauvola": "sauvola"}
+    csv_rows = []
     seconds = 0.0
     for p in pages:
         t = _time.perf_counter()
@@ -222,7 +248,11 @@ def export_run(run_dir, name: str, *, data=None, test_years=(2016,), command: st
             for k in keys:
                 sums[method][k].append(float(scores[k]))
             row[method] = {k: round(float(scores[k]), 4) for k in keys}
+            csv_rows.append({"config": label[method], "criterium": "error" if method == "gridlstm" else "",
+                             "dataset": DATASET_NAMES.get(f"dibco{p.year % 100:02d}", str(p.year)),
+                             "image": p.name, **{k: float(v) for k, v in scores.items()}})
         per_page.append(row)
+    write_results_csv(pt.parent / f"{name}.results.csv", csv_rows)
     megapixels = sum(p.image.size for p in pages) / 1e6
     record = json.loads((pt.parent / f"{name}.json").read_text())
     record["test_scores_mean"] = {

@@ -47,6 +47,13 @@ class RunSpec:
     train_cfg: TrainConfig = field(default_factory=TrainConfig)
 
     @property
+    def config_name(self) -> str:
+        """The paper's name of this configuration, e.g. ``"f4-sf2-Ldyn"``."""
+        from .experiments import config_name
+
+        return config_name(self.footprint, self.scale, self.loss, self.reference_layout)
+
+    @property
     def model_config(self) -> GridLSTMConfig:
         return GridLSTMConfig(footprint=self.footprint, scale=self.scale, units_per_pixel=self.units_per_pixel)
 
@@ -78,8 +85,14 @@ def model_from_checkpoint(path) -> GridLSTMBinarizer:
     return model.eval()
 
 
-def evaluate_pages(model: GridLSTMBinarizer, pages, device=None) -> list[dict]:
-    """Binarize and score each (name, image, gt); one row per page with timing."""
+def evaluate_pages(model: GridLSTMBinarizer, pages, device=None, *, config: str = "", dataset: str = "") -> list[dict]:
+    """Binarize and score each (name, image, gt).
+
+    Returns one row per page in :mod:`binkit.results`' format (``config``,
+    ``criterium`` = ``"error"``, the checkpoint chosen by validation error as
+    in the paper, ``dataset``, ``image``, the metrics) plus ``seconds``, the
+    binarization time.
+    """
     from ..metrics import evaluate
     from .inference import binarize
 
@@ -89,8 +102,18 @@ def evaluate_pages(model: GridLSTMBinarizer, pages, device=None) -> list[dict]:
         ink = binarize(image, model, device=device)
         seconds = time.perf_counter() - t
         scores = evaluate(ink, gt)
-        rows.append({"image": name, "seconds": round(seconds, 3), **{k: float(scores[k]) for k in METRIC_KEYS}})
+        rows.append({"config": config, "criterium": "error", "dataset": dataset, "image": name,
+                     "seconds": round(seconds, 3), **{k: float(scores[k]) for k in METRIC_KEYS}})
     return rows
+
+
+def _dataset_name(spec: RunSpec) -> str:
+    from ..results import DATASET_NAMES
+
+    if spec.synthetic:
+        return "synthetic " + " ".join(str(int(s)) for s in spec.test)
+    names = [DATASET_NAMES.get(f"dibco{int(y) % 100:02d}", str(y)) for y in spec.test]
+    return " + ".join(names)
 
 
 def run(spec: RunSpec, out) -> dict:
@@ -130,8 +153,9 @@ def run(spec: RunSpec, out) -> dict:
     }
     if spec.test:
         model = model_from_checkpoint(out / "best.pt")
-        rows = evaluate_pages(model, load_pages(spec, "test"), cfg.device)
-        _write_rows(out / "results.csv", rows)
+        rows = evaluate_pages(model, load_pages(spec, "test"), cfg.device,
+                              config=spec.config_name, dataset=_dataset_name(spec))
+        _write_rows(out, rows)
         summary["test"] = {k: float(np.mean([r[k] for r in rows])) for k in METRIC_KEYS if k not in ("nrm", "mpm")}
         summary["test_images"] = len(rows)
     tmp = summary_path.with_suffix(".tmp")
@@ -140,12 +164,17 @@ def run(spec: RunSpec, out) -> dict:
     return summary
 
 
-def _write_rows(path: Path, rows: list[dict]) -> None:
+def _write_rows(out: Path, rows: list[dict]) -> None:
+    """``results.csv`` (the paper's shape, columns labelled correctly) and ``times.csv`` (name, seconds)."""
     import csv
 
-    tmp = path.with_suffix(".tmp")
+    from ..results import write_results_csv
+
+    tmp = write_results_csv(out / "results.csv.tmp", rows)
+    tmp.replace(out / "results.csv")
+    tmp = out / "times.csv.tmp"
     with open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    tmp.replace(path)
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["image", "seconds"])
+        writer.writerows([r["image"], r["seconds"]] for r in rows)
+    tmp.replace(out / "times.csv")
