@@ -218,9 +218,11 @@ def plot_training_curves(log, *, ax=None, title: str | None = None):
 
     Parameters
     ----------
-    log : str, Path or dict
+    log : str, Path, dict or list of dict
         A CSV path (see :func:`read_training_log` for the columns ``epoch``,
-        ``loss``, ``val_error``) or the dict it returns.
+        ``loss``, ``val_error``), the dict it returns, or a list of per-epoch
+        dicts with those keys (``history`` of :func:`binkit.train.fit`'s
+        ``log.json``, or of a shipped model's provenance).
     ax : matplotlib Axes, optional
     title : str, optional
 
@@ -228,7 +230,10 @@ def plot_training_curves(log, *, ax=None, title: str | None = None):
     -------
     (ax_loss, ax_error) : tuple of matplotlib Axes
     """
-    if not isinstance(log, Mapping):
+    if isinstance(log, (list, tuple)):
+        log = {c: np.array([math.nan if r.get(c) is None else float(r[c]) for r in log], float)
+               for c in TRAINING_LOG_COLUMNS}
+    elif not isinstance(log, Mapping):
         log = read_training_log(log)
     for c in TRAINING_LOG_COLUMNS:
         if c not in log:

@@ -31,7 +31,8 @@ is a row.
 The Grid LSTM paper's own results
 ---------------------------------
 Westphal et al. (DAS 2018) published their raw per-image results as one CSV
-per test set, ``dibcoYY_foldN.csv``.  :func:`read_paper_results` reads them.
+per test set, ``dibcoYY_foldN.csv``.  :func:`read_paper_results` reads them;
+:func:`paper_results_dir` finds them (binkit does not ship them).
 **Their header is mislabelled**: it reads
 
     ``method,criterium,Name,F-Measure,Fps,PSNR,DRD,Recall,Rps,Pps``
@@ -59,6 +60,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import re
 from pathlib import Path
 from typing import Iterable, Mapping, NamedTuple, Sequence
@@ -78,6 +80,7 @@ __all__ = [
     "format_table",
     "mean_table",
     "paper_image_name",
+    "paper_results_dir",
     "read_paper_results",
     "read_paper_times",
     "read_results_csv",
@@ -201,6 +204,65 @@ def _config_name(name: str) -> str:
 
 # ---------------------------------------------------------------------------
 # the paper's files
+
+
+# Environment variable that points paper_results_dir at the paper's CSVs.
+_PAPER_RESULTS_ENV = "BINKIT_DAS2018_RESULTS"
+
+
+def paper_results_dir(folder=None) -> Path:
+    """Find the folder with the Grid LSTM paper's raw per-image results.
+
+    binkit does not ship the paper's CSVs (they belong to the authors'
+    repository, github.com/FlorianWestphal/DAS2018, Apache-2.0, folder
+    ``data/``); this function finds a copy outside the project.  It looks, in
+    this order, at
+
+    1. ``folder``, if given;
+    2. the environment variable ``BINKIT_DAS2018_RESULTS``, if set;
+    3. ``<repo>/../shared/data/reference/das2018_results``, where ``<repo>`` is
+       the folder that holds the ``binkit`` package.
+
+    The first candidate is the only one checked: a folder given explicitly
+    (or by the environment variable) that lacks the files is an error, not a
+    reason to look elsewhere.
+
+    Parameters
+    ----------
+    folder : str or Path, optional
+        The folder holding ``dibcoYY_foldN.csv``.
+
+    Returns
+    -------
+    Path
+        The folder; it contains ``dibco16_fold0.csv``.
+
+    Raises
+    ------
+    FileNotFoundError
+        The chosen folder has no ``dibco16_fold0.csv``.  The one-line message
+        says where it looked and how to point binkit at the files.
+
+    Examples
+    --------
+    ::
+
+        rows = read_paper_results(paper_results_dir())
+    """
+    if folder is not None:
+        where, how = Path(folder), "the folder given"
+    elif os.environ.get(_PAPER_RESULTS_ENV):
+        where, how = Path(os.environ[_PAPER_RESULTS_ENV]), f"${_PAPER_RESULTS_ENV}"
+    else:
+        repo = Path(__file__).resolve().parent.parent
+        where, how = repo.parent / "shared" / "data" / "reference" / "das2018_results", "the default location"
+    if not (where / "dibco16_fold0.csv").is_file():
+        raise FileNotFoundError(
+            f"the Grid LSTM paper's results (dibco16_fold0.csv) are not in {where} ({how}); they come from the "
+            f"paper's repository (github.com/FlorianWestphal/DAS2018, Apache-2.0, folder data/): "
+            f"set {_PAPER_RESULTS_ENV} to the folder that holds them"
+        )
+    return where
 
 
 def read_paper_results(folder) -> list[dict]:

@@ -112,3 +112,12 @@ def test_per_image_bars(rows):
     assert len(ax.containers) == 3 and all(len(c) == 2 for c in ax.containers)
     with pytest.raises(InputError):
         per_image_bars(rows, CONFIGS, dataset=2011)
+
+
+def test_training_curves_from_history_rows():
+    history = [{"epoch": 0, "loss": 0.5, "val_error": 0.08}, {"epoch": 1, "loss": 0.4, "val_error": None},
+               {"epoch": 2, "loss": 0.3, "val_error": 0.05}]
+    ax, ax2 = plot_training_curves(history)
+    (line,) = ax2.get_lines()[:1]
+    assert list(line.get_xdata()) == [0.0, 2.0] and list(line.get_ydata()) == [0.08, 0.05]
+    assert "best: epoch 2" in [t.get_text() for t in ax2.texts]

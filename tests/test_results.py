@@ -15,6 +15,7 @@ from binkit.results import (
     format_table,
     mean_table,
     paper_image_name,
+    paper_results_dir,
     read_paper_results,
     read_paper_times,
     read_results_csv,
@@ -135,6 +136,55 @@ def test_paper_results_missing_folder(tmp_path):
         read_paper_results(tmp_path)
     with pytest.raises(FileNotFoundError):
         read_paper_times(tmp_path)
+
+
+# --- finding the paper's files ---------------------------------------------------------------
+
+
+def _fake_paper_dir(path):
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "dibco16_fold0.csv").write_text("method,criterium,Name,F-Measure,Fps,PSNR,DRD,Recall,Rps,Pps\n")
+    return path
+
+
+def test_paper_results_dir_argument(tmp_path, monkeypatch):
+    monkeypatch.setenv("BINKIT_DAS2018_RESULTS", str(tmp_path / "elsewhere"))  # the argument wins
+    d = _fake_paper_dir(tmp_path / "given")
+    assert paper_results_dir(d) == d
+    assert paper_results_dir(str(d)) == d
+
+
+def test_paper_results_dir_env(tmp_path, monkeypatch):
+    d = _fake_paper_dir(tmp_path / "from_env")
+    monkeypatch.setenv("BINKIT_DAS2018_RESULTS", str(d))
+    assert paper_results_dir() == d
+
+
+@pytest.mark.parametrize("how", ["argument", "env", "default"])
+def test_paper_results_dir_missing(tmp_path, monkeypatch, how):
+    import binkit.results as results
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "dibco09_fold1.csv").write_text("")  # only dibco16_fold0.csv counts
+    monkeypatch.delenv("BINKIT_DAS2018_RESULTS", raising=False)
+    if how == "env":
+        monkeypatch.setenv("BINKIT_DAS2018_RESULTS", str(empty))
+    elif how == "default":  # pretend the package lives in tmp_path/repo/binkit
+        monkeypatch.setattr(results, "__file__", str(tmp_path / "repo" / "binkit" / "results.py"))
+        empty = tmp_path / "shared" / "data" / "reference" / "das2018_results"
+    with pytest.raises(FileNotFoundError) as err:
+        paper_results_dir(empty if how == "argument" else None)
+    msg = str(err.value)
+    assert "\n" not in msg and str(empty) in msg
+    assert "BINKIT_DAS2018_RESULTS" in msg and "Apache-2.0" in msg and "DAS2018" in msg
+
+
+def test_paper_results_dir_default_is_shared(paper_dir, monkeypatch):
+    """Without argument or variable: <repo>/../shared/data/reference/das2018_results."""
+    monkeypatch.delenv("BINKIT_DAS2018_RESULTS", raising=False)
+    assert paper_results_dir() == paper_dir.resolve()
+    assert len(read_paper_results(paper_results_dir())) == 688
 
 
 def test_paper_results_wrong_header(tmp_path):

@@ -223,6 +223,7 @@ def export_run(run_dir, name: str, *, data=None, test_years=(2016,), command: st
         "epochs_reached": len(history),
         "epochs_planned": log.get("config", {}).get("epochs"),
         "train_wall_seconds": round(sum(h.get("seconds", 0) for h in history), 1),
+        "history": [{k: h.get(k) for k in ("epoch", "loss", "val_error", "seconds")} for h in history],
         "hardware": log.get("hardware"),
         "torch": log.get("torch"),
         "data": data_fingerprint(root, task.get("train", []) + task.get("val", []) + [p.name for p in pages]),
