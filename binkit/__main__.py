@@ -7,10 +7,88 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from ._errors import InputError
 
 __all__ = ["main"]
+
+
+def _report_problems(problems) -> None:
+    """One line per bad file on stderr, naming the file once."""
+    for item, reason in problems:
+        name = Path(item).name
+        line = reason if (item in reason or name in reason) else f"{item}: {reason}"
+        print(f"binkit: error: {line}", file=sys.stderr)
+
+
+def _parse_params(pairs) -> dict:
+    params = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"--param {pair!r}: expected KEY=VALUE, e.g. --param window=31")
+        for cast in (int, float):
+            try:
+                value = cast(value)
+                break
+            except ValueError:
+                pass
+        params[key.replace("-", "_")] = value
+    return params
+
+
+def _binarize(args) -> int:
+    from . import methods
+    from .batch import binarize_files, collect_inputs
+
+    method = args.method or ("gridlstm" if "gridlstm" in methods() else "otsu")
+    params = _parse_params(args.param)
+    if args.device is not None:
+        if method not in ("gridlstm", "hybrid"):
+            raise InputError(f"--device applies to gridlstm and hybrid, not {method}")
+        params["device"] = args.device
+    files, problems = collect_inputs(args.inputs)
+    report = binarize_files(files, args.out_dir, method, overwrite=args.overwrite, workers=args.workers,
+                            progress=not args.no_progress, **params)
+    problems += report.failed
+    line = f"{method}: wrote {len(report.written)} to {args.out_dir}"
+    if report.skipped:
+        line += f", skipped {len(report.skipped)} already done (--overwrite redoes them)"
+    if problems:
+        line += f", {len(problems)} failed"
+    print(line)
+    _report_problems(problems)
+    return 2 if problems else 0
+
+
+def _evaluate(args) -> int:
+    import csv
+
+    import numpy as np
+
+    from .batch import evaluate_folders
+    from .plot import metrics_table
+
+    rows, problems = evaluate_folders(args.pred, args.gt, weights_dir=args.weights, progress=not args.no_progress)
+    keys = ("fm", "fps", "psnr", "drd", "recall", "precision", "pseudo_recall", "pseudo_precision", "nrm", "mpm")
+    if rows:
+        table = [(r["image"], r) for r in rows]
+        table.append((f"mean of {len(rows)}", {k: float(np.mean([r[k] for r in rows])) for k in keys}))
+        print(metrics_table(table, keys=("fm", "fps", "psnr", "drd", "nrm", "mpm"), label="image"))
+    if args.csv and rows:
+        out = Path(args.csv)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with open(out, "w", newline="") as fh:
+                writer = csv.writer(fh, lineterminator="\n")
+                writer.writerow(("image",) + keys)
+                writer.writerows([r["image"], *(repr(float(r[k])) for k in keys)] for r in rows)
+        except OSError as exc:
+            raise InputError(f"{out}: cannot write ({exc.strerror or exc})") from None
+        print(f"per-image results: {out}")
+    _report_problems(problems)
+    return 2 if problems or not rows else 0
 
 
 def _fetch_dibco(args) -> int:
@@ -112,6 +190,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="binkit", description="Document image binarization kit.")
     parser.add_argument("--version", action="version", version=f"binkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser(
+        "binarize",
+        help="binarize scans (files, folders, globs) into 0/255 PNGs",
+        description="Binarize scans into OUT_DIR/<name>.png (0 = ink, 255 = page). Outputs that exist are "
+        "skipped unless --overwrite, so an interrupted batch resumes. Bad files are reported (exit code 2) "
+        "and the good ones are still written. Example: binkit binarize scans/ 'more/*.tif' -o out --method sauvola",
+    )
+    p.add_argument("inputs", nargs="+", metavar="IN", help="image files, folders of images, or glob patterns")
+    p.add_argument("-o", "--out-dir", required=True, help="output folder (created if missing)")
+    p.add_argument("--method", default=None, type=str.lower,
+                   help="gridlstm (default when its weights ship), logistic, otsu, sauvola, niblack, wolf, nick, "
+                   "phansalkar, bernsen, bradley; `python -c 'import binkit; print(binkit.methods())'` lists them")
+    p.add_argument("--device", default=None, help="cpu or cuda, for gridlstm/hybrid (default: the best available)")
+    p.add_argument("--param", action="append", metavar="KEY=VALUE", help="method parameter, e.g. --param window=31 "
+                   "--param k=0.2 (repeatable)")
+    p.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
+    p.add_argument("--workers", type=int, default=None, help="processes for the classical methods (default: cores)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_binarize)
+
+    p = sub.add_parser(
+        "evaluate",
+        help="score a folder of binarizations against a folder of ground truth (DIBCO measures)",
+        description="Match --pred and --gt files by name (GT may carry a suffix such as _gt or _GT), print each "
+        "image's FM, Fps, PSNR, DRD, NRM, MPM and the means. Pseudo-F weights are computed from each GT, or read "
+        "from the organisers' <gt>_RWeights.dat / <gt>_PWeights.dat files in --weights.",
+    )
+    p.add_argument("--pred", required=True, help="folder of binarized images (0 = ink, 255 = page)")
+    p.add_argument("--gt", required=True, help="folder of ground-truth images (0 = ink, 255 = page)")
+    p.add_argument("--csv", default=None, help="also write the per-image measures to this CSV file")
+    p.add_argument("--weights", default=None, help="folder of DIBCO .dat weight files (default: compute them)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_evaluate)
 
     p = sub.add_parser("fetch-dibco", help="download official DIBCO archives into binkit's layout")
     p.add_argument("years", nargs="+", type=int, metavar="YEAR")

@@ -1,0 +1,316 @@
+"""Folders of scans: binarize many files, and score a folder of results against a folder of GT.
+
+These are the functions behind ``binkit binarize`` and ``binkit evaluate``.
+Both keep going when one file is bad: the good files are processed, every bad
+one is reported with a one-line reason, and the caller decides the exit code.
+
+Files are matched and named by their *stem* (the name without extension):
+``scans/page7.tif`` is written as ``OUT/page7.png``; in ``evaluate`` the
+prediction ``page7.png`` is scored against the GT ``page7.png``, ``page7.bmp``,
+``page7_gt.png``, ``page7_GT.tiff`` ... (see :data:`GT_SUFFIXES`).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from ._errors import InputError
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "GT_SUFFIXES",
+    "BatchReport",
+    "collect_inputs",
+    "output_path",
+    "binarize_files",
+    "match_pairs",
+    "evaluate_folders",
+]
+
+#: File extensions taken from a folder (case-insensitive).
+IMAGE_EXTENSIONS = (".png", ".tif", ".tiff", ".bmp", ".jpg", ".jpeg", ".pbm", ".pgm", ".ppm", ".pnm", ".gif", ".webp")
+
+#: Suffixes a GT file's stem may carry beyond the image's stem (DIBCO and other datasets' habits).
+GT_SUFFIXES = ("", "_gt", "-gt", "_GT", "-GT", "_estGT", "_GroundTruth", "-GroundTruth")
+
+#: Methods cheap enough to run in parallel worker processes.
+_MODEL_METHODS = ("gridlstm", "hybrid")
+
+
+@dataclass
+class BatchReport:
+    """What a batch did: files written, skipped (already done) and failed (with reasons)."""
+
+    written: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, one-line reason)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def collect_inputs(items: Iterable[str | os.PathLike]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Expand files, folders (their image files, sorted, not recursive) and glob patterns.
+
+    Returns
+    -------
+    files : list of Path
+        Unique, in the order given.
+    problems : list of (item, reason)
+        Items that name nothing, and folders without images.
+    """
+    files: list[Path] = []
+    problems: list[tuple[str, str]] = []
+    for item in items:
+        item = str(item)
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+            if not found:
+                problems.append((item, f"folder has no image files ({', '.join(IMAGE_EXTENSIONS[:4])}, ...)"))
+            files += found
+        elif path.is_file():
+            files.append(path)
+        elif glob.has_magic(item):
+            found = sorted(Path(p) for p in glob.glob(item) if Path(p).is_file())
+            if not found:
+                problems.append((item, "pattern matches no file"))
+            files += found
+        else:
+            problems.append((item, "no such file or folder"))
+    seen, unique = set(), []
+    for f in files:
+        key = f.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique, problems
+
+
+def output_path(source: Path, outdir: Path) -> Path:
+    """Where ``binkit binarize`` writes the result of ``source``: ``outdir/<stem>.png``."""
+    return Path(outdir) / f"{Path(source).stem}.png"
+
+
+def _binarize_one(source: str, dest: str, method: str, params: dict, model=None) -> str | None:
+    """Binarize one file; return None, or the one-line reason it failed."""
+    from . import binarize
+    from .io import read_image, save_binary
+
+    try:
+        image = read_image(source)
+        if model is not None:  # a preloaded Grid LSTM
+            from .gridlstm.inference import binarize as model_binarize
+
+            ink = model_binarize(image, model, device=params.get("device"))
+        else:
+            ink = binarize(image, method, **params)
+        save_binary(dest, ink)
+    except (InputError, FileNotFoundError) as exc:
+        return str(exc)
+    except MemoryError:
+        return f"{source}: out of memory"
+    return None
+
+
+def binarize_files(
+    inputs: Sequence[Path],
+    outdir,
+    method: str = "otsu",
+    *,
+    overwrite: bool = False,
+    workers: int | None = None,
+    progress: bool = True,
+    **params,
+) -> BatchReport:
+    """Binarize files into ``outdir`` as 0/255 PNGs (0 = ink), skipping finished ones.
+
+    Parameters
+    ----------
+    inputs : sequence of Path
+        Image files (see :func:`collect_inputs`).
+    outdir : path
+        Created if missing.
+    method : str
+        A name from :func:`binkit.methods`.
+    overwrite : bool
+        Redo files whose output exists (default: skip them, so an interrupted
+        batch resumes where it stopped).
+    workers : int, optional
+        Processes for the classical methods (default: the number of CPU cores,
+        at most 8).  Model-based methods run in this process, on ``device``.
+    progress : bool
+        Show a progress bar.
+    **params
+        Passed to :func:`binkit.binarize` (e.g. ``window=31``; ``weights`` and
+        ``device`` for ``gridlstm``).
+
+    Returns
+    -------
+    BatchReport
+    """
+    from tqdm.auto import tqdm
+
+    from . import methods
+
+    method = str(method).lower()
+    if method not in methods():
+        raise InputError(f"unknown method {method!r}; choose from {', '.join(methods())}")
+    outdir = Path(outdir)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{outdir}: cannot create the output folder ({exc.strerror or exc})") from None
+    if not os.access(outdir, os.W_OK):
+        raise InputError(f"{outdir}: output folder is not writable")
+
+    report = BatchReport()
+    by_dest: dict[Path, Path] = {}
+    todo = []
+    for src in inputs:
+        dest = output_path(src, outdir)
+        if dest in by_dest:
+            report.failed.append((str(src), f"same output name as {by_dest[dest]} ({dest.name}); rename one"))
+            continue
+        by_dest[dest] = src
+        if dest.exists() and not overwrite:
+            report.skipped.append(dest)
+        else:
+            todo.append((src, dest))
+
+    bar = tqdm(total=len(todo), desc=f"binarize ({method})", unit="page", disable=not (progress and todo))
+    try:
+        if method in _MODEL_METHODS:  # one model in this process, loaded once
+            model = _load_model(method, params)
+            for src, dest in todo:
+                _record(report, src, dest, _binarize_one(str(src), str(dest), method, params, model))
+                bar.update(1)
+        else:
+            n = max(1, min(workers or min(os.cpu_count() or 1, 8), len(todo) or 1))
+            if n == 1:
+                for src, dest in todo:
+                    _record(report, src, dest, _binarize_one(str(src), str(dest), method, params))
+                    bar.update(1)
+            else:
+                with ProcessPoolExecutor(n) as pool:
+                    futures = [(src, dest, pool.submit(_binarize_one, str(src), str(dest), method, params))
+                               for src, dest in todo]
+                    for src, dest, fut in futures:
+                        _record(report, src, dest, fut.result())
+                        bar.update(1)
+    finally:
+        bar.close()
+    return report
+
+
+def _load_model(method: str, params: dict):
+    """The Grid LSTM model, loaded once for the batch; None for methods that load their own."""
+    if method == "gridlstm":
+        from .gridlstm.pretrained import load_pretrained
+
+        return load_pretrained(params.pop("weights", "f4-sf2-dyn"), device=params.get("device"))
+    return None
+
+
+def _record(report: BatchReport, src: Path, dest: Path, error: str | None) -> None:
+    if error is None:
+        report.written.append(dest)
+    else:
+        report.failed.append((str(src), error))
+
+
+# ---------------------------------------------------------------------------
+# evaluate
+
+
+def match_pairs(pred_dir, gt_dir) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]]]:
+    """Pair each prediction in ``pred_dir`` with its GT in ``gt_dir`` by file stem.
+
+    A GT matches a prediction when its stem is the prediction's stem plus one
+    of :data:`GT_SUFFIXES`.
+
+    Returns
+    -------
+    pairs : list of (pred, gt)
+        Sorted by the prediction's name.
+    problems : list of (file, reason)
+        Predictions without a GT, GT files without a prediction, and
+        ambiguous matches.
+    """
+    pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
+    for d, what in ((pred_dir, "--pred"), (gt_dir, "--gt")):
+        if not d.is_dir():
+            raise InputError(f"{d}: {what} must be a folder")
+    preds, _ = collect_inputs([pred_dir])
+    gts, _ = collect_inputs([gt_dir])
+    if not preds:
+        raise InputError(f"{pred_dir}: no image files")
+    gt_by_stem: dict[str, list[Path]] = {}
+    for g in gts:
+        gt_by_stem.setdefault(g.stem, []).append(g)
+    pairs, problems, used = [], [], set()
+    for p in preds:
+        found = [g for suffix in GT_SUFFIXES for g in gt_by_stem.get(p.stem + suffix, [])]
+        if not found:
+            problems.append((str(p), f"no ground truth for it in {gt_dir}"))
+        elif len(found) > 1:
+            problems.append((str(p), f"several ground truths match: {', '.join(g.name for g in found)}"))
+        else:
+            pairs.append((p, found[0]))
+            used.add(found[0])
+    for g in gts:
+        if g not in used:
+            problems.append((str(g), f"ground truth without a prediction in {pred_dir}"))
+    return pairs, problems
+
+
+def evaluate_folders(pred_dir, gt_dir, *, weights_dir=None, progress: bool = True):
+    """Score every prediction in ``pred_dir`` against its GT with :func:`binkit.metrics.evaluate`.
+
+    Parameters
+    ----------
+    pred_dir, gt_dir : path
+        Folders of binary images (0 = ink) matched by :func:`match_pairs`.
+    weights_dir : path, optional
+        Folder with the organisers' ``<gt stem>_RWeights.dat`` and
+        ``<gt stem>_PWeights.dat`` files; without it the pseudo-F weights are
+        computed from each GT (:func:`binkit.metrics.pseudo_weights`).
+
+    Returns
+    -------
+    rows : list of dict
+        ``image`` (the prediction's stem) and every measure of
+        :func:`binkit.metrics.evaluate`, one per matched pair.
+    problems : list of (file, reason)
+        Unmatched files and files that could not be scored.
+    """
+    from tqdm.auto import tqdm
+
+    from .io import read_gt
+    from .metrics import evaluate, read_dibco_weights
+
+    pairs, problems = match_pairs(pred_dir, gt_dir)
+    rows = []
+    for pred_path, gt_path in tqdm(pairs, desc="evaluate", unit="page", disable=not progress):
+        try:
+            # predictions are binary images in the DIBCO convention, so read_gt's rules apply
+            pred = read_gt(pred_path, allow_majority_ink=True)
+            gt = read_gt(gt_path)
+            if pred.shape != gt.shape:
+                raise InputError(f"{pred_path}: size {pred.shape[1]}x{pred.shape[0]} differs from its ground "
+                                 f"truth {gt_path.name} ({gt.shape[1]}x{gt.shape[0]})")
+            weights = None
+            if weights_dir is not None:
+                wd = Path(weights_dir)
+                weights = (read_dibco_weights(wd / f"{gt_path.stem}_RWeights.dat", gt.shape),
+                           read_dibco_weights(wd / f"{gt_path.stem}_PWeights.dat", gt.shape))
+            rows.append({"image": pred_path.stem, **evaluate(pred, gt, weights)})
+        except (InputError, FileNotFoundError) as exc:
+            problems.append((str(pred_path), str(exc)))
+    return rows, problems

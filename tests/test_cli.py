@@ -1,0 +1,254 @@
+"""The ``binkit`` command line on folders of real-world files: binarize, evaluate, bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import binkit
+from binkit.__main__ import main
+from binkit.datasets import synthetic_page
+from binkit.io import read_gt, save_binary
+
+
+def _page(seed=0, size=(96, 128)):
+    return synthetic_page(seed, size=size, font_size=(12, 16))
+
+
+def _save_gray(path, image01):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.round(np.asarray(image01) * 255).astype(np.uint8)).save(path)
+    return path
+
+
+@pytest.fixture
+def scans(tmp_path):
+    """Three good scans in scans/, and their GT in gt/ (two with a _gt suffix)."""
+    for k in range(3):
+        p = _page(k)
+        _save_gray(tmp_path / "scans" / f"p{k}.png", p.image)
+        save_binary(tmp_path / "gt" / (f"p{k}_gt.png" if k else f"p{k}.png"), p.gt)
+    return tmp_path
+
+
+def _run(args, capsys):
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+# ---------------------------------------------------------------------------
+# binarize
+
+
+def test_binarize_folder_writes_0_255_pngs_and_skips_done(scans, capsys):
+    out = scans / "out"
+    code, stdout, err = _run(["binarize", str(scans / "scans"), "-o", str(out), "--method", "otsu",
+                              "--no-progress", "--workers", "2"], capsys)
+    assert code == 0 and err == ""
+    assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p2.png"]
+    written = np.asarray(Image.open(out / "p1.png"))
+    assert written.dtype == np.uint8 and set(np.unique(written)) <= {0, 255}
+    ink = read_gt(out / "p1.png", allow_majority_ink=True)
+    image = binkit.io.read_image(scans / "scans" / "p1.png")
+    assert np.array_equal(ink, binkit.binarize(image, "otsu"))
+    mtime = (out / "p1.png").stat().st_mtime_ns
+    code, stdout, _ = _run(["binarize", str(scans / "scans"), "-o", str(out), "--method", "otsu", "--no-progress"],
+                           capsys)
+    assert code == 0 and "skipped 3 already done" in stdout
+    assert (out / "p1.png").stat().st_mtime_ns == mtime
+    code, stdout, _ = _run(["binarize", str(scans / "scans" / "p1.png"), "-o", str(out), "--method", "sauvola",
+                            "--overwrite", "--no-progress", "--param", "window=31"], capsys)
+    assert code == 0 and "wrote 1" in stdout
+    assert np.array_equal(read_gt(out / "p1.png", allow_majority_ink=True), binkit.binarize(image, "sauvola", window=31))
+
+
+def test_binarize_glob_and_missing_output_folder_is_created(scans, capsys):
+    out = scans / "deep" / "new" / "out"
+    pattern = str(scans / "scans" / "p[01].png")
+    code, stdout, _ = _run(["binarize", pattern, "-o", str(out), "--method", "otsu", "--no-progress"], capsys)
+    assert code == 0 and sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png"]
+
+
+def test_mixed_folder_good_files_written_bad_ones_reported(scans, capsys):
+    d = scans / "scans"
+    (d / "notes.png").write_text("this is not an image")
+    (d / "empty.png").write_bytes(b"")
+    raw = (d / "p0.png").read_bytes()
+    (d / "cut.png").write_bytes(raw[: len(raw) // 2])
+    out = scans / "out"
+    code, stdout, err = _run(["binarize", str(d), str(scans / "nope.tif"), "-o", str(out), "--method", "otsu",
+                              "--no-progress"], capsys)
+    assert code == 2
+    assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p2.png"]
+    lines = err.strip().splitlines()
+    assert len(lines) == 4 and all(line.startswith("binkit: error: ") for line in lines)
+    for name in ("notes.png", "empty.png", "cut.png", "nope.tif"):
+        assert sum(name in line for line in lines) == 1, (name, lines)
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("kind", ["rgba", "gray16_tiff", "palette", "one_pixel", "smaller_than_block"])
+def test_unusual_but_valid_images_are_handled(tmp_path, capsys, kind):
+    page = _page(3).image
+    path = tmp_path / "in" / f"{kind}.{'tif' if 'tiff' in kind else 'png'}"
+    path.parent.mkdir()
+    if kind == "rgba":
+        rgb = np.repeat(np.round(page * 255).astype(np.uint8)[..., None], 3, axis=2)
+        alpha = np.full(page.shape, 255, np.uint8)
+        Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(path)
+    elif kind == "gray16_tiff":
+        Image.fromarray(np.round(page * 65535).astype(np.uint16)).save(path)
+    elif kind == "palette":
+        Image.fromarray(np.round(page * 255).astype(np.uint8)).convert("P").save(path)
+    elif kind == "one_pixel":
+        Image.fromarray(np.array([[40]], np.uint8)).save(path)
+    else:
+        _save_gray(path, page[:20, :30])
+    for method in [m for m in binkit.methods() if m in ("otsu", "sauvola", "logistic", "gridlstm")]:
+        out = tmp_path / f"out_{method}"
+        code, _, err = _run(["binarize", str(path), "-o", str(out), "--method", method, "--no-progress"], capsys)
+        assert code == 0, (method, err)
+        result = read_gt(out / f"{kind}.png", allow_majority_ink=True)
+        assert result.shape == binkit.io.read_image(path).shape
+
+
+def test_same_output_name_from_two_folders_is_refused(scans, capsys):
+    other = scans / "other"
+    _save_gray(other / "p0.tif", _page(9).image)
+    code, _, err = _run(["binarize", str(scans / "scans" / "p0.png"), str(other / "p0.tif"), "-o",
+                         str(scans / "out"), "--method", "otsu", "--no-progress"], capsys)
+    assert code == 2 and "same output name" in err
+
+
+def test_output_folder_that_cannot_be_created(scans, capsys):
+    blocker = scans / "file"
+    blocker.write_text("x")
+    code, _, err = _run(["binarize", str(scans / "scans"), "-o", str(blocker / "out"), "--method", "otsu"], capsys)
+    assert code == 2 and "cannot create the output folder" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may write into read-only folders")
+def test_read_only_output_folder(scans, capsys):
+    out = scans / "ro"
+    out.mkdir()
+    out.chmod(0o555)
+    try:
+        code, _, err = _run(["binarize", str(scans / "scans"), "-o", str(out), "--method", "otsu"], capsys)
+    finally:
+        out.chmod(0o755)
+    assert code == 2 and "not writable" in err
+
+
+def test_unknown_method_and_bad_param(scans, capsys):
+    code, _, err = _run(["binarize", str(scans / "scans"), "-o", str(scans / "o"), "--method", "magic"], capsys)
+    assert code == 2 and "unknown method 'magic'" in err
+    code, _, err = _run(["binarize", str(scans / "scans"), "-o", str(scans / "o"), "--param", "window"], capsys)
+    assert code == 2 and "KEY=VALUE" in err
+
+
+def test_nan_in_float_input_is_refused():
+    image = _page(1).image.copy()
+    image[5, 5] = np.nan
+    with pytest.raises(binkit.InputError, match="NaN|finite"):
+        binkit.binarize(image, "otsu")
+
+
+# ---------------------------------------------------------------------------
+# evaluate
+
+
+def test_evaluate_matches_by_name_and_writes_csv(scans, capsys):
+    out = scans / "out"
+    assert main(["binarize", str(scans / "scans"), "-o", str(out), "--method", "otsu", "--no-progress"]) == 0
+    capsys.readouterr()
+    code, stdout, err = _run(["evaluate", "--pred", str(out), "--gt", str(scans / "gt"), "--csv",
+                              str(scans / "r" / "scores.csv"), "--no-progress"], capsys)
+    assert code == 0 and err == ""
+    assert "mean of 3" in stdout
+    lines = (scans / "r" / "scores.csv").read_text().splitlines()
+    assert lines[0].startswith("image,fm,fps,psnr,drd") and len(lines) == 4
+    image = binkit.io.read_image(scans / "scans" / "p2.png")
+    expected = binkit.metrics.evaluate(binkit.binarize(image, "otsu"), _page(2).gt)
+    row = dict(zip(lines[0].split(","), lines[3].split(",")))
+    assert row["image"] == "p2" and float(row["fm"]) == pytest.approx(expected["fm"])
+
+
+def test_evaluate_reports_size_mismatch_inverted_gt_and_unmatched(scans, capsys):
+    pred = scans / "pred"
+    for k in range(3):
+        save_binary(pred / f"p{k}.png", _page(k).gt)
+    save_binary(pred / "lonely.png", _page(5).gt)
+    save_binary(scans / "gt" / "p1_gt.png", _page(1).gt[:50])              # wrong size
+    save_binary(scans / "gt" / "p2_gt.png", ~_page(2).gt)                  # inverted: mostly "ink"
+    code, stdout, err = _run(["evaluate", "--pred", str(pred), "--gt", str(scans / "gt"), "--no-progress"], capsys)
+    assert code == 2
+    assert "mean of 1" in stdout                                             # p0 still scored
+    lines = err.strip().splitlines()
+    assert any("p1" in line and "differs" in line for line in lines)
+    assert any("p2_gt.png" in line and "ink" in line for line in lines)
+    assert any("lonely.png" in line and "no ground truth" in line for line in lines)
+    assert "Traceback" not in err
+
+
+def test_evaluate_grey_gt_values_follow_the_dibco_rule(scans, capsys):
+    pred = scans / "pred"
+    gt = _page(0).gt
+    save_binary(pred / "p0.png", gt)
+    grey = np.where(gt, 0, 200).astype(np.uint8)
+    grey[0, :5] = 100                                                        # stray grey page pixels
+    Image.fromarray(grey).save(scans / "gt" / "p0.png")
+    for k in (1, 2):
+        (scans / "gt" / f"p{k}_gt.png").unlink()
+    with pytest.warns(UserWarning, match="grey"):
+        code, stdout, _ = _run(["evaluate", "--pred", str(pred), "--gt", str(scans / "gt"), "--no-progress"], capsys)
+    assert code == 0 and "100.00" in stdout
+
+
+def test_evaluate_reads_official_weight_files(tmp_path, reference_dir, capsys):
+    src = reference_dir / "doxa_2john"
+    (tmp_path / "pred").mkdir()
+    (tmp_path / "gt").mkdir()
+    Image.open(src / "2JohnC1V3-Sauvola.pbm").save(tmp_path / "pred" / "2JohnC1V3.png")
+    Image.open(src / "2JohnC1V3-GroundTruth.pbm").save(tmp_path / "gt" / "2JohnC1V3-GroundTruth.png")
+    weights = tmp_path / "w"
+    weights.mkdir()
+    for kind in ("RWeights", "PWeights"):
+        (weights / f"2JohnC1V3-GroundTruth_{kind}.dat").write_bytes(
+            (src / f"2JohnC1V3-GroundTruth_{kind}.dat").read_bytes())
+    code, stdout, err = _run(["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt"),
+                              "--weights", str(weights), "--csv", str(tmp_path / "s.csv"), "--no-progress"], capsys)
+    assert code == 0, err
+    row = dict(zip(*[line.split(",") for line in (tmp_path / "s.csv").read_text().splitlines()]))
+    # the DIBCO tool's output for this pair (shared/data/reference/README.md)
+    assert float(row["fm"]) == pytest.approx(93.2047, abs=1e-4)
+    assert float(row["fps"]) == pytest.approx(93.3930, abs=1e-4)
+    assert float(row["drd"]) == pytest.approx(1.9519, abs=1e-4)
+
+
+# ---------------------------------------------------------------------------
+# the executable itself
+
+
+@pytest.mark.parametrize("command", [[], ["binarize"], ["evaluate"], ["train"], ["experiments"], ["fetch-dibco"],
+                                     ["synthetic"], ["export-weights"]])
+def test_help_on_every_command(command):
+    proc = subprocess.run([sys.executable, "-m", "binkit", *command, "--help"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and "usage: binkit" in proc.stdout
+
+
+def test_bad_input_exit_code_2_without_traceback(tmp_path):
+    bad = tmp_path / "x.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    proc = subprocess.run([sys.executable, "-m", "binkit", "binarize", str(bad), "-o", str(tmp_path / "o"),
+                           "--method", "otsu", "--no-progress"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("binkit: error: ") and "x.png" in proc.stderr
