@@ -22,12 +22,13 @@ else
 LAB_FLAGS := --ip=$(IP) --port=$(PORT)
 endif
 
-.PHONY: setup lab test test-unit test-notebooks data clean-venv help
+.PHONY: setup lab test test-unit test-notebooks test-browser data clean-venv help
 
 help:
 	@echo "make lab    - set up .venv and open JupyterLab on notebooks/00_start_here.ipynb"
 	@echo "              (headless server: make lab HEADLESS=1 IP=0.0.0.0 PORT=8888)"
 	@echo "make test   - set up .venv and run unit tests and every notebook under nbval (quick mode)"
+	@echo "make test-browser - install chromium (apt) and playwright, then run JupyterLab widgets in headless Chromium"
 	@echo "make data   - regenerate the committed synthetic pages in data/synthetic"
 
 $(PY):
@@ -47,13 +48,19 @@ lab: setup
 	$(VENV)/bin/jupyter lab $(LAB_FLAGS) $(LAB_ROOT) notebooks/00_start_here.ipynb
 
 test: setup
-	BINKIT_QUICK=1 MPLBACKEND=Agg $(PY) -m pytest --nbval-lax --nbval-current-env tests notebooks $(PYTEST_ARGS)
+	BINKIT_QUICK=1 MPLBACKEND=Agg $(PY) -m pytest --nbval-lax --nbval-current-env -m "not browser" tests notebooks $(PYTEST_ARGS)
 
 test-unit: setup
 	BINKIT_QUICK=1 MPLBACKEND=Agg $(PY) -m pytest tests $(PYTEST_ARGS)
 
 test-notebooks: setup
 	BINKIT_QUICK=1 MPLBACKEND=Agg $(PY) -m pytest --nbval-lax --nbval-current-env notebooks $(PYTEST_ARGS)
+
+# A real browser: JupyterLab in Debian's headless chromium, driven by Playwright.
+# Installs /usr/bin/chromium (apt) and playwright (pip) when missing; never downloads a browser.
+test-browser: setup
+	sh tools/install_browser.sh $(PY)
+	BINKIT_QUICK=1 BINKIT_REQUIRE_BROWSER=1 $(PY) -m pytest -m browser tests/browser -v $(PYTEST_ARGS)
 
 data: setup
 	$(PY) -m binkit synthetic --dest data/synthetic
