@@ -12,6 +12,7 @@ binkit.datasets   DIBCO loading and download, synthetic pages, 64x64 blocks
 binkit.metrics    the DIBCO metrics: FM, pseudo-FM, PSNR, DRD, NRM, MPM
 binkit.classical  Otsu, Sauvola, Niblack, Wolf and other classical thresholds
 binkit.gridlstm   the Grid LSTM binarizer of Westphal et al. (DAS 2018)
+binkit.hybrid     the hybrid method: logistic decision surface, B-spline surface
 binkit.train      the shared training loop: checkpoints, resume, logs, DDP
 binkit.results    per-image results tables (binkit's and the paper's)
 binkit.stats      Friedman, Wilcoxon rank-sum with Holm, the paper's rank score
@@ -29,12 +30,13 @@ __all__ = ["InputError", "__version__", "binarize", "methods"]
 
 
 def methods() -> list[str]:
-    """Names :func:`binarize` accepts: the classical methods, and ``gridlstm``
-    when binkit ships trained Grid LSTM weights."""
+    """Names :func:`binarize` accepts: the classical methods, ``logistic`` (the
+    hybrid method's classical start), and ``gridlstm`` when binkit ships
+    trained Grid LSTM weights."""
     from .classical import METHODS
     from .gridlstm.pretrained import available_pretrained
 
-    return sorted(METHODS) + (["gridlstm"] if available_pretrained() else [])
+    return sorted([*METHODS, "logistic"]) + (["gridlstm"] if available_pretrained() else [])
 
 
 def binarize(image, method: str = "otsu", **params):
@@ -50,7 +52,8 @@ def binarize(image, method: str = "otsu", **params):
         The method's parameters (e.g. ``window=51, k=0.2`` for Sauvola).
         ``gridlstm`` takes ``weights`` (a name from
         :func:`binkit.gridlstm.available_pretrained`, default ``"f4-sf2-dyn"``)
-        and ``device``.
+        and ``device``.  ``logistic`` takes the parameters of
+        :func:`binkit.hybrid.classical`.
 
     Returns
     -------
@@ -66,6 +69,15 @@ def binarize(image, method: str = "otsu", **params):
             raise InputError(f"gridlstm takes weights= and device=, not {sorted(unknown)}")
         model = load_pretrained(params.get("weights", "f4-sf2-dyn"))
         return gridlstm_binarize(image, model, device=params.get("device"))
+    if str(method).lower() == "logistic":
+        import inspect
+
+        from .hybrid import classical as logistic
+
+        unknown = set(params) - set(inspect.signature(logistic).parameters) - {"image"}
+        if unknown:
+            raise InputError(f"logistic does not take {sorted(unknown)}")
+        return logistic(image, **params)
     from .classical import binarize as classical_binarize
 
     return classical_binarize(image, method, **params)

@@ -106,24 +106,19 @@ def _synthetic(args) -> int:
     return 0
 
 
-def _train_config(args):
+def _train_config(args, defaults: dict | None = None):
+    """TrainConfig from the protocol options; options left out take ``defaults``, then TrainConfig's."""
     from .train import TrainConfig
 
-    return TrainConfig(
-        epochs=args.epochs,
-        blocks_per_epoch=args.blocks_per_epoch,
-        batch_size=args.batch_size,
-        val_every=args.val_every,
-        val_blocks=args.val_blocks,
-        seed=args.seed,
-        device=args.device,
-        progress=not args.no_progress,
-    )
+    given = {name: getattr(args, name) for name in ("epochs", "blocks_per_epoch", "batch_size", "val_every",
+                                                    "val_blocks", "lr", "seed")
+             if getattr(args, name) is not None}
+    return TrainConfig(**{**(defaults or {}), **given}, device=args.device, progress=not args.no_progress)
 
 
 def _train(args) -> int:
-    if args.model != "gridlstm":  # pragma: no cover - argparse restricts the choices
-        raise InputError(f"unknown model {args.model}")
+    if args.model == "hybrid":
+        return _train_hybrid(args)
     from .gridlstm.run import RunSpec, run
 
     cfg = _train_config(args)
@@ -150,6 +145,20 @@ def _train(args) -> int:
     return 0
 
 
+def _train_hybrid(args) -> int:
+    from .hybrid.run import HYBRID_TRAIN, HybridRunSpec, run
+
+    spec = HybridRunSpec(train=args.train, val=args.val, test=args.test, data=args.data, synthetic=args.synthetic,
+                         train_cfg=_train_config(args, HYBRID_TRAIN))
+    summary = run(spec, args.out)
+    if summary:
+        line = f"done: {summary['epochs_done']} epochs, best val error {summary['best_val_error']:.4f}"
+        for method, s in summary.get("test", {}).items():
+            line += f" | {method}: FM {s['fm']:.2f}, NRM {100 * s['nrm']:.2f}%"
+        print(line)
+    return 0
+
+
 def _experiments(args) -> int:
     from .gridlstm.experiments import run_experiments
     from .results import format_table, mean_table
@@ -163,6 +172,20 @@ def _experiments(args) -> int:
 
 
 def _export_weights(args) -> int:
+    from .train import load_checkpoint
+
+    best = Path(args.run) / "best.pt"
+    if not best.is_file():
+        raise InputError(f"{best}: no best checkpoint; is {args.run} a training run folder?")
+    if load_checkpoint(best).get("task", {}).get("model") == "hybrid":
+        from .hybrid.run import export_run as export_hybrid
+
+        rec = export_hybrid(args.run, args.name, data=args.data, test_years=args.test, command=args.command,
+                            dest=args.dest)
+        for method, s in rec["test_scores_mean"].items():
+            print(f"{method:>12}: FM {s['fm']:.2f}  Fps {s['fps']:.2f}  PSNR {s['psnr']:.2f}  DRD {s['drd']:.2f}  "
+                  f"NRM {100 * s['nrm']:.2f}%")
+        return 0
     from .gridlstm.pretrained import export_run
 
     rec = export_run(args.run, args.name, data=args.data, test_years=args.test, command=args.command, dest=args.dest)
@@ -173,13 +196,15 @@ def _export_weights(args) -> int:
 
 
 def _add_protocol_options(p: argparse.ArgumentParser) -> None:
-    """The training protocol's options (the paper's values are the defaults)."""
-    p.add_argument("--epochs", type=int, default=201)
-    p.add_argument("--blocks-per-epoch", type=int, default=2048)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--val-every", type=int, default=10)
-    p.add_argument("--val-blocks", type=int, default=2048)
-    p.add_argument("--seed", type=int, default=42)
+    """The training protocol's options; left out, each model's own protocol applies."""
+    p.add_argument("--epochs", type=int, default=None, help="gridlstm: 201 (the paper); hybrid: 1000")
+    p.add_argument("--blocks-per-epoch", type=int, default=None,
+                   help="training samples per epoch: gridlstm 2048 blocks of 64x64; hybrid 64 crops of 512x512")
+    p.add_argument("--batch-size", type=int, default=None, help="gridlstm 32, hybrid 8")
+    p.add_argument("--val-every", type=int, default=None, help="validate every k epochs (10)")
+    p.add_argument("--val-blocks", type=int, default=None, help="validation sample size: gridlstm 2048, hybrid 32")
+    p.add_argument("--lr", type=float, default=None, help="Adam learning rate: gridlstm 1e-3, hybrid 1e-4")
+    p.add_argument("--seed", type=int, default=None, help="42")
     p.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
     p.add_argument("--no-progress", action="store_true")
 
@@ -237,12 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a model. Example: binkit train gridlstm --footprint 4 --scale 2 --loss dynamic "
         "--train 2009 2010 2012 2013 2014 --val 2011 --test 2016 --epochs 201 --out runs/f4-sf2-dyn",
     )
-    p.add_argument("model", choices=["gridlstm"])
-    p.add_argument("--footprint", type=int, default=4)
-    p.add_argument("--scale", type=int, default=2)
-    p.add_argument("--units-per-pixel", type=int, default=None, help="default 5, or 20 for footprint 2")
-    p.add_argument("--loss", default="dynamic", help="dynamic, bce, or static<w> (static2, static0.5)")
-    p.add_argument("--reference-layout", action="store_true", help="dynamic loss with the original code's scrambled weights")
+    p.add_argument("model", choices=["gridlstm", "hybrid"])
+    p.add_argument("--footprint", type=int, default=4, help="gridlstm only")
+    p.add_argument("--scale", type=int, default=2, help="gridlstm only")
+    p.add_argument("--units-per-pixel", type=int, default=None, help="gridlstm only: default 5, or 20 for footprint 2")
+    p.add_argument("--loss", default="dynamic", help="gridlstm only: dynamic, bce, or static<w> (static2, static0.5)")
+    p.add_argument("--reference-layout", action="store_true",
+                   help="gridlstm only: dynamic loss with the original code's scrambled weights")
     p.add_argument("--train", type=int, nargs="+", default=[2009, 2010, 2012, 2013, 2014], metavar="YEAR")
     p.add_argument("--val", type=int, nargs="+", default=[2011], metavar="YEAR")
     p.add_argument("--test", type=int, nargs="*", default=[2016], metavar="YEAR")

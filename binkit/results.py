@@ -84,6 +84,7 @@ __all__ = [
     "read_paper_results",
     "read_paper_times",
     "read_results_csv",
+    "score_methods",
     "select",
     "values",
     "write_results_csv",
@@ -620,3 +621,57 @@ def format_table(table: Sequence[Mapping], columns: Sequence[str] | None = None,
     out = [line(columns), "  ".join("-" * w for w in widths)]
     out += [line(row) for row in cells]
     return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------
+# scoring several methods in one run
+
+
+def score_methods(pages, methods: Mapping, *, criterium: Mapping | None = None) -> tuple[list[dict], dict]:
+    """Binarize and score every page with every method, in one run.
+
+    The pseudo-F weights of each ground truth are computed once and shared by
+    all methods, and each method's binarization time is measured (scoring
+    excluded), so the rows compare like with like.
+
+    Parameters
+    ----------
+    pages : iterable
+        :class:`binkit.datasets.DibcoSample` objects, or ``(name, image, gt)``
+        triples (their dataset is then ``""``).
+    methods : mapping of str to callable
+        Row label (``config``) -> ``function(image) -> ink mask``.
+    criterium : mapping of str to str, optional
+        ``criterium`` of each method's rows (default ``""``).
+
+    Returns
+    -------
+    rows : list of dict
+        One row per (page, method) in this module's format, all measures of
+        :func:`binkit.metrics.evaluate` included.
+    seconds_per_mp : dict of str to float
+        Binarization time per megapixel of each method over all pages.
+    """
+    import time
+
+    from .metrics import evaluate, pseudo_weights
+
+    criterium = dict(criterium or {})
+    rows, seconds, megapixels = [], {m: 0.0 for m in methods}, 0.0
+    for page in pages:
+        if isinstance(page, tuple):
+            name, image, gt = page
+            dataset = ""
+        else:
+            name, image, gt = page.name, page.image, page.gt
+            dataset = DATASET_NAMES.get(f"dibco{int(page.year) % 100:02d}", str(page.year))
+        megapixels += image.size / 1e6
+        weights = pseudo_weights(gt)
+        for label, function in methods.items():
+            t = time.perf_counter()
+            ink = function(image)
+            seconds[label] += time.perf_counter() - t
+            scores = evaluate(ink, gt, weights)
+            rows.append({"config": label, "criterium": criterium.get(label, ""), "dataset": dataset,
+                         "image": name, **{k: float(v) for k, v in scores.items()}})
+    return rows, {m: s / megapixels for m, s in seconds.items()} if megapixels else {}

@@ -35,6 +35,7 @@ __all__ = [
     "fetch_dibco",
     "from_blocks",
     "load_dibco",
+    "load_split",
     "load_synthetic",
     "page",
     "pad_to_multiple",
@@ -96,3 +97,32 @@ def load_synthetic(root=None) -> list[DibcoSample]:
         )
         for name in names
     ]
+
+
+def load_split(ids, data=None, *, synthetic: bool = False, synthetic_size=(256, 384)) -> list[tuple]:
+    """(name, image, gt) triples of one split of a training run.
+
+    Parameters
+    ----------
+    ids : iterable of int
+        DIBCO years (e.g. ``[2009, 2010]``), or synthetic page seeds when
+        ``synthetic`` is True.
+    data : path, optional
+        DIBCO root (see :func:`load_dibco`).
+    synthetic : bool
+        Generate pages with :func:`synthetic_page` instead (CPU demos, tests).
+    synthetic_size : (int, int)
+        Their size.
+
+    Returns
+    -------
+    list of (str, ndarray, ndarray)
+        Name (``2016_H01`` or ``synth_003``), float32 image, bool GT.
+    """
+    if synthetic:
+        pages = []
+        for seed in ids:
+            p = synthetic_page(int(seed), size=tuple(synthetic_size))
+            pages.append((f"synth_{int(seed):03d}", p.image, p.gt))
+        return pages
+    return [(s.name, s.image, s.gt) for s in load_dibco(data, [int(y) for y in ids])]

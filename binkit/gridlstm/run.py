@@ -60,18 +60,10 @@ class RunSpec:
 
 def load_pages(spec: RunSpec, split: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(name, image, gt) of a split: DIBCO years, or synthetic seeds when ``spec.synthetic``."""
+    from ..datasets import load_split
+
     ids = {"train": spec.train, "val": spec.val, "test": spec.test}[split]
-    if spec.synthetic:
-        from ..datasets import synthetic_page
-
-        pages = []
-        for seed in ids:
-            p = synthetic_page(int(seed), size=tuple(spec.synthetic_size))
-            pages.append((f"synth_{int(seed):03d}", p.image, p.gt))
-        return pages
-    from ..datasets import load_dibco
-
-    return [(s.name, s.image, s.gt) for s in load_dibco(spec.data, [int(y) for y in ids])]
+    return load_split(ids, spec.data, synthetic=spec.synthetic, synthetic_size=spec.synthetic_size)
 
 
 def model_from_checkpoint(path) -> GridLSTMBinarizer:
