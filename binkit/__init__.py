@@ -31,12 +31,14 @@ __all__ = ["InputError", "__version__", "binarize", "methods"]
 
 def methods() -> list[str]:
     """Names :func:`binarize` accepts: the classical methods, ``logistic`` (the
-    hybrid method's classical start), and ``gridlstm`` when binkit ships
-    trained Grid LSTM weights."""
+    hybrid method's classical start), and ``gridlstm`` / ``hybrid`` when binkit
+    ships their trained weights."""
     from .classical import METHODS
     from .gridlstm.pretrained import available_pretrained
+    from .hybrid.run import available_pretrained as hybrid_available
 
-    return sorted([*METHODS, "logistic"]) + (["gridlstm"] if available_pretrained() else [])
+    return (sorted([*METHODS, "logistic"]) + (["gridlstm"] if available_pretrained() else [])
+            + (["hybrid"] if hybrid_available() else []))
 
 
 def binarize(image, method: str = "otsu", **params):
@@ -52,6 +54,7 @@ def binarize(image, method: str = "otsu", **params):
         The method's parameters (e.g. ``window=51, k=0.2`` for Sauvola).
         ``gridlstm`` takes ``weights`` (a name from
         :func:`binkit.gridlstm.available_pretrained`, default ``"f4-sf2-dyn"``)
+        and ``device``.  ``hybrid`` takes ``weights`` (default ``"hybrid"``)
         and ``device``.  ``logistic`` takes the parameters of
         :func:`binkit.hybrid.classical`.
 
@@ -69,6 +72,14 @@ def binarize(image, method: str = "otsu", **params):
             raise InputError(f"gridlstm takes weights= and device=, not {sorted(unknown)}")
         model = load_pretrained(params.get("weights", "f4-sf2-dyn"))
         return gridlstm_binarize(image, model, device=params.get("device"))
+    if str(method).lower() == "hybrid":
+        from .hybrid.run import load_pretrained as load_adjuster
+        from .hybrid.training import binarize as hybrid_binarize
+
+        unknown = set(params) - {"weights", "device"}
+        if unknown:
+            raise InputError(f"hybrid takes weights= and device=, not {sorted(unknown)}")
+        return hybrid_binarize(image, load_adjuster(params.get("weights", "hybrid")), device=params.get("device"))
     if str(method).lower() == "logistic":
         import inspect
 

@@ -105,10 +105,8 @@ def _binarize_one(source: str, dest: str, method: str, params: dict, model=None)
 
     try:
         image = read_image(source)
-        if model is not None:  # a preloaded Grid LSTM
-            from .gridlstm.inference import binarize as model_binarize
-
-            ink = model_binarize(image, model, device=params.get("device"))
+        if model is not None:  # a preloaded model's binarize function
+            ink = model(image)
         else:
             ink = binarize(image, method, **params)
         save_binary(dest, ink)
@@ -210,12 +208,19 @@ def binarize_files(
 
 
 def _load_model(method: str, params: dict):
-    """The Grid LSTM model, loaded once for the batch; None for methods that load their own."""
+    """``function(image) -> ink`` with the method's model loaded once for the whole batch."""
+    device = params.get("device")
     if method == "gridlstm":
+        from .gridlstm.inference import binarize as run_model
         from .gridlstm.pretrained import load_pretrained
 
-        return load_pretrained(params.pop("weights", "f4-sf2-dyn"), device=params.get("device"))
-    return None
+        model = load_pretrained(params.pop("weights", "f4-sf2-dyn"), device=device)
+    else:
+        from .hybrid.run import load_pretrained
+        from .hybrid.training import binarize as run_model
+
+        model = load_pretrained(params.pop("weights", "hybrid"), device=device)
+    return lambda image: run_model(image, model, device=device)
 
 
 def _record(report: BatchReport, src: Path, dest: Path, error: str | None) -> None:

@@ -15,6 +15,9 @@ binkit.hybrid.spline        S as a clamped cubic tensor-product B-spline:
                             knots, least-squares fit, numpy evaluation
 binkit.hybrid.spline_torch  differentiable evaluation (exact and lookup table)
                             and the smoothness / monotonicity penalties
+binkit.hybrid.adjuster      the CNN that adjusts the surface, soft FM / NRM
+binkit.hybrid.training      training task for binkit.train, whole-page inference
+binkit.hybrid.run           training runs, shipped weights (load_pretrained)
 
 The torch functions are imported on first use, so the classical method runs
 without loading torch.
@@ -60,6 +63,19 @@ from .spline import (
     surface_lut,
 )
 
+_LAZY = {
+    "AdjusterConfig": "adjuster",
+    "SurfaceAdjuster": "adjuster",
+    "HybridTask": "training",
+    "prepare_page": "training",
+    "page_heights": "training",
+    "hybrid_binarize": "training",
+    "available_pretrained": "run",
+    "load_pretrained": "run",
+    "pretrained_info": "run",
+    "pretrained_results": "run",
+}
+
 _TORCH_NAMES = (
     "bspline_basis_torch",
     "evaluate_surface_torch",
@@ -98,6 +114,7 @@ __all__ = [
     "surface_lut",
     "text_probability",
     *_TORCH_NAMES,
+    *_LAZY,
 ]
 
 
@@ -107,4 +124,9 @@ def __getattr__(name):
         from . import spline_torch
 
         return getattr(spline_torch, name)
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f"{__name__}.{_LAZY[name]}")
+        return getattr(module, "binarize" if name == "hybrid_binarize" else name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
