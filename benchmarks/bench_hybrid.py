@@ -16,6 +16,7 @@ median/mean precompute timed separately.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -51,6 +52,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-scipy", action="store_true", help="skip the scipy.ndimage.median_filter reference")
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads for the hybrid CNN")
     args = ap.parse_args(argv)
 
     import torch
@@ -99,6 +101,25 @@ def main(argv=None) -> int:
         b, t = torch.from_numpy(M), torch.from_numpy(A)
         row(label, "spline surface on the page (torch LUT + lookup)",
             _median_ms(lambda: lookup_torch(surface_lut_torch(C), b, t) >= 0.5, args.repeat), mp)
+
+        # The whole hybrid method: the precompute (local statistics, fitted C0) timed apart from the rest
+        # (CNN over the page's 512 x 512 tiles, averaged dZ, lookup of the adjusted surface).
+        from binkit.hybrid import available_pretrained, load_pretrained
+        from binkit.hybrid.adjuster import SurfaceAdjuster
+        from binkit.hybrid.spline import surface_lut
+        from binkit.hybrid.training import lut_lookup, page_heights, prepare_page
+
+        torch.set_num_threads(args.threads)
+        adjuster = load_pretrained() if "hybrid" in available_pretrained() else SurfaceAdjuster().eval()
+        which = "shipped" if "hybrid" in available_pretrained() else "untrained"
+        prep = prepare_page("bench", img)
+        row(label, "hybrid precompute: statistics + fitted C0", _median_ms(lambda: prepare_page("b", img), args.repeat), mp)
+        for tiles in (None, 2):
+            ms = _median_ms(lambda: lut_lookup(surface_lut(page_heights(prep, adjuster, "cpu", max_tiles=tiles)),
+                                               prep.b, prep.t) >= 0.5, args.repeat)
+            row(label, f"hybrid CNN + surface, {'all tiles' if tiles is None else f'{tiles} tiles'} ({which}, "
+                f"{args.threads} thr)", ms, mp)
+        torch.set_num_threads(1)
 
     g = global_levels(synthetic_page(0, size=(512, 768)).image)
     for n in (16, 24):

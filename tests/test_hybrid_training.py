@@ -135,3 +135,14 @@ def test_run_export_and_load(tmp_path):
     assert binarize(image, model).shape == image.shape
     with pytest.raises(binkit.InputError, match="no shipped hybrid"):
         load_pretrained("nope", folder=tmp_path / "w")
+
+
+def test_max_tiles_uses_the_most_text_rich_tiles(pages):
+    torch.manual_seed(1)
+    model = SurfaceAdjuster(SMALL)
+    torch.nn.init.normal_(model.head[-1].weight, std=0.5)  # a model that moves the surface
+    page = pages["train"][0]                                # 96 x 128: 2 x 2 tiles of 64
+    all_tiles = page_heights(page, model)
+    one = page_heights(page, model, max_tiles=1)
+    assert not np.allclose(all_tiles, one)
+    assert np.allclose(page_heights(page, model, max_tiles=10), all_tiles)

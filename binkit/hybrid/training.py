@@ -187,12 +187,25 @@ def _tiles(shape: tuple[int, int], size: int) -> list[tuple[int, int]]:
 
 
 @torch.no_grad()
-def page_heights(page: HybridPage, model: SurfaceAdjuster | None, device=None, max_tiles: int = 8) -> np.ndarray:
+def page_heights(page: HybridPage, model: SurfaceAdjuster | None, device=None, *, max_tiles: int | None = None,
+                 tile_batch: int = 8) -> np.ndarray:
     """The page's control-point heights ``C0 + dZ``, ``dZ`` averaged over its 512 x 512 tiles.
 
     Each tile's ``dZ`` is weighted by its soft text count under ``C0`` (plus
     one, so an all-blank page still averages); without a model the result
     is ``C0``, the classical surface.
+
+    Parameters
+    ----------
+    page : HybridPage
+    model : SurfaceAdjuster or None
+    device : str or torch.device, optional
+    max_tiles : int, optional
+        Use only the this many tiles with the most text (default: all).  The
+        CNN costs about 0.2 s per tile on a 2-core CPU, so this bounds the
+        time on large pages, at the price of an average over fewer tiles.
+    tile_batch : int
+        Tiles per forward pass (memory).
     """
     if model is None:
         return page.c0
@@ -203,25 +216,27 @@ def page_heights(page: HybridPage, model: SurfaceAdjuster | None, device=None, m
     model = model.to(device).eval()
     size = model.config.patch
     lut0 = surface_lut(page.c0)
-    dz_sum = np.zeros_like(page.c0, dtype=np.float64)
-    weight_sum = 0.0
+    corners = _tiles(page.image.shape, size)
+    weights = []
+    for r, c in corners:
+        ib = np.clip(np.rint(page.b[r: r + size, c: c + size] * 255), 0, 255).astype(np.intp)
+        it = np.clip(np.rint(page.t[r: r + size, c: c + size] * 255), 0, 255).astype(np.intp)
+        weights.append(float(lut0[ib, it].sum()) + 1.0)
+    order = np.argsort(weights)[::-1]
+    if max_tiles is not None:
+        order = order[: max(1, int(max_tiles))]
     greville = torch.as_tensor(greville_abscissae(model.config.n), dtype=torch.float32, device=device)
     fake = HybridPage(page.name, page.image, page.b, page.t, page.c0, np.zeros(page.image.shape, bool))
-    corners = _tiles(page.image.shape, size)
-    for k in range(0, len(corners), max_tiles):
-        chunk = corners[k: k + max_tiles]
-        crops = [_crop(fake, r, c, size, False) for r, c in chunk]
-        patch = torch.as_tensor(np.stack([cr[0] for cr in crops]), device=device)
+    dz_sum = np.zeros_like(page.c0, dtype=np.float64)
+    weight_sum = 0.0
+    for k in range(0, len(order), tile_batch):
+        chunk = order[k: k + tile_batch]
+        patch = torch.as_tensor(np.stack([_crop(fake, *corners[i], size, False)[0] for i in chunk]), device=device)
         c0 = torch.as_tensor(np.broadcast_to(page.c0, (len(chunk), *page.c0.shape)).copy(), device=device)
         dz = model(adjuster_input(patch, c0, greville)).double().cpu().numpy()
-        for j, (r, c) in enumerate(chunk):
-            b = page.b[r: r + size, c: c + size]
-            t = page.t[r: r + size, c: c + size]
-            ib = np.clip(np.rint(b * 255), 0, 255).astype(np.intp)
-            it = np.clip(np.rint(t * 255), 0, 255).astype(np.intp)
-            w = float(lut0[ib, it].sum()) + 1.0
-            dz_sum += w * dz[j]
-            weight_sum += w
+        for j, i in enumerate(chunk):
+            dz_sum += weights[i] * dz[j]
+            weight_sum += weights[i]
     return (page.c0 + dz_sum / weight_sum).astype(np.float32)
 
 
@@ -237,16 +252,17 @@ def lut_lookup(lut: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     return map_coordinates(lut.astype(np.float32), coords, order=1, mode="nearest")
 
 
-def text_probability(image, model: SurfaceAdjuster | None = None, device=None) -> np.ndarray:
-    """The hybrid soft text map of a page, (H, W) float32 in [0, 1]."""
+def text_probability(image, model: SurfaceAdjuster | None = None, device=None,
+                     max_tiles: int | None = None) -> np.ndarray:
+    """The hybrid soft text map of a page, (H, W) float32 in [0, 1] (see :func:`page_heights`)."""
     from .spline import surface_lut
 
     page = prepare_page("image", image, n=model.config.n if model is not None else 16)
-    heights = page_heights(page, model, device)
+    heights = page_heights(page, model, device, max_tiles=max_tiles)
     return lut_lookup(surface_lut(heights), page.b, page.t)
 
 
-def binarize(image, model: SurfaceAdjuster | None = None, device=None) -> np.ndarray:
+def binarize(image, model: SurfaceAdjuster | None = None, device=None, max_tiles: int | None = None) -> np.ndarray:
     """Hybrid binarization: ink where the adjusted surface says text (``S >= 0.5``).
 
     Parameters
@@ -257,9 +273,11 @@ def binarize(image, model: SurfaceAdjuster | None = None, device=None) -> np.nda
         A trained adjuster (:func:`binkit.hybrid.load_pretrained`); None gives
         the classical surface's B-spline approximation.
     device : str or torch.device, optional
+    max_tiles : int, optional
+        Average ``dZ`` over only the most text-rich tiles (see :func:`page_heights`).
 
     Returns
     -------
     ink : (H, W) ndarray of bool
     """
-    return text_probability(image, model, device) >= 0.5
+    return text_probability(image, model, device, max_tiles) >= 0.5
