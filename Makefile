@@ -22,13 +22,15 @@ else
 LAB_FLAGS := --ip=$(IP) --port=$(PORT)
 endif
 
-.PHONY: setup lab test test-unit test-notebooks test-browser data clean-venv help
+.PHONY: setup lab test test-unit test-notebooks test-browser editions notebook-times data clean-venv help
 
 help:
 	@echo "make lab    - set up .venv and open JupyterLab on notebooks/00_start_here.ipynb"
 	@echo "              (headless server: make lab HEADLESS=1 IP=0.0.0.0 PORT=8888)"
 	@echo "make test   - set up .venv and run unit tests and every notebook under nbval (quick mode)"
 	@echo "make test-browser - install chromium (apt) and playwright, then run JupyterLab widgets in headless Chromium"
+	@echo "make editions - write student/ (exercise stubs) and teacher/ (solutions) editions of the notebooks"
+	@echo "make notebook-times - run every notebook in quick mode and print its time"
 	@echo "make data   - regenerate the committed synthetic pages in data/synthetic"
 
 $(PY):
@@ -61,6 +63,12 @@ test-notebooks: setup
 test-browser: setup
 	sh tools/install_browser.sh $(PY)
 	BINKIT_QUICK=1 BINKIT_REQUIRE_BROWSER=1 $(PY) -m pytest -m browser tests/browser -v $(PYTEST_ARGS)
+
+editions: setup
+	$(PY) -m binkit.course --src notebooks --student student --teacher teacher
+
+notebook-times: setup
+	$(PY) -m binkit.course --src notebooks --time
 
 data: setup
 	$(PY) -m binkit synthetic --dest data/synthetic
