@@ -69,6 +69,7 @@ _LAZY = {
     "HybridTask": "training",
     "prepare_page": "training",
     "page_heights": "training",
+    "lut_lookup": "training",
     "hybrid_binarize": "training",
     "available_pretrained": "run",
     "load_pretrained": "run",
