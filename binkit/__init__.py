@@ -54,9 +54,9 @@ def binarize(image, method: str = "otsu", **params):
         The method's parameters (e.g. ``window=51, k=0.2`` for Sauvola).
         ``gridlstm`` takes ``weights`` (a name from
         :func:`binkit.gridlstm.available_pretrained`, default ``"f4-sf2-dyn"``)
-        and ``device``.  ``hybrid`` takes ``weights`` (default ``"hybrid"``)
-        and ``device``.  ``logistic`` takes the parameters of
-        :func:`binkit.hybrid.classical`.
+        and ``device``.  ``hybrid`` takes ``weights`` (default ``"hybrid"``),
+        ``device`` and ``max_tiles`` (see :func:`binkit.hybrid.page_heights`).
+        ``logistic`` takes the parameters of :func:`binkit.hybrid.classical`.
 
     Returns
     -------
@@ -76,10 +76,11 @@ def binarize(image, method: str = "otsu", **params):
         from .hybrid.run import load_pretrained as load_adjuster
         from .hybrid.training import binarize as hybrid_binarize
 
-        unknown = set(params) - {"weights", "device"}
+        unknown = set(params) - {"weights", "device", "max_tiles"}
         if unknown:
-            raise InputError(f"hybrid takes weights= and device=, not {sorted(unknown)}")
-        return hybrid_binarize(image, load_adjuster(params.get("weights", "hybrid")), device=params.get("device"))
+            raise InputError(f"hybrid takes weights=, device= and max_tiles=, not {sorted(unknown)}")
+        return hybrid_binarize(image, load_adjuster(params.get("weights", "hybrid")), device=params.get("device"),
+                               max_tiles=params.get("max_tiles"))
     if str(method).lower() == "logistic":
         import inspect
 

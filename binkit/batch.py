@@ -209,18 +209,23 @@ def binarize_files(
 
 def _load_model(method: str, params: dict):
     """``function(image) -> ink`` with the method's model loaded once for the whole batch."""
-    device = params.get("device")
+    params = dict(params)
+    device = params.pop("device", None)
     if method == "gridlstm":
         from .gridlstm.inference import binarize as run_model
         from .gridlstm.pretrained import load_pretrained
 
         model = load_pretrained(params.pop("weights", "f4-sf2-dyn"), device=device)
+        options = {}
     else:
         from .hybrid.run import load_pretrained
         from .hybrid.training import binarize as run_model
 
         model = load_pretrained(params.pop("weights", "hybrid"), device=device)
-    return lambda image: run_model(image, model, device=device)
+        options = {"max_tiles": int(params.pop("max_tiles"))} if "max_tiles" in params else {}
+    if params:
+        raise InputError(f"{method} does not take {sorted(params)}")
+    return lambda image: run_model(image, model, device=device, **options)
 
 
 def _record(report: BatchReport, src: Path, dest: Path, error: str | None) -> None:

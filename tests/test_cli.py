@@ -146,6 +146,45 @@ def test_read_only_output_folder(scans, capsys):
     assert code == 2 and "not writable" in err
 
 
+def test_read_only_output_folder_as_seen_by_the_os(scans, capsys, monkeypatch):
+    """The same refusal when the OS says no (the test above skips as root, which may write anywhere)."""
+    import binkit.batch
+
+    monkeypatch.setattr(binkit.batch.os, "access", lambda path, mode: False)
+    code, _, err = _run(["binarize", str(scans / "scans"), "-o", str(scans / "ro"), "--method", "otsu"], capsys)
+    assert code == 2 and "output folder is not writable" in err and len(err.strip().splitlines()) == 1
+
+
+def test_write_refused_mid_batch_is_one_line_per_file(scans, capsys, monkeypatch):
+    """A folder that turns read-only (or a full disk) after the check: each page fails clearly, none half-written."""
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    out = scans / "out"
+    code, _, err = _run(["binarize", str(scans / "scans"), "-o", str(out), "--method", "otsu", "--workers", "1",
+                         "--no-progress"], capsys)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 3 and all("cannot write here (Permission denied)" in line for line in lines)
+    assert "Traceback" not in err and list(out.iterdir()) == []
+
+
+@pytest.mark.skipif("hybrid" not in binkit.methods(), reason="the hybrid weights do not ship in this checkout")
+def test_binarize_hybrid_with_max_tiles_and_bad_param(scans, capsys):
+    out = scans / "out"
+    code, _, err = _run(["binarize", str(scans / "scans" / "p1.png"), "-o", str(out), "--method", "hybrid",
+                         "--param", "max_tiles=1", "--no-progress"], capsys)
+    assert code == 0, err
+    image = binkit.io.read_image(scans / "scans" / "p1.png")
+    assert np.array_equal(read_gt(out / "p1.png", allow_majority_ink=True),
+                          binkit.binarize(image, "hybrid", max_tiles=1))
+    code, _, err = _run(["binarize", str(scans / "scans"), "-o", str(out), "--method", "hybrid", "--overwrite",
+                         "--param", "window=31"], capsys)
+    assert code == 2 and "hybrid does not take ['window']" in err
+
+
 def test_unknown_method_and_bad_param(scans, capsys):
     code, _, err = _run(["binarize", str(scans / "scans"), "-o", str(scans / "o"), "--method", "magic"], capsys)
     assert code == 2 and "unknown method 'magic'" in err

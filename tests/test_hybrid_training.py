@@ -8,7 +8,8 @@ import torch
 
 import binkit
 from binkit.datasets import synthetic_page
-from binkit.hybrid.adjuster import AdjusterConfig, SurfaceAdjuster, adjuster_input, soft_fmeasure, soft_nrm
+from binkit.hybrid.adjuster import (AdjusterConfig, SurfaceAdjuster, adjuster_input, inference_copy, soft_fmeasure,
+                                    soft_nrm)
 from binkit.hybrid.run import HybridRunSpec, export_run, load_pretrained, model_from_checkpoint, run
 from binkit.hybrid.training import HybridTask, _tiles, binarize, page_heights, prepare_page
 from binkit.metrics import fmeasure, nrm
@@ -35,6 +36,25 @@ def test_adjuster_starts_at_the_classical_surface():
     image = synthetic_page(4, size=(150, 170)).image
     assert np.array_equal(binarize(image, model), binarize(image, None))
     assert SurfaceAdjuster().config.widths == (32, 64, 128, 256, 256, 256)
+
+
+def test_inference_copy_gives_the_same_dz():
+    torch.manual_seed(0)
+    model = SurfaceAdjuster(SMALL)
+    torch.nn.init.normal_(model.head[-1].weight, std=0.5)  # a "trained" head, so dZ is not all zero
+    model.train()
+    for _ in range(3):  # move the BatchNorm running statistics away from (0, 1)
+        model(torch.rand(4, 6, 64, 64) * 3 + 1)
+    model.eval()
+    fast = inference_copy(model)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())  # folded into the convolutions
+    x = torch.rand(2, 6, 64, 64)
+    with torch.no_grad():
+        want = model(x)
+        got = fast(x.contiguous(memory_format=torch.channels_last))
+    assert want.abs().max() > 1e-3
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
+    assert model.training is False and any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
 
 
 def test_adjuster_input_channels():

@@ -24,16 +24,19 @@ hybrid method starts exactly at the classical surface.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 __all__ = [
     "AdjusterConfig",
     "SurfaceAdjuster",
     "adjuster_input",
+    "inference_copy",
     "soft_counts",
     "soft_fmeasure",
     "soft_nrm",
@@ -83,6 +86,32 @@ class SurfaceAdjuster(nn.Module):
         pooled = torch.cat([f.mean(dim=(2, 3)), f.amax(dim=(2, 3))], dim=1)
         n = self.config.n
         return torch.tanh(self.head(pooled)).view(-1, n, n) * self.config.dz_max
+
+
+def inference_copy(model: SurfaceAdjuster) -> SurfaceAdjuster:
+    """A copy of ``model`` for inference only: each BatchNorm folded into its
+    convolution, weights in channels-last layout.
+
+    Same outputs as ``model.eval()`` (to float rounding, ~1e-7), about 1.3x
+    faster on a CPU (``benchmarks/bench_hybrid.py``): the folded BatchNorm
+    saves a pass over every feature map, and channels-last is the layout
+    oneDNN's convolutions prefer.  Feed it channels-last input
+    (``x.contiguous(memory_format=torch.channels_last)``); it cannot be trained.
+    """
+    fast = copy.deepcopy(model).eval()
+    for stage in fast.features:
+        layers, folded = list(stage), []
+        while layers:
+            layer = layers.pop(0)
+            if isinstance(layer, nn.Conv2d) and layers and isinstance(layers[0], nn.BatchNorm2d):
+                layer = fuse_conv_bn_eval(layer, layers.pop(0))
+            folded.append(layer)
+        stage._modules.clear()
+        for k, layer in enumerate(folded):
+            stage.add_module(str(k), layer)
+    for p in fast.parameters():
+        p.requires_grad_(False)
+    return fast.to(memory_format=torch.channels_last)
 
 
 def adjuster_input(patch: torch.Tensor, heights: torch.Tensor, greville: torch.Tensor,
