@@ -105,12 +105,13 @@ def main(argv=None) -> int:
         # The whole hybrid method: the precompute (local statistics, fitted C0) timed apart from the rest
         # (CNN over the page's 512 x 512 tiles, averaged dZ, lookup of the adjusted surface).
         from binkit.hybrid import available_pretrained, load_pretrained
-        from binkit.hybrid.adjuster import SurfaceAdjuster
+        from binkit.hybrid.adjuster import SurfaceAdjuster, inference_copy
         from binkit.hybrid.spline import surface_lut
         from binkit.hybrid.training import lut_lookup, page_heights, prepare_page
 
         torch.set_num_threads(args.threads)
-        adjuster = load_pretrained() if "hybrid" in available_pretrained() else SurfaceAdjuster().eval()
+        # folded once per model, as `binkit binarize` does for a batch of pages
+        adjuster = inference_copy(load_pretrained() if "hybrid" in available_pretrained() else SurfaceAdjuster())
         which = "shipped" if "hybrid" in available_pretrained() else "untrained"
         prep = prepare_page("bench", img)
         row(label, "hybrid precompute: statistics + fitted C0", _median_ms(lambda: prepare_page("b", img), args.repeat), mp)

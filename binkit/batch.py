@@ -221,7 +221,9 @@ def _load_model(method: str, params: dict):
         from .hybrid.run import load_pretrained
         from .hybrid.training import binarize as run_model
 
-        model = load_pretrained(params.pop("weights", "hybrid"), device=device)
+        from .hybrid.adjuster import inference_copy
+
+        model = inference_copy(load_pretrained(params.pop("weights", "hybrid"), device=device))  # once per batch
         options = {"max_tiles": int(params.pop("max_tiles"))} if "max_tiles" in params else {}
     if params:
         raise InputError(f"{method} does not take {sorted(params)}")

@@ -80,6 +80,7 @@ class SurfaceAdjuster(nn.Module):
                                   nn.Linear(config.hidden, config.n * config.n))
         nn.init.zeros_(self.head[-1].weight)  # dZ = 0 at the start: the classical method exactly
         nn.init.zeros_(self.head[-1].bias)
+        self.inference_only = False  # True for an :func:`inference_copy` (BatchNorm folded, not trainable)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         f = self.features(x)
@@ -97,7 +98,12 @@ def inference_copy(model: SurfaceAdjuster) -> SurfaceAdjuster:
     saves a pass over every feature map, and channels-last is the layout
     oneDNN's convolutions prefer.  Feed it channels-last input
     (``x.contiguous(memory_format=torch.channels_last)``); it cannot be trained.
+    Making the copy takes a few tenths of a second on a CPU, so make it once
+    per batch of pages: :func:`binkit.hybrid.page_heights` uses a model whose
+    ``inference_only`` is True as it is, and copies any other.
     """
+    if getattr(model, "inference_only", False):
+        return model
     fast = copy.deepcopy(model).eval()
     for stage in fast.features:
         layers, folded = list(stage), []
@@ -111,6 +117,7 @@ def inference_copy(model: SurfaceAdjuster) -> SurfaceAdjuster:
             stage.add_module(str(k), layer)
     for p in fast.parameters():
         p.requires_grad_(False)
+    fast.inference_only = True
     return fast.to(memory_format=torch.channels_last)
 
 
