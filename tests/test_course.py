@@ -57,3 +57,46 @@ def test_write_editions_for_the_course(tmp_path):
                 exec(_src(student["cells"][i]), {})
         teacher = json.loads((tmp_path / "teacher" / path.name).read_text())
         assert len(solution_cells(teacher)) == counts[path.name]
+
+
+def _markdown(nb):
+    return [_src(c) for c in nb["cells"] if c["cell_type"] == "markdown"]
+
+
+@pytest.mark.parametrize("path", BOOKS, ids=[p.name for p in BOOKS])
+def test_every_notebook_has_the_course_structure(path):
+    """Title, goals and time; the shared setup cell; Summary, then Exercises (>= 2 solved); navigation links."""
+    import re
+
+    nb = json.loads(path.read_text())
+    md = _markdown(nb)
+    number = path.name[:2]
+    head = md[0]
+    assert re.search(rf"(?m)^# {number} · \S", head), f"{path.name}: no '# {number} · title' in the first cell"
+    assert "**You will learn**" in head and re.search(r"\*\*Time:\*\* about \d+ minutes", head), path.name
+    setup = _src(next(c for c in nb["cells"] if c["cell_type"] == "code"))
+    for needed in ("# Setup: the same first cell in every notebook.", "runtime.seed_everything", "QUICK", "describe"):
+        assert needed in setup, f"{path.name}: setup cell lacks {needed!r}"
+    text = "\n".join(md)
+    summary = text.find("\n## Summary")
+    exercises = text.find("\n## Exercises")
+    assert 0 < summary < exercises, f"{path.name}: needs '## Summary' then '## Exercises'"
+    assert len(solution_cells(nb)) >= 2, f"{path.name}: fewer than two exercises with solutions"
+    # navigation: previous / contents / next, at the top and at the bottom
+    prev_nb = f"{int(number) - 1:02d}_" if number != "00" else None
+    next_nb = f"{int(number) + 1:02d}_" if int(number) < len(BOOKS) - 1 else None
+    for where, cell in (("top", head), ("bottom", md[-1])):
+        assert "[Contents](00_start_here.ipynb)" in cell, f"{path.name}: no contents link at the {where}"
+        for target in (prev_nb, next_nb):
+            if target:
+                assert re.search(rf"\]\({target}[a-z_]+\.ipynb\)", cell), (
+                    f"{path.name}: no link to {target}* at the {where}")
+    for target in re.findall(r"\]\((\d\d_[a-z_]+\.ipynb)\)", text):
+        assert (NOTEBOOKS / target).is_file(), f"{path.name}: broken link to {target}"
+
+
+def test_start_here_promises_every_notebook():
+    nb = json.loads((NOTEBOOKS / "00_start_here.ipynb").read_text())
+    text = "\n".join(_markdown(nb))
+    for path in BOOKS[1:]:
+        assert f"]({path.name})" in text, f"00_start_here does not list {path.name}"
