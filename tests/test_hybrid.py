@@ -85,6 +85,15 @@ def test_local_median_is_scipys_mirrored_median(window, bright):
     np.testing.assert_array_equal(got, ref)
 
 
+@pytest.mark.parametrize("threads", [2, 3, 7])
+def test_local_median_in_strips_equals_one_pass(threads):
+    rng = np.random.default_rng(threads)
+    img = rng.random((61, 37)).astype(np.float32)
+    one = local_median(img, 9, threads=1)
+    assert np.array_equal(local_median(img, 9, threads=threads), one)
+    assert np.array_equal(local_median(img, 31, threads=threads), local_median(img, 31, threads=1))
+
+
 def test_local_median_of_16_bit_page_is_within_half_a_level():
     rng = np.random.default_rng(1)
     img = rng.integers(0, 65536, (30, 41)).astype(np.uint16)
