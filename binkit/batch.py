@@ -218,10 +218,9 @@ def _load_model(method: str, params: dict):
         model = load_pretrained(params.pop("weights", "f4-sf2-dyn"), device=device)
         options = {}
     else:
+        from .hybrid.adjuster import inference_copy
         from .hybrid.run import load_pretrained
         from .hybrid.training import binarize as run_model
-
-        from .hybrid.adjuster import inference_copy
 
         model = inference_copy(load_pretrained(params.pop("weights", "hybrid"), device=device))  # once per batch
         options = {"max_tiles": int(params.pop("max_tiles"))} if "max_tiles" in params else {}
