@@ -123,6 +123,33 @@ def test_run_trains_evaluates_and_skips_finished(tmp_path):
     assert (tmp_path / "latest.pt").stat().st_mtime == mtime
 
 
+def test_weight_cache_survives_a_concurrent_writer(tmp_path, monkeypatch):
+    """Two writers of one cache entry (torchrun ranks): the one that renames second must not fail."""
+    from binkit.datasets import synthetic_page
+    from binkit.gridlstm import training
+
+    gt = synthetic_page(5, size=(64, 96)).gt
+    cache = tmp_path / "cache"
+    real_save = np.savez_compressed
+    raced = []
+
+    def save_then_let_the_other_writer_finish(file, **arrays):
+        real_save(file, **arrays)
+        if not raced:  # between this writer's save and its rename, another writer does both
+            raced.append(True)
+            training._weights_cached(gt, cache)
+
+    monkeypatch.setattr(np, "savez_compressed", save_then_let_the_other_writer_finish)
+    rw, pw = training._weights_cached(gt, cache)
+    assert raced
+    names = [p.name for p in cache.iterdir()]
+    assert len(names) == 1 and names[0].startswith("pseudo_weights_") and names[0].endswith(".npz"), names
+    # ^ one entry, no temporary file left behind
+    cached_rw, cached_pw = training._weights_cached(gt, cache)
+    np.testing.assert_allclose(cached_rw, rw, rtol=1e-6)
+    np.testing.assert_allclose(cached_pw, pw, rtol=1e-6)
+
+
 @pytest.mark.slow
 def test_torchrun_two_cpu_processes(tmp_path):
     """DistributedDataParallel with gloo on 2 CPU processes, through the CLI."""

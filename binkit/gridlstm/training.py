@@ -15,6 +15,8 @@ cropped, so this never shows in a binarization.
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -60,9 +62,17 @@ def _weights_cached(gt: np.ndarray, cache_dir: Path | None):
             return z["recall"], z["precision"]
     rw, pw = pseudo_weights(gt)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, recall=rw.astype(np.float32), precision=pw.astype(np.float32))
-    tmp.replace(path)
+    # A temporary file of its own for every writer: under torchrun each rank fills the same
+    # cache at the same time, and a shared temporary name let one rank rename the other's
+    # file away (FileNotFoundError in the second rename).
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez_compressed(fh, recall=rw.astype(np.float32), precision=pw.astype(np.float32))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return rw, pw
 
 
