@@ -55,7 +55,7 @@ def test_inference_copy_gives_the_same_dz():
     assert want.abs().max() > 1e-3
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
     assert model.training is False and any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
-    assert inference_copy(fast) is fast and not model.inference_only  # copied once, then used as it is
+    assert inference_copy(fast) is fast and inference_copy(model) is not model  # copied once, then used as it is
 
 
 def test_adjuster_input_channels():

@@ -80,7 +80,6 @@ class SurfaceAdjuster(nn.Module):
                                   nn.Linear(config.hidden, config.n * config.n))
         nn.init.zeros_(self.head[-1].weight)  # dZ = 0 at the start: the classical method exactly
         nn.init.zeros_(self.head[-1].bias)
-        self.inference_only = False  # True for an :func:`inference_copy` (BatchNorm folded, not trainable)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         f = self.features(x)
@@ -99,10 +98,11 @@ def inference_copy(model: SurfaceAdjuster) -> SurfaceAdjuster:
     oneDNN's convolutions prefer.  Feed it channels-last input
     (``x.contiguous(memory_format=torch.channels_last)``); it cannot be trained.
     Making the copy takes a few tenths of a second on a CPU, so make it once
-    per batch of pages: :func:`binkit.hybrid.page_heights` uses a model whose
-    ``inference_only`` is True as it is, and copies any other.
+    per batch of pages: a model that has no BatchNorm left is already such a
+    copy and is returned as it is (:func:`binkit.hybrid.page_heights` relies
+    on that).
     """
-    if getattr(model, "inference_only", False):
+    if not any(isinstance(m, nn.BatchNorm2d) for m in model.modules()):
         return model
     fast = copy.deepcopy(model).eval()
     for stage in fast.features:
@@ -117,7 +117,6 @@ def inference_copy(model: SurfaceAdjuster) -> SurfaceAdjuster:
             stage.add_module(str(k), layer)
     for p in fast.parameters():
         p.requires_grad_(False)
-    fast.inference_only = True
     return fast.to(memory_format=torch.channels_last)
 
 
