@@ -23,8 +23,7 @@ binkit.runtime    quick mode, device choice, seeding
 """
 
 from ._errors import InputError
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["InputError", "__version__", "binarize", "methods"]
 
