@@ -11,8 +11,9 @@ the same method, it times DoxaPy on the same 8-bit pages in the same run and
 prints the ratio binkit / DoxaPy (below 1: binkit is faster).
 
 The DIBCO root comes from ``--data`` or ``BINKIT_DIBCO_ROOT``.  Model-based
-methods (``gridlstm``, ``hybrid``) use the weights that ship with binkit, loaded
-once outside the timing; their provenance says how far they were trained.
+methods (``gridlstm``, ``hybrid``) use the weights that ship with binkit; every
+method is built once with :func:`binkit.binarizer`, outside the timing, as
+``binkit binarize`` does; the provenance says how far each model was trained.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 import torch
 
 import binkit
+import binkit.weights
 from binkit.datasets import load_dibco
 from binkit.metrics import evaluate, pseudo_weights
 
@@ -74,36 +76,16 @@ def main(argv=None) -> None:
     methods = args.methods or binkit.methods()
     print(f"DIBCO {args.year}: {len(pages)} pages, {megapixels:.2f} MP | torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads | DoxaPy {'yes' if doxapy else 'not installed'}")
-    if "gridlstm" in methods:
-        info = binkit.gridlstm.pretrained_info("f4-sf2-dyn")
-        print(f"gridlstm = shipped f4-sf2-dyn: {info.get('epochs_reached')} of {info.get('epochs_planned')} epochs, "
+    for family in set(methods) & set(binkit.weights.FAMILIES):
+        name = binkit.weights.FAMILIES[family].default
+        info = binkit.weights.info(family, name)
+        print(f"{family} = shipped {name}: {info.get('epochs_reached')} of {info.get('epochs_planned')} epochs, "
               f"{info.get('hardware')}")
     header = f"{'method':<11}{'FM':>7}{'Fps':>7}{'PSNR':>7}{'DRD':>7}{'NRM%':>7}{'MPM‰':>7}{'s/MP':>8}{'DoxaPy s/MP':>13}{'ratio':>7}"
     print(header)
     print("-" * len(header))
     for method in methods:
-        params = {}
-        if method == "gridlstm":  # load once, outside the timing
-            params["weights"] = "f4-sf2-dyn"
-            from binkit.gridlstm import load_pretrained
-            from binkit.gridlstm.inference import binarize as run_model
-
-            model = load_pretrained("f4-sf2-dyn")
-
-            def run(image):
-                return run_model(image, model)
-        elif method == "hybrid":  # load (and fold) once, outside the timing, as `binkit binarize` does
-            from binkit.hybrid import load_pretrained as load_adjuster
-            from binkit.hybrid.adjuster import inference_copy
-            from binkit.hybrid.training import binarize as run_hybrid
-
-            adjuster = inference_copy(load_adjuster("hybrid"))
-
-            def run(image):
-                return run_hybrid(image, adjuster)
-        else:
-            def run(image, method=method):
-                return binkit.binarize(image, method)
+        run = binkit.binarizer(method)  # built once (model loaded, BatchNorm folded) outside the timing
         scores, seconds = [], 0.0
         for page, w in zip(pages, weights):
             t = time.perf_counter()

@@ -7,6 +7,8 @@ with 0 = black.
 
 Modules
 -------
+binkit.registry   every method by name: binarizer(), methods(), the default method
+binkit.weights    the shipped weights of every model family, and their provenance
 binkit.io         read scans and ground truth, write binary images
 binkit.datasets   DIBCO loading and download, synthetic pages, 64x64 blocks
 binkit.metrics    the DIBCO metrics: FM, pseudo-FM, PSNR, DRD, NRM, MPM
@@ -24,71 +26,35 @@ binkit.runtime    quick mode, device choice, seeding
 
 from ._errors import InputError
 from ._version import __version__
+from .registry import DEFAULT_METHOD, binarizer, method, methods
 
-__all__ = ["InputError", "__version__", "binarize", "methods"]
-
-
-def methods() -> list[str]:
-    """Names :func:`binarize` accepts: the classical methods, ``logistic`` (the
-    hybrid method's classical start), and ``gridlstm`` / ``hybrid`` when binkit
-    ships their trained weights."""
-    from .classical import METHODS
-    from .gridlstm.pretrained import available_pretrained
-    from .hybrid.run import available_pretrained as hybrid_available
-
-    return (sorted([*METHODS, "logistic"]) + (["gridlstm"] if available_pretrained() else [])
-            + (["hybrid"] if hybrid_available() else []))
+__all__ = ["DEFAULT_METHOD", "InputError", "__version__", "binarize", "binarizer", "method", "methods"]
 
 
-def binarize(image, method: str = "otsu", **params):
-    """Binarize a page with one of binkit's methods.
+def binarize(image, method: str = DEFAULT_METHOD, **params):
+    """Binarize a page with one of binkit's methods: ``binarizer(method, **params)(image)``.
 
     Parameters
     ----------
-    image : (H, W) array_like
+    image : (H, W) or (H, W, 3|4) array_like
         Grey or colour page (anything :func:`binkit.io.as_gray` accepts).
-    method : str
-        One of :func:`methods` (e.g. ``"otsu"``, ``"sauvola"``, ``"gridlstm"``).
+    method : str, default :data:`DEFAULT_METHOD` (``"gridlstm"``)
+        A name from :func:`methods` (``binkit methods`` lists them with their
+        parameters): ``"otsu"``, ``"sauvola"``, ..., ``"logistic"``,
+        ``"gridlstm"``, ``"hybrid"``.
     **params
-        The method's parameters (e.g. ``window=51, k=0.2`` for Sauvola).
-        ``gridlstm`` takes ``weights`` (a name from
-        :func:`binkit.gridlstm.available_pretrained`, default ``"f4-sf2-dyn"``)
-        and ``device``.  ``hybrid`` takes ``weights`` (default ``"hybrid"``),
-        ``device`` and ``max_tiles`` (see :func:`binkit.hybrid.page_heights`).
-        ``logistic`` takes the parameters of :func:`binkit.hybrid.classical`.
+        The method's parameters, e.g. ``window=51, k=0.2`` for Sauvola;
+        ``weights`` and ``device`` for ``gridlstm``; ``weights``, ``device`` and
+        ``max_tiles`` for ``hybrid``.
 
     Returns
     -------
     (H, W) ndarray of bool
         True = ink.
+
+    Notes
+    -----
+    To binarize many pages, build the method once with :func:`binarizer`: a
+    model method loads its weights each time :func:`binarize` is called.
     """
-    if str(method).lower() == "gridlstm":
-        from .gridlstm.inference import binarize as gridlstm_binarize
-        from .gridlstm.pretrained import load_pretrained
-
-        unknown = set(params) - {"weights", "device"}
-        if unknown:
-            raise InputError(f"gridlstm takes weights= and device=, not {sorted(unknown)}")
-        model = load_pretrained(params.get("weights", "f4-sf2-dyn"))
-        return gridlstm_binarize(image, model, device=params.get("device"))
-    if str(method).lower() == "hybrid":
-        from .hybrid.run import load_pretrained as load_adjuster
-        from .hybrid.training import binarize as hybrid_binarize
-
-        unknown = set(params) - {"weights", "device", "max_tiles"}
-        if unknown:
-            raise InputError(f"hybrid takes weights=, device= and max_tiles=, not {sorted(unknown)}")
-        return hybrid_binarize(image, load_adjuster(params.get("weights", "hybrid")), device=params.get("device"),
-                               max_tiles=params.get("max_tiles"))
-    if str(method).lower() == "logistic":
-        import inspect
-
-        from .hybrid import classical as logistic
-
-        unknown = set(params) - set(inspect.signature(logistic).parameters) - {"image"}
-        if unknown:
-            raise InputError(f"logistic does not take {sorted(unknown)}")
-        return logistic(image, **params)
-    from .classical import binarize as classical_binarize
-
-    return classical_binarize(image, method, **params)
+    return binarizer(method, **params)(image)

@@ -39,20 +39,21 @@ def _parse_params(pairs) -> dict:
 
 
 def _binarize(args) -> int:
-    from . import methods
     from .batch import binarize_files, collect_inputs
+    from .registry import DEFAULT_METHOD, method, methods
 
-    method = args.method or ("gridlstm" if "gridlstm" in methods() else "otsu")
+    name = method(args.method or DEFAULT_METHOD).name
     params = _parse_params(args.param)
     if args.device is not None:
-        if method not in ("gridlstm", "hybrid"):
-            raise InputError(f"--device applies to gridlstm and hybrid, not {method}")
+        if "device" not in {p.name for p in method(name).parameters}:
+            takers = [m.name for m in methods().values() if "device" in {p.name for p in m.parameters}]
+            raise InputError(f"--device applies to {' and '.join(takers)}, not {name}")
         params["device"] = args.device
     files, problems = collect_inputs(args.inputs)
-    report = binarize_files(files, args.out_dir, method, overwrite=args.overwrite, workers=args.workers,
+    report = binarize_files(files, args.out_dir, name, overwrite=args.overwrite, workers=args.workers,
                             progress=not args.no_progress, **params)
     problems += report.failed
-    line = f"{method}: wrote {len(report.written)} to {args.out_dir}"
+    line = f"{name}: wrote {len(report.written)} to {args.out_dir}"
     if report.skipped:
         line += f", skipped {len(report.skipped)} already done (--overwrite redoes them)"
     if problems:
@@ -60,6 +61,16 @@ def _binarize(args) -> int:
     print(line)
     _report_problems(problems)
     return 2 if problems else 0
+
+
+def _methods(args) -> int:
+    from .registry import DEFAULT_METHOD, methods
+
+    for record in methods().values():
+        text = record.describe()
+        print(text.replace(record.name + " ", record.name + "*", 1) if record.name == DEFAULT_METHOD else text)
+    print("* the default method (binkit.DEFAULT_METHOD); `--param KEY=VALUE` sets a parameter")
+    return 0
 
 
 def _evaluate(args) -> int:
@@ -172,26 +183,13 @@ def _experiments(args) -> int:
 
 
 def _export_weights(args) -> int:
-    from .train import load_checkpoint
+    from .export import export_weights
 
-    best = Path(args.run) / "best.pt"
-    if not best.is_file():
-        raise InputError(f"{best}: no best checkpoint; is {args.run} a training run folder?")
-    if load_checkpoint(best).get("task", {}).get("model") == "hybrid":
-        from .hybrid.run import export_run as export_hybrid
-
-        rec = export_hybrid(args.run, args.name, data=args.data, test_years=args.test, command=args.command,
-                            dest=args.dest)
-        for method, s in rec["test_scores_mean"].items():
-            print(f"{method:>12}: FM {s['fm']:.2f}  Fps {s['fps']:.2f}  PSNR {s['psnr']:.2f}  DRD {s['drd']:.2f}  "
-                  f"NRM {100 * s['nrm']:.2f}%")
-        return 0
-    from .gridlstm.pretrained import export_run
-
-    rec = export_run(args.run, args.name, data=args.data, test_years=args.test, command=args.command, dest=args.dest)
-    mean = rec["test_scores_mean"]
-    for method, s in mean.items():
-        print(f"{method:>9}: FM {s['fm']:.2f}  Fps {s['fps']:.2f}  PSNR {s['psnr']:.2f}  DRD {s['drd']:.2f}")
+    rec = export_weights(args.run, args.name, data=args.data, test_years=args.test, command=args.command,
+                         dest=args.dest)
+    for method, s in rec["test_scores_mean"].items():
+        print(f"{method:>12}: FM {s['fm']:.2f}  Fps {s['fps']:.2f}  PSNR {s['psnr']:.2f}  DRD {s['drd']:.2f}  "
+              f"NRM {100 * s['nrm']:.2f}%")
     return 0
 
 
@@ -226,8 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="IN", help="image files, folders of images, or glob patterns")
     p.add_argument("-o", "--out-dir", required=True, help="output folder (created if missing)")
     p.add_argument("--method", default=None, type=str.lower,
-                   help="gridlstm (default when its weights ship), logistic, otsu, sauvola, niblack, wolf, nick, "
-                   "phansalkar, bernsen, bradley; `python -c 'import binkit; print(binkit.methods())'` lists them")
+                   help="a name from `binkit methods` (default: gridlstm, binkit.DEFAULT_METHOD)")
     p.add_argument("--device", default=None, help="cpu or cuda, for gridlstm/hybrid (default: the best available)")
     p.add_argument("--param", action="append", metavar="KEY=VALUE", help="method parameter, e.g. --param window=31 "
                    "--param k=0.2 (repeatable)")
@@ -235,6 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="processes for the classical methods (default: cores)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_binarize)
+
+    p = sub.add_parser("methods", help="list every binarization method with its summary and parameters",
+                       description="List the methods `binkit binarize --method` and binkit.binarize() take, "
+                       "each with a one-line summary and its parameters (defaults shown); * marks the default.")
+    p.set_defaults(func=_methods)
 
     p = sub.add_parser(
         "evaluate",
@@ -278,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="run folder: checkpoints, logs, results")
     p.set_defaults(func=_train)
 
-    from .gridlstm.experiments import EXPERIMENT_YEARS, TABLE_III
+    from .gridlstm.configs import EXPERIMENT_YEARS, TABLE_III
 
     p = sub.add_parser(
         "experiments",
@@ -298,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_experiments)
 
     p = sub.add_parser("export-weights", help="ship a training run's best checkpoint, with provenance and test scores")
-    p.add_argument("run", help="run folder written by `binkit train gridlstm`")
+    p.add_argument("run", help="run folder written by `binkit train gridlstm` or `binkit train hybrid`")
     p.add_argument("--name", required=True, help="e.g. f4-sf2-dyn")
     p.add_argument("--data", default=None, help="DIBCO root (default: $BINKIT_DIBCO_ROOT)")
     p.add_argument("--test", type=int, nargs="+", default=[2016], metavar="YEAR")

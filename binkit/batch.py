@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from ._errors import InputError
+from .registry import DEFAULT_METHOD
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -37,9 +38,6 @@ IMAGE_EXTENSIONS = (".png", ".tif", ".tiff", ".bmp", ".jpg", ".jpeg", ".pbm", ".
 
 #: Suffixes a GT file's stem may carry beyond the image's stem (DIBCO and other datasets' habits).
 GT_SUFFIXES = ("", "_gt", "-gt", "_GT", "-GT", "_estGT", "_GroundTruth", "-GroundTruth")
-
-#: Methods cheap enough to run in parallel worker processes.
-_MODEL_METHODS = ("gridlstm", "hybrid")
 
 
 @dataclass
@@ -98,18 +96,12 @@ def output_path(source: Path, outdir: Path) -> Path:
     return Path(outdir) / f"{Path(source).stem}.png"
 
 
-def _binarize_one(source: str, dest: str, method: str, params: dict, model=None) -> str | None:
-    """Binarize one file; return None, or the one-line reason it failed."""
-    from . import binarize
+def _binarize_one(source: str, dest: str, run) -> str | None:
+    """Binarize one file with ``run`` (a :func:`binkit.binarizer`); return None, or the one-line reason it failed."""
     from .io import read_image, save_binary
 
     try:
-        image = read_image(source)
-        if model is not None:  # a preloaded model's binarize function
-            ink = model(image)
-        else:
-            ink = binarize(image, method, **params)
-        save_binary(dest, ink)
+        save_binary(dest, run(read_image(source)))
     except (InputError, FileNotFoundError) as exc:
         return str(exc)
     except MemoryError:
@@ -117,10 +109,25 @@ def _binarize_one(source: str, dest: str, method: str, params: dict, model=None)
     return None
 
 
+# Each worker process builds the method once, when it starts, not once per page.
+_WORKER_RUN = None
+
+
+def _start_worker(method: str, params: dict) -> None:
+    global _WORKER_RUN
+    from .registry import binarizer
+
+    _WORKER_RUN = binarizer(method, **params)
+
+
+def _binarize_in_worker(source: str, dest: str) -> str | None:
+    return _binarize_one(source, dest, _WORKER_RUN)
+
+
 def binarize_files(
     inputs: Sequence[Path],
     outdir,
-    method: str = "otsu",
+    method: str = DEFAULT_METHOD,
     *,
     overwrite: bool = False,
     workers: int | None = None,
@@ -135,19 +142,20 @@ def binarize_files(
         Image files (see :func:`collect_inputs`).
     outdir : path
         Created if missing.
-    method : str
+    method : str, default :data:`binkit.DEFAULT_METHOD`
         A name from :func:`binkit.methods`.
     overwrite : bool
         Redo files whose output exists (default: skip them, so an interrupted
         batch resumes where it stopped).
     workers : int, optional
-        Processes for the classical methods (default: the number of CPU cores,
-        at most 8).  Model-based methods run in this process, on ``device``.
+        Processes for the methods that need no torch (default: the number of
+        CPU cores, at most 8).  Model methods run in this process, with their
+        model loaded once, on ``device``.
     progress : bool
         Show a progress bar.
     **params
-        Passed to :func:`binkit.binarize` (e.g. ``window=31``; ``weights`` and
-        ``device`` for ``gridlstm``).
+        The method's parameters (:func:`binkit.binarizer`), e.g. ``window=31``;
+        ``weights`` and ``device`` for ``gridlstm``.
 
     Returns
     -------
@@ -155,11 +163,11 @@ def binarize_files(
     """
     from tqdm.auto import tqdm
 
-    from . import methods
+    from .registry import binarizer
+    from .registry import method as method_record
 
-    method = str(method).lower()
-    if method not in methods():
-        raise InputError(f"unknown method {method!r}; choose from {', '.join(methods())}")
+    record = method_record(method)
+    run = binarizer(record.name, **params)  # checks the parameters (and loads a model) before any file
     outdir = Path(outdir)
     try:
         outdir.mkdir(parents=True, exist_ok=True)
@@ -182,51 +190,22 @@ def binarize_files(
         else:
             todo.append((src, dest))
 
-    bar = tqdm(total=len(todo), desc=f"binarize ({method})", unit="page", disable=not (progress and todo))
+    bar = tqdm(total=len(todo), desc=f"binarize ({record.name})", unit="page", disable=not (progress and todo))
+    n = 1 if record.needs_torch else max(1, min(workers or min(os.cpu_count() or 1, 8), len(todo) or 1))
     try:
-        if method in _MODEL_METHODS:  # one model in this process, loaded once
-            model = _load_model(method, params)
+        if n == 1:
             for src, dest in todo:
-                _record(report, src, dest, _binarize_one(str(src), str(dest), method, params, model))
+                _record(report, src, dest, _binarize_one(str(src), str(dest), run))
                 bar.update(1)
         else:
-            n = max(1, min(workers or min(os.cpu_count() or 1, 8), len(todo) or 1))
-            if n == 1:
-                for src, dest in todo:
-                    _record(report, src, dest, _binarize_one(str(src), str(dest), method, params))
+            with ProcessPoolExecutor(n, initializer=_start_worker, initargs=(record.name, params)) as pool:
+                futures = [(src, dest, pool.submit(_binarize_in_worker, str(src), str(dest))) for src, dest in todo]
+                for src, dest, fut in futures:
+                    _record(report, src, dest, fut.result())
                     bar.update(1)
-            else:
-                with ProcessPoolExecutor(n) as pool:
-                    futures = [(src, dest, pool.submit(_binarize_one, str(src), str(dest), method, params))
-                               for src, dest in todo]
-                    for src, dest, fut in futures:
-                        _record(report, src, dest, fut.result())
-                        bar.update(1)
     finally:
         bar.close()
     return report
-
-
-def _load_model(method: str, params: dict):
-    """``function(image) -> ink`` with the method's model loaded once for the whole batch."""
-    params = dict(params)
-    device = params.pop("device", None)
-    if method == "gridlstm":
-        from .gridlstm.inference import binarize as run_model
-        from .gridlstm.pretrained import load_pretrained
-
-        model = load_pretrained(params.pop("weights", "f4-sf2-dyn"), device=device)
-        options = {}
-    else:
-        from .hybrid.adjuster import inference_copy
-        from .hybrid.run import load_pretrained
-        from .hybrid.training import binarize as run_model
-
-        model = inference_copy(load_pretrained(params.pop("weights", "hybrid"), device=device))  # once per batch
-        options = {"max_tiles": int(params.pop("max_tiles"))} if "max_tiles" in params else {}
-    if params:
-        raise InputError(f"{method} does not take {sorted(params)}")
-    return lambda image: run_model(image, model, device=device, **options)
 
 
 def _record(report: BatchReport, src: Path, dest: Path, error: str | None) -> None:

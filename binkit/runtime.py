@@ -13,7 +13,9 @@ import random
 
 import numpy as np
 
-__all__ = ["QUICK_ENV_VAR", "quick_mode", "pick_device", "seed_everything", "describe_device"]
+from ._errors import InputError
+
+__all__ = ["QUICK_ENV_VAR", "quick_mode", "check_device", "pick_device", "seed_everything", "describe_device"]
 
 #: Environment variable that switches quick mode on ("1", "true", "yes").
 QUICK_ENV_VAR = "BINKIT_QUICK"
@@ -24,8 +26,45 @@ def quick_mode() -> bool:
     return os.environ.get(QUICK_ENV_VAR, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def check_device(device=None):
+    """A device this machine has, as a ``torch.device``; None stays None (the best available).
+
+    Parameters
+    ----------
+    device : str or torch.device, optional
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+
+    Raises
+    ------
+    binkit.InputError
+        A device torch does not know, or one this machine lacks (no CUDA GPU,
+        GPU index out of range, no MPS), in one line.
+    """
+    if device is None:
+        return None
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise InputError(f"unknown device {device!r}; use cpu, cuda, cuda:N or mps") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InputError(f"device {device!r}: this machine has no CUDA GPU that torch can use")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise InputError(f"device {device!r}: there are only {torch.cuda.device_count()} CUDA GPU(s), "
+                             f"cuda:0 to cuda:{torch.cuda.device_count() - 1}")
+    elif dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise InputError(f"device {device!r}: this machine has no Apple MPS device")
+    elif dev.type != "cpu":
+        raise InputError(f"device {device!r}: binkit runs on cpu, cuda or mps")
+    return dev
+
+
 def pick_device(device=None):
-    """Choose a torch device: the one given, else CUDA, else MPS, else the CPU.
+    """Choose a torch device: the one given (checked by :func:`check_device`), else CUDA, else MPS, else the CPU.
 
     Parameters
     ----------
@@ -39,7 +78,7 @@ def pick_device(device=None):
     import torch
 
     if device is not None:
-        return torch.device(device)
+        return check_device(device)
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)

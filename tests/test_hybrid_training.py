@@ -10,7 +10,9 @@ import binkit
 from binkit.datasets import synthetic_page
 from binkit.hybrid.adjuster import (AdjusterConfig, SurfaceAdjuster, adjuster_input, inference_copy, soft_fmeasure,
                                     soft_nrm)
-from binkit.hybrid.run import HybridRunSpec, export_run, load_pretrained, model_from_checkpoint, run
+from binkit import weights
+from binkit.export import export_weights
+from binkit.hybrid.run import HybridRunSpec, model_from_checkpoint, run
 from binkit.hybrid.training import HybridTask, _tiles, binarize, page_heights, prepare_page
 from binkit.metrics import fmeasure, nrm
 from binkit.train import TrainConfig, fit
@@ -146,16 +148,17 @@ def test_run_export_and_load(tmp_path):
         (root / "2030" / "images").mkdir(parents=True, exist_ok=True)
         Image.fromarray((p.image * 255).astype(np.uint8)).save(root / "2030" / "images" / f"2030_H0{k + 1}.png")
         save_binary(root / "2030" / "gt" / f"2030_H0{k + 1}.png", p.gt)
-    rec = export_run(tmp_path / "run", "tiny", data=root, test_years=[2030], dest=tmp_path / "w")
+    rec = export_weights(tmp_path / "run", "tiny", data=root, test_years=[2030], dest=tmp_path / "w")
     assert rec["epochs_reached"] == 2 and rec["seed"] == 42 and rec["data"]["pages"]
     assert {"hybrid", "hybrid-start", "logistic", "otsu", "sauvola"} <= set(rec["test_scores_mean"])
     rows = read_results_csv(tmp_path / "w" / "tiny.results.csv")
     assert {r["image"] for r in rows} == {"2030_H01", "2030_H02"} and rows[0]["dataset"] == "2030"
-    model = load_pretrained("tiny", folder=tmp_path / "w")
+    model = weights.load("hybrid", tmp_path / "w" / "tiny.pt")
     image = synthetic_page(8, size=(80, 90)).image
     assert binarize(image, model).shape == image.shape
-    with pytest.raises(binkit.InputError, match="no shipped hybrid"):
-        load_pretrained("nope", folder=tmp_path / "w")
+    assert binkit.binarize(image, "hybrid", weights=tmp_path / "w" / "tiny.pt").shape == image.shape
+    with pytest.raises(binkit.InputError, match="no shipped hybrid weights named 'nope'"):
+        weights.load("hybrid", "nope")
 
 
 def test_max_tiles_uses_the_most_text_rich_tiles(pages):

@@ -10,15 +10,13 @@ fails this test.
 
 from __future__ import annotations
 
-import csv
-
 import numpy as np
 import pytest
 
 import binkit
 from binkit.datasets import load_dibco
-from binkit.gridlstm import pretrained as grid_pretrained
-from binkit.hybrid import run as hybrid_run
+from binkit.gridlstm import weights as grid_weights
+from binkit.hybrid import weights as hybrid_weights
 from binkit.metrics import evaluate
 
 PROVENANCE_KEYS = {"command", "git_commit", "data", "seed", "epochs_reached", "epochs_planned",
@@ -38,24 +36,24 @@ def _pages(dibco_root):
 
 
 def test_gridlstm_weights_ship_with_provenance():
-    assert "f4-sf2-dyn" in grid_pretrained.available_pretrained()
-    info = grid_pretrained.pretrained_info("f4-sf2-dyn")
+    assert "f4-sf2-dyn" in grid_weights.available_pretrained()
+    info = grid_weights.pretrained_info("f4-sf2-dyn")
     assert PROVENANCE_KEYS <= set(info)
     assert info["test_years"] == [2016]
     assert 0 < info["epoch_of_checkpoint"] <= info["epochs_reached"] <= info["epochs_planned"] == 201
     # every training, validation and test page (image and GT) is fingerprinted:
     # 2009: 10, 2010: 10, 2012: 14, 2013: 15, 2014: 10, 2011: 16, 2016: 10 pages
     assert len(info["data"]["pages"]) == 2 * (10 + 10 + 14 + 15 + 10 + 16 + 10)
-    model = grid_pretrained.load_pretrained("f4-sf2-dyn")
+    model = grid_weights.load_pretrained("f4-sf2-dyn")
     assert sum(p.numel() for p in model.parameters()) == 1_703_696
 
 
 def test_hybrid_weights_ship_with_provenance():
-    assert "hybrid" in hybrid_run.available_pretrained()
-    info = hybrid_run.pretrained_info("hybrid")
+    assert "hybrid" in hybrid_weights.available_pretrained()
+    info = hybrid_weights.pretrained_info("hybrid")
     assert PROVENANCE_KEYS <= set(info)
     assert info["test_years"] == [2016]
-    model = hybrid_run.load_pretrained("hybrid")
+    model = hybrid_weights.load_pretrained("hybrid")
     # training moved the head away from its zero start: the shipped model is not the classical method
     assert float(model.head[-1].weight.detach().abs().max()) > 0
 
@@ -63,18 +61,18 @@ def test_hybrid_weights_ship_with_provenance():
 def test_shipped_results_meet_the_issue_bars():
     """The recorded 2016 means: Grid LSTM beats Otsu and Sauvola on Fps and DRD;
     the hybrid beats its classical start on FM and NRM (issues 5 and 6)."""
-    g = grid_pretrained.pretrained_info("f4-sf2-dyn")["test_scores_mean"]
+    g = grid_weights.pretrained_info("f4-sf2-dyn")["test_scores_mean"]
     for base in ("otsu", "sauvola"):
         assert g["gridlstm"]["fps"] > g[base]["fps"]
         assert g["gridlstm"]["drd"] < g[base]["drd"]
-    h = hybrid_run.pretrained_info("hybrid")["test_scores_mean"]
+    h = hybrid_weights.pretrained_info("hybrid")["test_scores_mean"]
     assert h["hybrid"]["fm"] > h["hybrid-start"]["fm"]
     assert h["hybrid"]["nrm"] < h["hybrid-start"]["nrm"]
 
 
 @pytest.mark.parametrize("method, weights, label, results", [
-    ("gridlstm", "f4-sf2-dyn", "f4-sf2-Ldyn", grid_pretrained.pretrained_results),
-    ("hybrid", "hybrid", "hybrid", hybrid_run.pretrained_results),
+    ("gridlstm", "f4-sf2-dyn", "f4-sf2-Ldyn", grid_weights.pretrained_results),
+    ("hybrid", "hybrid", "hybrid", hybrid_weights.pretrained_results),
 ])
 def test_shipped_weights_reproduce_recorded_scores(dibco_root, method, weights, label, results):
     recorded = results(weights)

@@ -170,30 +170,37 @@ def test_torchrun_two_cpu_processes(tmp_path):
 
 
 def test_export_and_load_pretrained(tmp_path):
-    from binkit.gridlstm.pretrained import export_pretrained, load_pretrained
+    from binkit import weights
+    from binkit.train import load_checkpoint
 
     spec = RunSpec(
         footprint=8, units_per_pixel=1, loss="bce", synthetic=True, synthetic_size=(96, 128),
         train=[1], val=[2], test=[], train_cfg=_cfg(1),
     )
     run(spec, tmp_path / "run")
-    pt = export_pretrained(tmp_path / "run" / "best.pt", "tiny", {"command": "test"}, dest=tmp_path / "w")
-    model = load_pretrained("tiny", folder=tmp_path / "w")
+    ck = load_checkpoint(tmp_path / "run" / "best.pt")
+    pt = weights.save("gridlstm", "tiny", ck["task"]["config"], ck["model"], {"command": "test", "task": ck["task"]},
+                      dest=tmp_path / "w")
+    model = weights.load("gridlstm", pt)
     n_params = sum(p.numel() for p in model.parameters())
     assert pt.stat().st_size < 2 * n_params + 50_000  # float16: two bytes a parameter
     original = model_from_checkpoint(tmp_path / "run" / "best.pt")
     for (k, a), (_, b) in zip(model.state_dict().items(), original.state_dict().items()):
         torch.testing.assert_close(a, b, atol=2e-3, rtol=1e-3)  # float16 storage
     info = (tmp_path / "w" / "tiny.json").read_text()
-    assert '"command": "test"' in info and '"task"' in info
-    with pytest.raises(binkit.InputError, match="no shipped"):
-        load_pretrained("nope", folder=tmp_path / "w")
+    assert '"command": "test"' in info and '"task"' in info and '"family": "gridlstm"' in info
+    with pytest.raises(binkit.InputError, match="no such Grid LSTM weights file"):
+        weights.load("gridlstm", tmp_path / "w" / "nope.pt")
+    with pytest.raises(binkit.InputError, match="no shipped Grid LSTM weights named 'nope'"):
+        weights.load("gridlstm", "nope")
+    with pytest.raises(binkit.InputError, match="not a hybrid checkpoint"):
+        weights.from_checkpoint(tmp_path / "run" / "best.pt", "hybrid")
 
 
 def test_export_run_scores_shipped_weights_against_baselines(tmp_path):
     from PIL import Image
 
-    from binkit.gridlstm.pretrained import export_run
+    from binkit.export import export_weights
     from binkit.io import save_binary
 
     root = tmp_path / "dibco"
@@ -206,9 +213,9 @@ def test_export_run_scores_shipped_weights_against_baselines(tmp_path):
         train=[1], val=[2], test=[], train_cfg=_cfg(1),
     )
     run(spec, tmp_path / "run")
-    rec = export_run(tmp_path / "run", "tiny", data=root, test_years=[2030], dest=tmp_path / "w")
-    assert set(rec["test_scores_mean"]) == {"gridlstm", "otsu", "sauvola"}
-    assert len(rec["test_scores_per_page"]) == 2 and rec["epochs_reached"] == 1
+    rec = export_weights(tmp_path / "run", "tiny", data=root, test_years=[2030], dest=tmp_path / "w")
+    assert set(rec["test_scores_mean"]) == set(rec["seconds_per_mp"]) == {"gridlstm", "otsu", "sauvola"}
+    assert rec["test_pages"] == 2 and rec["epochs_reached"] == 1 and rec["family"] == "gridlstm"
     assert rec["data"]["pages"] and rec["seed"] == 7 and rec["command"]
     from binkit.results import read_results_csv
 

@@ -33,7 +33,7 @@ from ..datasets.blocks import BLOCK
 from .cell import GridLSTMCell, grid_scan
 from .inputs import check_geometry
 
-__all__ = ["GridLSTMConfig", "GridLSTMBinarizer", "CORNERS"]
+__all__ = ["GridLSTMConfig", "GridLSTMBinarizer", "CORNERS", "model_from_config"]
 
 #: Names of the four first-layer readers, in the order their outputs are concatenated.
 CORNERS = ("top_left", "bottom_right", "bottom_left", "top_right")
@@ -203,3 +203,8 @@ def blocks_to_steps(blocks: torch.Tensor, footprint: int, block: int = BLOCK) ->
     k, f = block // footprint, footprint
     b = blocks.shape[0]
     return blocks.reshape(b, k, f, k, f).transpose(2, 3).reshape(b, k * k, f * f)
+
+
+def model_from_config(config: dict) -> GridLSTMBinarizer:
+    """An untrained :class:`GridLSTMBinarizer` from a stored configuration dict (see :mod:`binkit.weights`)."""
+    return GridLSTMBinarizer(GridLSTMConfig(**config))

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._errors import InputError
-from ..train import TrainConfig, fit, load_checkpoint
+from ..train import TrainConfig, fit
+from .configs import config_name
 from .model import GridLSTMBinarizer, GridLSTMConfig
 from .training import GridLSTMTask
 
@@ -49,8 +49,6 @@ class RunSpec:
     @property
     def config_name(self) -> str:
         """The paper's name of this configuration, e.g. ``"f4-sf2-Ldyn"``."""
-        from .experiments import config_name
-
         return config_name(self.footprint, self.scale, self.loss, self.reference_layout)
 
     @property
@@ -68,13 +66,9 @@ def load_pages(spec: RunSpec, split: str) -> list[tuple[str, np.ndarray, np.ndar
 
 def model_from_checkpoint(path) -> GridLSTMBinarizer:
     """Rebuild a :class:`GridLSTMBinarizer` from a checkpoint written by :func:`binkit.train.fit`."""
-    ck = load_checkpoint(path)
-    task = ck.get("task", {})
-    if task.get("model") != "gridlstm":
-        raise InputError(f"{path}: not a Grid LSTM checkpoint")
-    model = GridLSTMBinarizer(GridLSTMConfig(**task["config"]))
-    model.load_state_dict(ck["model"])
-    return model.eval()
+    from ..weights import from_checkpoint
+
+    return from_checkpoint(path, "gridlstm")
 
 
 def evaluate_pages(model: GridLSTMBinarizer, pages, device=None, *, config: str = "", dataset: str = "") -> list[dict]:

@@ -1,0 +1,255 @@
+"""The registry of binarization methods: the one place that says what a method is.
+
+Every method binkit offers (the classical thresholds, the hybrid method's
+classical start ``logistic``, and the trained models ``gridlstm`` and
+``hybrid``) has one :class:`Method` record here: its name, a one-line summary,
+its parameters with their defaults, whether it needs torch, which weights
+family it loads, and how to build it.  :func:`binarizer` builds a method once
+(checking its parameters and loading its model), and everything that
+binarizes by name goes through it: :func:`binkit.binarize`, the ``binkit``
+command line, :mod:`binkit.batch`, the benchmarks and the weight export.
+
+Importing this module imports no torch; only building a method that needs it does.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ._errors import InputError
+
+__all__ = ["DEFAULT_METHOD", "Method", "Parameter", "binarizer", "method", "methods"]
+
+#: The method :func:`binkit.binarize` and ``binkit binarize`` use when none is
+#: named: the shipped Grid LSTM, binkit's best method on H-DIBCO 2016 by FM,
+#: Fps, PSNR and DRD (README, "Use binkit on your own scans").
+DEFAULT_METHOD = "gridlstm"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a method: its name, default and a few words on it."""
+
+    name: str
+    default: object
+    help: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.default!r}"
+
+
+@dataclass(frozen=True)
+class Method:
+    """What binkit knows about one binarization method.
+
+    Attributes
+    ----------
+    name : str
+        The name :func:`binarizer` takes (``"sauvola"``).
+    summary : str
+        One line for listings.
+    parameters : tuple of Parameter
+    needs_torch : bool
+        Whether building it imports torch.
+    family : str or None
+        The :mod:`binkit.weights` family whose weights it loads.
+    build : callable
+        ``build(**params) -> function(gray) -> ink``: checks the parameters
+        and loads what the method needs, once.  The function takes a checked
+        float32 (H, W) page (:func:`binkit.io.as_gray`) and returns a bool mask.
+    """
+
+    name: str
+    summary: str
+    parameters: tuple[Parameter, ...]
+    needs_torch: bool
+    build: Callable = field(repr=False)
+    family: str | None = None
+
+    @property
+    def available(self) -> bool:
+        """True unless the method needs weights and the package ships none."""
+        if self.family is None:
+            return True
+        from . import weights
+
+        return bool(weights.available(self.family))
+
+    def describe(self) -> str:
+        """``name  summary`` and the parameters with their defaults, for ``binkit methods``."""
+        params = ", ".join(str(p) for p in self.parameters) or "no parameters"
+        return f"{self.name:<11} {self.summary}\n{'':<11} parameters: {params}"
+
+
+def _first_line(function) -> str:
+    return (inspect.getdoc(function) or "").split("\n")[0].rstrip(".")
+
+
+def _signature_parameters(function) -> tuple[Parameter, ...]:
+    return tuple(Parameter(p.name, p.default) for p in inspect.signature(function).parameters.values()
+                 if p.name != "image")
+
+
+def _refuse_unknown(name: str, params: dict, parameters) -> None:
+    accepted = [p.name for p in parameters]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        takes = ", ".join(accepted) if accepted else "no parameters"
+        raise InputError(f"method {name!r} does not take {', '.join(unknown)} (it takes: {takes})")
+
+
+# A tiny page on which a function method's own edge checks run once when it is
+# built, so a bad parameter fails before the first page of a batch instead of
+# once per page.  The checks stay in one place: the method's function.
+_PROBE = np.full((3, 3), 0.5, np.float32)
+
+
+def _function_method(name: str, function, summary: str | None = None) -> Method:
+    parameters = _signature_parameters(function)
+
+    def build(**params):
+        _refuse_unknown(name, params, parameters)
+        function(_PROBE, **params)
+        return lambda gray: function(gray, **params)
+
+    return Method(name, summary or _first_line(function), parameters, False, build)
+
+
+def _check_max_tiles(value):
+    from ._errors import check_nonnegative_int
+
+    if value is None:
+        return None
+    value = check_nonnegative_int("max_tiles", value)
+    if value < 1:
+        raise InputError(f"max_tiles must be a positive integer or None, got {value}")
+    return value
+
+
+def _build_gridlstm(weights=None, device=None):
+    from . import weights as store
+    from .gridlstm.inference import binarize as run_model
+    from .runtime import check_device
+
+    dev = check_device(device)
+    model = store.load("gridlstm", weights, device=dev)
+    return lambda gray: run_model(gray, model, device=dev)
+
+
+def _build_hybrid(weights=None, device=None, max_tiles=None):
+    from . import weights as store
+    from .hybrid.inference import binarize as run_model
+    from .hybrid.model import inference_copy
+    from .runtime import check_device
+
+    max_tiles = _check_max_tiles(max_tiles)
+    dev = check_device(device)
+    model = inference_copy(store.load("hybrid", weights, device=dev))  # BatchNorm folded once, not per page
+    return lambda gray: run_model(gray, model, device=dev, max_tiles=max_tiles)
+
+
+def _model_method(name: str, summary: str, family: str, build, helps: dict) -> Method:
+    parameters = tuple(Parameter(p.name, p.default, helps.get(p.name, ""))
+                       for p in inspect.signature(build).parameters.values())
+
+    def checked_build(**params):
+        _refuse_unknown(name, params, parameters)
+        return build(**params)
+
+    return Method(name, summary, parameters, True, checked_build, family)
+
+
+def _registry() -> dict[str, Method]:
+    from . import classical
+    from .hybrid import logistic
+
+    records = [_function_method(n, f) for n, f in classical.METHODS.items()]
+    records.append(_function_method("logistic", logistic.logistic_binarize,
+                                    "The hybrid method's parameter-free classical start (logistic surface)"))
+    records.append(_model_method(
+        "gridlstm", "Grid LSTM of Westphal et al. (DAS 2018), shipped weights", "gridlstm", _build_gridlstm,
+        {"weights": "a shipped name (binkit.weights.available('gridlstm')) or a .pt path; default f4-sf2-dyn",
+         "device": "cpu, cuda, cuda:N or mps; default the best available"}))
+    records.append(_model_method(
+        "hybrid", "Hybrid: a CNN adjusts the logistic surface's B-spline, shipped weights", "hybrid",
+        _build_hybrid,
+        {"weights": "a shipped name (binkit.weights.available('hybrid')) or a .pt path; default hybrid",
+         "device": "cpu, cuda, cuda:N or mps; default the best available",
+         "max_tiles": "average the CNN over the N most text-rich 512x512 tiles (faster); default all"}))
+    return {r.name: r for r in records}
+
+
+_METHODS: dict[str, Method] | None = None
+
+
+def methods() -> dict[str, Method]:
+    """Every method binkit can run, by name (sorted), as :class:`Method` records.
+
+    A model method is listed when the package ships its weights.
+    ``"sauvola" in binkit.methods()`` tests for one; ``binkit methods`` prints them.
+    """
+    global _METHODS
+    if _METHODS is None:
+        _METHODS = _registry()
+    return {name: m for name, m in sorted(_METHODS.items()) if m.available}
+
+
+def _lookup(name) -> Method:
+    found = methods()
+    key = name.lower() if isinstance(name, str) else name
+    if key not in found:
+        raise InputError(f"unknown method {name!r}; choose one of: {', '.join(found)}")
+    return found[key]
+
+
+def method(name: str) -> Method:
+    """The :class:`Method` record of ``name`` (case does not matter)."""
+    return _lookup(name)
+
+
+def binarizer(method: str = DEFAULT_METHOD, **params) -> Callable[[object], np.ndarray]:
+    """Build a method once: check its parameters, load its model; return ``function(image) -> ink``.
+
+    Parameters
+    ----------
+    method : str, default :data:`DEFAULT_METHOD`
+        A name from :func:`methods`.
+    **params
+        The method's parameters (``binkit methods`` lists them), e.g.
+        ``window=31, k=0.2`` for Sauvola, ``weights="f4-sf2-dyn", device="cpu"``
+        for the Grid LSTM.
+
+    Returns
+    -------
+    callable
+        ``function(image) -> (H, W) bool ndarray`` (True = ink), for any page
+        :func:`binkit.io.as_gray` accepts.  Call it on many pages: the model is
+        loaded only once.
+
+    Raises
+    ------
+    binkit.InputError
+        Unknown method, a parameter it does not take, a bad value, missing weights.
+
+    Examples
+    --------
+    >>> import numpy as np, binkit
+    >>> run = binkit.binarizer("sauvola", window=31)
+    >>> run(np.random.default_rng(0).random((64, 64))).dtype
+    dtype('bool')
+    """
+    from .io import as_gray
+
+    record = _lookup(method)
+    function = record.build(**params)
+
+    def run(image):
+        return function(as_gray(image))
+
+    run.method = record.name
+    run.params = dict(params)
+    return run
