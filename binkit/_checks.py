@@ -43,6 +43,17 @@ def is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
+def _refused(name: str, rule: str, value) -> InputError:
+    """The one message form, ``"{name} must be {rule}, got {value!r}"``.
+
+    A NumPy scalar is shown as the Python number it holds (``2.0``, not
+    ``np.float64(2.0)``), so the message reads the same whatever the caller passed.
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    return InputError(f"{name} must be {rule}, got {value!r}")
+
+
 def _int_rule(minimum: int | None, maximum: int | None) -> str:
     """How the messages of :func:`check_int` describe the allowed integers."""
     if maximum is not None:
@@ -83,13 +94,11 @@ def check_int(name: str, value, *, minimum: int | None = None, maximum: int | No
     >>> check_int("seed", np.int64(3), minimum=0)
     3
     """
-    rule = _int_rule(minimum, maximum)
-    if not is_integer(value):
-        raise InputError(f"{name} must be {rule}, got {value!r}")
-    value = int(value)
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise InputError(f"{name} must be {rule}, got {value}")
-    return value
+    if is_integer(value):
+        value = int(value)
+        if (minimum is None or value >= minimum) and (maximum is None or value <= maximum):
+            return value
+    raise _refused(name, _int_rule(minimum, maximum), value)
 
 
 def check_real(name: str, value, *, minimum: float | None = None, maximum: float | None = None,
@@ -123,10 +132,10 @@ def check_real(name: str, value, *, minimum: float | None = None, maximum: float
     0.15
     """
     if not is_real(value):
-        raise InputError(f"{name} must be a real number, got {value!r}")
+        raise _refused(name, "a real number", value)
     value = float(value)
     if not np.isfinite(value):
-        raise InputError(f"{name} must be finite, got {value}")
+        raise _refused(name, "finite", value)
     too_low = minimum is not None and (value <= minimum if min_open else value < minimum)
     too_high = maximum is not None and (value >= maximum if max_open else value > maximum)
     if too_low or too_high:
@@ -152,12 +161,9 @@ def check_fraction(name: str, value) -> float:
     >>> check_fraction("noise", 0.05)
     0.05
     """
-    if not is_real(value):
-        raise InputError(f"{name} must be a number in [0, 1], got {value!r}")
-    value = float(value)
-    if not 0.0 <= value <= 1.0:  # also refuses NaN
-        raise InputError(f"{name} must be a number in [0, 1], got {value}")
-    return value
+    if is_real(value) and 0.0 <= float(value) <= 1.0:  # the comparison also refuses NaN
+        return float(value)
+    raise _refused(name, "a number in [0, 1]", value)
 
 
 def check_odd_window(name: str, value, minimum: int = 3) -> int:
@@ -176,12 +182,9 @@ def check_odd_window(name: str, value, minimum: int = 3) -> int:
     >>> check_odd_window("text_window", 1, minimum=1)
     1
     """
-    if not is_integer(value):
-        raise InputError(f"{name} must be an odd integer >= {minimum}, got {value!r}")
-    value = int(value)
-    if value < minimum or value % 2 == 0:
-        raise InputError(f"{name} must be an odd integer >= {minimum}, got {value}")
-    return value
+    if is_integer(value) and int(value) >= minimum and int(value) % 2 == 1:
+        return int(value)
+    raise _refused(name, f"an odd integer >= {minimum}", value)
 
 
 def check_bool(name: str, value) -> bool:
@@ -197,6 +200,6 @@ def check_bool(name: str, value) -> bool:
     >>> check_bool("swap", np.bool_(True))
     True
     """
-    if not isinstance(value, (bool, np.bool_)):
-        raise InputError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise _refused(name, "True or False", value)

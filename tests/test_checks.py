@@ -63,7 +63,8 @@ def test_check_int_returns_a_plain_int():
 def test_check_int_refuses_bools_and_floats(value):
     with pytest.raises(InputError) as info:
         check_int("seed", value, minimum=0)
-    assert one_line_naming(info, "seed") == f"seed must be a non-negative integer, got {value!r}"
+    shown = value.item() if isinstance(value, np.generic) else value  # numpy scalars read as plain numbers
+    assert one_line_naming(info, "seed") == f"seed must be a non-negative integer, got {shown!r}"
 
 
 @pytest.mark.parametrize(
@@ -175,7 +176,8 @@ def test_check_bool_accepts_python_and_numpy_bools(value):
 def test_check_bool_refuses_the_rest(value):
     with pytest.raises(InputError) as info:
         check_bool("swap", value)
-    assert one_line_naming(info, "swap") == f"swap must be True or False, got {value!r}"
+    shown = value.item() if isinstance(value, np.generic) else value
+    assert one_line_naming(info, "swap") == f"swap must be True or False, got {shown!r}"
 
 
 # --- the checks at the public edge ------------------------------------------
@@ -272,3 +274,12 @@ def test_hybrid_binarize_checks_the_image_once(count_as_gray):
         pytest.skip("torch is not installed")
     training.binarize(_page())
     assert len(calls) == 1
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import binkit._checks
+
+    result = doctest.testmod(binkit._checks)
+    assert result.failed == 0 and result.attempted > 0

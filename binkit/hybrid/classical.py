@@ -357,7 +357,8 @@ def default_background_window(image) -> int:
     Parameters
     ----------
     image : (H, W) or (H, W, 3|4) array_like
-        Anything :func:`binkit.io.as_gray` accepts.
+        The page whose stroke width sets the window (anything
+        :func:`binkit.io.as_gray` accepts).
 
     Returns
     -------
