@@ -1,10 +1,6 @@
-"""Exceptions raised at binkit's public edge, and the checks that raise them."""
+"""The exception raised at binkit's public edge (the checks that raise it are in :mod:`binkit._checks`)."""
 
-import numbers
-
-import numpy as np
-
-__all__ = ["InputError", "check_nonnegative_int"]
+__all__ = ["InputError"]
 
 
 class InputError(ValueError):
@@ -15,13 +11,3 @@ class InputError(ValueError):
     The message is one line and names the offending file (or argument), so a
     command-line tool can print it as is, without a traceback.
     """
-
-
-def check_nonnegative_int(name: str, value) -> int:
-    """Return ``value`` as an int if it is a non-negative integer (not a bool), else raise InputError."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise InputError(f"{name} must be a non-negative integer, got {value!r}")
-    value = int(value)
-    if value < 0:
-        raise InputError(f"{name} must be a non-negative integer, got {value}")
-    return value

@@ -101,13 +101,13 @@ Examples
 from __future__ import annotations
 
 import inspect
-import numbers
 from typing import Callable
 
 import numpy as np
 from scipy import ndimage
 from skimage.filters import threshold_niblack, threshold_otsu, threshold_sauvola
 
+from ._checks import check_odd_window, check_real
 from ._errors import InputError
 from .io import as_gray
 
@@ -153,37 +153,13 @@ DEFAULT_WINDOW = 51
 
 
 def _gray(image) -> np.ndarray:
-    """The image as float64 (H, W) in [0, 1], validated by :func:`binkit.io.as_gray`."""
+    """The image as float64 (H, W) in [0, 1], validated by :func:`binkit.io.as_gray`.
+
+    The one image check of this module: each public function calls it once
+    and hands the result to private workers (``_sauvola_threshold`` and the
+    like), which take it as checked and do not call it again.
+    """
     return as_gray(image, name="image").astype(np.float64)
-
-
-def _window(window, name: str = "window") -> int:
-    """Check a window size: an odd integer >= 3."""
-    if isinstance(window, (bool, np.bool_)) or not isinstance(window, numbers.Integral):
-        raise InputError(f"{name} must be an odd integer >= 3, got {window!r}")
-    window = int(window)
-    if window < 3 or window % 2 == 0:
-        raise InputError(f"{name} must be an odd integer >= 3, got {window}")
-    return window
-
-
-def _real(name: str, value, lo: float | None = None, hi: float | None = None, *,
-          lo_open: bool = False, hi_open: bool = False) -> float:
-    """Check a real parameter: finite, and within [lo, hi] (open ends on request)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise InputError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise InputError(f"{name} must be finite, got {value}")
-    too_low = lo is not None and (value <= lo if lo_open else value < lo)
-    too_high = hi is not None and (value >= hi if hi_open else value > hi)
-    if too_low or too_high:
-        left = "(" if lo_open or lo is None else "["
-        right = ")" if hi_open or hi is None else "]"
-        lo_s = "-inf" if lo is None else f"{lo:g}"
-        hi_s = "inf" if hi is None else f"{hi:g}"
-        raise InputError(f"{name} must lie in {left}{lo_s}, {hi_s}{right}, got {value:g}")
-    return value
 
 
 def _ink(gray: np.ndarray, threshold) -> np.ndarray:
@@ -289,7 +265,11 @@ def otsu_threshold(image) -> float:
     >>> round(otsu_threshold(page()) * 255)
     157
     """
-    gray = _gray(image)
+    return _otsu_threshold(_gray(image))
+
+
+def _otsu_threshold(gray: np.ndarray) -> float:
+    """:func:`otsu_threshold` of a checked float64 ``gray`` (see :func:`_gray`)."""
     # Bin j holds the values in ((j - 1)/255, j/255] (widened by TIE_TOLERANCE),
     # so "bin <= j" and "image <= j/255" are the same test.
     levels = np.clip(np.ceil(gray * 255 - 255 * TIE_TOLERANCE), 0, 255).astype(np.intp)
@@ -324,7 +304,7 @@ def otsu(image) -> np.ndarray:
     (dtype('bool'), (191, 384))
     """
     gray = _gray(image)
-    return _ink(gray, otsu_threshold(gray))
+    return _ink(gray, _otsu_threshold(gray))
 
 
 # ----------------------------------------------------------------------------
@@ -381,9 +361,13 @@ def niblack_threshold(image, window: int = DEFAULT_WINDOW, k: float = -0.2) -> n
     >>> T.shape
     (191, 384)
     """
-    gray = _gray(image)
-    window = _window(window)
-    k = _real("k", k)
+    return _niblack_threshold(_gray(image), window=window, k=k)
+
+
+def _niblack_threshold(gray: np.ndarray, window, k) -> np.ndarray:
+    """:func:`niblack_threshold` of a checked float64 ``gray``; the scalars are checked here, once."""
+    window = check_odd_window("window", window)
+    k = check_real("k", k)
     return threshold_niblack(gray, window_size=window, k=-k)
 
 
@@ -405,7 +389,7 @@ def niblack(image, window: int = DEFAULT_WINDOW, k: float = -0.2) -> np.ndarray:
     (dtype('bool'), (191, 384))
     """
     gray = _gray(image)
-    return _ink(gray, niblack_threshold(gray, window=window, k=k))
+    return _ink(gray, _niblack_threshold(gray, window=window, k=k))
 
 
 # ----------------------------------------------------------------------------
@@ -467,10 +451,14 @@ def sauvola_threshold(image, window: int = DEFAULT_WINDOW, k: float = 0.2,
     >>> T.shape
     (191, 384)
     """
-    gray = _gray(image)
-    window = _window(window)
-    k = _real("k", k, 0.0, lo_open=True)
-    r = _real("r", r, 0.0, lo_open=True)
+    return _sauvola_threshold(_gray(image), window=window, k=k, r=r)
+
+
+def _sauvola_threshold(gray: np.ndarray, window, k, r) -> np.ndarray:
+    """:func:`sauvola_threshold` of a checked float64 ``gray``; the scalars are checked here, once."""
+    window = check_odd_window("window", window)
+    k = check_real("k", k, minimum=0.0, min_open=True)
+    r = check_real("r", r, minimum=0.0, min_open=True)
     return threshold_sauvola(gray, window_size=window, k=k, r=r)
 
 
@@ -493,7 +481,7 @@ def sauvola(image, window: int = DEFAULT_WINDOW, k: float = 0.2,
     (dtype('bool'), (191, 384))
     """
     gray = _gray(image)
-    return _ink(gray, sauvola_threshold(gray, window=window, k=k, r=r))
+    return _ink(gray, _sauvola_threshold(gray, window=window, k=k, r=r))
 
 
 # ----------------------------------------------------------------------------
@@ -547,9 +535,13 @@ def wolf_threshold(image, window: int = DEFAULT_WINDOW, k: float = 0.5) -> np.nd
     >>> T.shape
     (191, 384)
     """
-    gray = _gray(image)
-    window = _window(window)
-    k = _real("k", k, 0.0, lo_open=True)
+    return _wolf_threshold(_gray(image), window=window, k=k)
+
+
+def _wolf_threshold(gray: np.ndarray, window, k) -> np.ndarray:
+    """:func:`wolf_threshold` of a checked float64 ``gray``; the scalars are checked here, once."""
+    window = check_odd_window("window", window)
+    k = check_real("k", k, minimum=0.0, min_open=True)
     m, s = _local_mean_std(gray, window)
     r = float(s.max())
     darkest = float(gray.min())
@@ -575,7 +567,7 @@ def wolf(image, window: int = DEFAULT_WINDOW, k: float = 0.5) -> np.ndarray:
     (dtype('bool'), (191, 384))
     """
     gray = _gray(image)
-    return _ink(gray, wolf_threshold(gray, window=window, k=k))
+    return _ink(gray, _wolf_threshold(gray, window=window, k=k))
 
 
 # ----------------------------------------------------------------------------
@@ -628,9 +620,13 @@ def nick_threshold(image, window: int = DEFAULT_WINDOW, k: float = -0.1) -> np.n
     >>> T.shape
     (191, 384)
     """
-    gray = _gray(image)
-    window = _window(window)
-    k = _real("k", k, -1.0, 0.0)
+    return _nick_threshold(_gray(image), window=window, k=k)
+
+
+def _nick_threshold(gray: np.ndarray, window, k) -> np.ndarray:
+    """:func:`nick_threshold` of a checked float64 ``gray``; the scalars are checked here, once."""
+    window = check_odd_window("window", window)
+    k = check_real("k", k, minimum=-1.0, maximum=0.0)
     m, s = _local_mean_std(gray, window)
     return m + k * np.sqrt(s * s + m * m)
 
@@ -653,7 +649,7 @@ def nick(image, window: int = DEFAULT_WINDOW, k: float = -0.1) -> np.ndarray:
     (dtype('bool'), (191, 384))
     """
     gray = _gray(image)
-    return _ink(gray, nick_threshold(gray, window=window, k=k))
+    return _ink(gray, _nick_threshold(gray, window=window, k=k))
 
 
 # ----------------------------------------------------------------------------
@@ -705,12 +701,16 @@ def phansalkar_threshold(image, window: int = DEFAULT_WINDOW, k: float = 0.25,
     >>> T.shape
     (191, 384)
     """
-    gray = _gray(image)
-    window = _window(window)
-    k = _real("k", k, 0.0, lo_open=True)
-    r = _real("r", r, 0.0, lo_open=True)
-    p = _real("p", p, 0.0)
-    q = _real("q", q, 0.0)
+    return _phansalkar_threshold(_gray(image), window=window, k=k, r=r, p=p, q=q)
+
+
+def _phansalkar_threshold(gray: np.ndarray, window, k, r, p, q) -> np.ndarray:
+    """:func:`phansalkar_threshold` of a checked float64 ``gray``; the scalars are checked here, once."""
+    window = check_odd_window("window", window)
+    k = check_real("k", k, minimum=0.0, min_open=True)
+    r = check_real("r", r, minimum=0.0, min_open=True)
+    p = check_real("p", p, minimum=0.0)
+    q = check_real("q", q, minimum=0.0)
     m, s = _local_mean_std(gray, window)
     return m * (1.0 + p * np.exp(-q * m) + k * (s / r - 1.0))
 
@@ -734,7 +734,7 @@ def phansalkar(image, window: int = DEFAULT_WINDOW, k: float = 0.25, r: float = 
     (dtype('bool'), (191, 384))
     """
     gray = _gray(image)
-    return _ink(gray, phansalkar_threshold(gray, window=window, k=k, r=r, p=p, q=q))
+    return _ink(gray, _phansalkar_threshold(gray, window=window, k=k, r=r, p=p, q=q))
 
 
 # ----------------------------------------------------------------------------
@@ -796,10 +796,15 @@ def bernsen_threshold(image, window: int = DEFAULT_WINDOW, contrast_limit: float
     >>> T.shape
     (191, 384)
     """
-    gray = _gray(image)
-    window = _window(window)
-    contrast_limit = _real("contrast_limit", contrast_limit, 0.0, 1.0)
-    global_threshold = _real("global_threshold", global_threshold, 0.0, 1.0)
+    return _bernsen_threshold(_gray(image), window=window, contrast_limit=contrast_limit,
+                              global_threshold=global_threshold)
+
+
+def _bernsen_threshold(gray: np.ndarray, window, contrast_limit, global_threshold) -> np.ndarray:
+    """:func:`bernsen_threshold` of a checked float64 ``gray``; the scalars are checked here, once."""
+    window = check_odd_window("window", window)
+    contrast_limit = check_real("contrast_limit", contrast_limit, minimum=0.0, maximum=1.0)
+    global_threshold = check_real("global_threshold", global_threshold, minimum=0.0, maximum=1.0)
     lo = ndimage.minimum_filter(gray, size=window, mode="nearest")
     hi = ndimage.maximum_filter(gray, size=window, mode="nearest")
     has_contrast = hi - lo >= contrast_limit - TIE_TOLERANCE
@@ -825,7 +830,7 @@ def bernsen(image, window: int = DEFAULT_WINDOW, contrast_limit: float = 15 / 25
     (dtype('bool'), (191, 384))
     """
     gray = _gray(image)
-    return _ink(gray, bernsen_threshold(gray, window=window, contrast_limit=contrast_limit,
+    return _ink(gray, _bernsen_threshold(gray, window=window, contrast_limit=contrast_limit,
                                         global_threshold=global_threshold))
 
 
@@ -870,9 +875,13 @@ def bradley_threshold(image, window: int = DEFAULT_WINDOW, t: float = 0.15) -> n
     >>> T.shape
     (191, 384)
     """
-    gray = _gray(image)
-    window = _window(window)
-    t = _real("t", t, 0.0, 1.0, hi_open=True)
+    return _bradley_threshold(_gray(image), window=window, t=t)
+
+
+def _bradley_threshold(gray: np.ndarray, window, t) -> np.ndarray:
+    """:func:`bradley_threshold` of a checked float64 ``gray``; the scalars are checked here, once."""
+    window = check_odd_window("window", window)
+    t = check_real("t", t, minimum=0.0, maximum=1.0, max_open=True)
     m, _ = _local_mean_std(gray, window)
     return m * (1.0 - t)
 
@@ -895,7 +904,7 @@ def bradley(image, window: int = DEFAULT_WINDOW, t: float = 0.15) -> np.ndarray:
     (dtype('bool'), (191, 384))
     """
     gray = _gray(image)
-    return _ink(gray, bradley_threshold(gray, window=window, t=t))
+    return _ink(gray, _bradley_threshold(gray, window=window, t=t))
 
 
 # ----------------------------------------------------------------------------

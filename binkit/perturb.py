@@ -40,12 +40,11 @@ Examples
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._errors import InputError, check_nonnegative_int
+from ._checks import check_fraction, check_int, is_integer
+from ._errors import InputError
 from .io import as_mask
 
 __all__ = ["PERTURBATIONS", "disk", "perturb"]
@@ -76,19 +75,13 @@ def disk(radius: int) -> np.ndarray:
     -------
     footprint : (2 radius + 1, 2 radius + 1) ndarray of bool
     """
-    r = check_nonnegative_int("radius", radius)
+    return _disk(check_int("radius", radius, minimum=0))
+
+
+def _disk(r: int) -> np.ndarray:
+    """:func:`disk` for a radius already checked (a non-negative int)."""
     y, x = np.ogrid[-r : r + 1, -r : r + 1]
     return x * x + y * y <= r * r
-
-
-def _fraction(name: str, value) -> float:
-    """Check a real parameter in [0, 1]."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise InputError(f"{name} must be a number in [0, 1], got {value!r}")
-    value = float(value)
-    if not 0.0 <= value <= 1.0:  # also refuses NaN
-        raise InputError(f"{name} must be a number in [0, 1], got {value}")
-    return value
 
 
 def _generator(rng) -> np.random.Generator:
@@ -97,7 +90,7 @@ def _generator(rng) -> np.random.Generator:
         return np.random.default_rng(0)
     if isinstance(rng, np.random.Generator):
         return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, (bool, np.bool_)) and rng >= 0:
+    if is_integer(rng) and rng >= 0:
         return np.random.default_rng(int(rng))
     raise InputError(f"rng must be a numpy Generator, a non-negative int seed or None, got {rng!r}")
 
@@ -222,14 +215,12 @@ def perturb(
     0.05
     """
     ink = as_mask(mask, "mask")
-    dilate = check_nonnegative_int("dilate", dilate)
-    erode = check_nonnegative_int("erode", erode)
-    breaks = check_nonnegative_int("breaks", breaks)
-    bleed = _fraction("bleed", bleed)
-    noise = _fraction("noise", noise)
-    break_width = check_nonnegative_int("break_width", break_width)
-    if break_width < 1:
-        raise InputError(f"break_width must be at least 1, got {break_width}")
+    dilate = check_int("dilate", dilate, minimum=0)
+    erode = check_int("erode", erode, minimum=0)
+    breaks = check_int("breaks", breaks, minimum=0)
+    bleed = check_fraction("bleed", bleed)
+    noise = check_fraction("noise", noise)
+    break_width = check_int("break_width", break_width, minimum=1)
     if bleed_source is None:
         source = ink[:, ::-1]
     else:
@@ -244,9 +235,9 @@ def perturb(
 
     out = ink.copy()
     if dilate:
-        out = ndi.binary_dilation(out, structure=disk(dilate))
+        out = ndi.binary_dilation(out, structure=_disk(dilate))
     if erode:
-        out = ndi.binary_erosion(out, structure=disk(erode), border_value=0)
+        out = ndi.binary_erosion(out, structure=_disk(erode), border_value=0)
     if breaks:
         # Candidate pixels are drawn once, in a fixed random order, so more
         # breaks only add cuts; a candidate already cut away is skipped.

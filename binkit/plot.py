@@ -121,6 +121,7 @@ def show_images(images: Sequence[np.ndarray], titles: Sequence[str] | None = Non
 
 import numbers  # noqa: E402
 
+from ._checks import check_fraction  # noqa: E402
 from ._errors import InputError  # noqa: E402
 
 
@@ -185,8 +186,7 @@ def weighted_error_overlay(pred, gt, weights, *, floor: float = 0.15) -> np.ndar
     for name, w in (("recall_weights", rw), ("precision_weights", pw)):
         if w.shape != gt.shape:
             raise InputError(f"{name}: shape {w.shape} differs from gt shape {gt.shape}")
-    if isinstance(floor, (bool, np.bool_)) or not isinstance(floor, numbers.Real) or not 0 <= floor <= 1:
-        raise InputError(f"floor must be a number in [0, 1], got {floor!r}")
+    floor = check_fraction("floor", floor)
 
     fp = pred & ~gt
     fn = ~pred & gt

@@ -14,6 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .._checks import check_int
 from .._errors import InputError
 
 __all__ = [
@@ -31,9 +32,7 @@ BLOCK = 64
 
 
 def _check_block(block: int) -> int:
-    if not isinstance(block, (int, np.integer)) or block < 1:
-        raise InputError(f"block must be a positive integer, got {block!r}")
-    return int(block)
+    return check_int("block", block, minimum=1)
 
 
 def block_grid(shape: tuple[int, ...], block: int = BLOCK) -> tuple[int, int]:
@@ -235,8 +234,7 @@ def sample_blocks(
         ``(page_index, top, left)`` of each block.
     """
     block = _check_block(block)
-    if n < 0:
-        raise InputError(f"n must be >= 0, got {n}")
+    n = check_int("n", n, minimum=0)
     if len(pages) == 0:
         raise InputError("pages: need at least one page to sample from")
     rng = np.random.default_rng(rng)

@@ -68,7 +68,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import numbers
 import os
 import sys
 from dataclasses import dataclass, field
@@ -78,7 +77,8 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 from scipy import ndimage
 
-from .._errors import InputError, check_nonnegative_int
+from .._checks import check_bool, check_fraction, check_int, is_integer
+from .._errors import InputError
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -222,15 +222,6 @@ class SyntheticPage:
 # validation helpers
 
 
-def _check_strength(name: str, value: Any) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise InputError(f"{name} must be a number in [0, 1], got {value!r}")
-    value = float(value)
-    if not (0.0 <= value <= 1.0):  # also rejects NaN
-        raise InputError(f"{name} must be in [0, 1], got {value}")
-    return value
-
-
 def _check_size(size: Any) -> tuple[int, int]:
     try:
         h, w = size
@@ -238,7 +229,7 @@ def _check_size(size: Any) -> tuple[int, int]:
         raise InputError(f"size must be a pair (H, W) of ints, got {size!r}") from None
     out = []
     for v in (h, w):
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+        if not is_integer(v):
             raise InputError(f"size must be a pair (H, W) of ints, got {size!r}")
         if not (_MIN_SIZE <= int(v) <= _MAX_SIZE):
             raise InputError(
@@ -256,7 +247,7 @@ def _check_font_size(font_size: Any, size: tuple[int, int]) -> tuple[int, int]:
             f"font_size must be a pair (min, max) of ints, got {font_size!r}"
         ) from None
     for v in (lo, hi):
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+        if not is_integer(v):
             raise InputError(
                 f"font_size must be a pair (min, max) of ints, got {font_size!r}"
             )
@@ -600,7 +591,7 @@ def synthetic_page(
         For a negative or non-integer seed, an unknown preset, a strength
         outside [0, 1], a bad size or font size range.
     """
-    seed = check_nonnegative_int("seed", seed)
+    seed = check_int("seed", seed, minimum=0)
     if not isinstance(preset, str) or preset not in PRESETS:
         raise InputError(
             f"preset must be one of {sorted(PRESETS)}, got {preset!r}"
@@ -610,9 +601,8 @@ def synthetic_page(
         top = max(8, min(size) // 4)
         font_size = (min(_DEFAULT_FONT_SIZE[0], top), min(_DEFAULT_FONT_SIZE[1], top))
     font_size = _check_font_size(font_size, size)
-    wobble = _check_strength("wobble", wobble)
-    if not isinstance(vary, (bool, np.bool_)):
-        raise InputError(f"vary must be a bool, got {vary!r}")
+    wobble = check_fraction("wobble", wobble)
+    vary = check_bool("vary", vary)
     given = {
         "faded_ink": faded_ink,
         "bleed_through": bleed_through,
@@ -626,7 +616,7 @@ def synthetic_page(
     strengths = {}
     for name in DEGRADATIONS:
         v = given[name]
-        strengths[name] = _check_strength(
+        strengths[name] = check_fraction(
             name, PRESETS[preset][name] if v is None else v
         )
 
@@ -736,7 +726,7 @@ def write_synthetic_set(
     """
     from PIL import Image
 
-    seeds = [check_nonnegative_int("seed", s) for s in seeds]
+    seeds = [check_int("seed", s, minimum=0) for s in seeds]
     if not seeds:
         raise InputError("seeds must not be empty")
     if len(set(seeds)) != len(seeds):

@@ -122,7 +122,6 @@ Examples
 
 from __future__ import annotations
 
-import numbers
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -133,8 +132,9 @@ from scipy.special import expit
 from skimage.filters.rank import median as _rank_median
 from skimage.morphology import skeletonize
 
+from .._checks import check_bool, check_int, check_odd_window, is_real
 from .._errors import InputError
-from ..classical import TIE_TOLERANCE, _gray, _ink, otsu_threshold
+from ..classical import TIE_TOLERANCE, _gray, _ink, _otsu_threshold
 
 __all__ = [
     "DEFAULT_TEXT_WINDOW",
@@ -182,14 +182,10 @@ _MAD_TO_STD = 1.4826
 # ----------------------------------------------------------------------------
 
 
-def _odd_window(value, name: str, minimum: int) -> int:
-    """Check a window side: an odd integer >= minimum (not a bool)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise InputError(f"{name} must be an odd integer >= {minimum}, got {value!r}")
-    value = int(value)
-    if value < minimum or value % 2 == 0:
-        raise InputError(f"{name} must be an odd integer >= {minimum}, got {value}")
-    return value
+# The public functions check the image once (binkit.classical._gray: float64
+# holding float32 values in [0, 1]) and their scalars with binkit._checks;
+# the private workers below (_local_median, _stroke_width, _global_levels,
+# ...) take those checked values and do not check them again.
 
 
 def _variant(variant) -> str:
@@ -213,7 +209,7 @@ def local_median(image, window: int = FALLBACK_BACKGROUND_WINDOW, *, threads: in
     window : int, default 31
         Odd, >= 3.  It may exceed the image: the mirroring then repeats.
     threads : int, optional
-        Horizontal strips filtered in parallel (default: the CPU count, at
+        Horizontal strips filtered in parallel, >= 1 (default: the CPU count, at
         most 8; pages under a quarter megapixel use one).  The result does
         not depend on it.
 
@@ -241,7 +237,14 @@ def local_median(image, window: int = FALLBACK_BACKGROUND_WINDOW, *, threads: in
     0.0
     """
     gray = _gray(image)
-    window = _odd_window(window, "window", 3)
+    window = check_odd_window("window", window, 3)
+    if threads is not None:
+        threads = check_int("threads", threads, minimum=1)
+    return _local_median(gray, window, threads)
+
+
+def _local_median(gray: np.ndarray, window: int, threads: int | None = None) -> np.ndarray:
+    """:func:`local_median` of a checked ``gray`` and ``window``."""
     levels = np.rint(gray * 255).astype(np.uint8)
     half = window // 2
     padded = np.pad(levels, half, mode="reflect")
@@ -255,7 +258,7 @@ def local_median(image, window: int = FALLBACK_BACKGROUND_WINDOW, *, threads: in
     height, width = levels.shape
     if threads is None:
         threads = min(os.cpu_count() or 1, 8) if levels.size >= 250_000 else 1
-    threads = max(1, min(int(threads), height))
+    threads = min(threads, height)
 
     def strip(rows: tuple[int, int]) -> np.ndarray:
         # output rows [a, b) need padded rows [a, b + 2 * half): every window of the strip is whole
@@ -295,8 +298,11 @@ def local_mean(image, window: int = DEFAULT_TEXT_WINDOW) -> np.ndarray:
     cost independent of the window) with the border mirrored as in
     :func:`local_median`, computed in float64.
     """
-    gray = _gray(image)
-    window = _odd_window(window, "window", 1)
+    return _local_mean(_gray(image), check_odd_window("window", window, 1))
+
+
+def _local_mean(gray: np.ndarray, window: int) -> np.ndarray:
+    """:func:`local_mean` of a checked ``gray`` and ``window``."""
     mean = ndimage.uniform_filter(gray, size=window, mode="mirror")
     return np.clip(mean, 0.0, 1.0).astype(np.float32)
 
@@ -319,8 +325,12 @@ def stroke_width(image) -> float | None:
         None when there is no usable ink: Otsu finds no split, or one class
         holds less than :data:`MIN_CLASS_WEIGHT` of the page.
     """
-    gray = _gray(image)
-    ink = _ink(gray, otsu_threshold(gray))
+    return _stroke_width(_gray(image))
+
+
+def _stroke_width(gray: np.ndarray) -> float | None:
+    """:func:`stroke_width` of a checked ``gray``."""
+    ink = _ink(gray, _otsu_threshold(gray))
     weight = ink.mean()
     if min(weight, 1.0 - weight) < MIN_CLASS_WEIGHT:
         return None
@@ -347,14 +357,20 @@ def default_background_window(image) -> int:
     Parameters
     ----------
     image : (H, W) or (H, W, 3|4) array_like
-        Anything :func:`binkit.io.as_gray` accepts.
+        The page whose stroke width sets the window (anything
+        :func:`binkit.io.as_gray` accepts).
 
     Returns
     -------
     int
         Odd, >= 3.
     """
-    sw = stroke_width(image)
+    return _default_background_window(_gray(image))
+
+
+def _default_background_window(gray: np.ndarray) -> int:
+    """:func:`default_background_window` of a checked ``gray``."""
+    sw = _stroke_width(gray)
     if sw is None:
         return FALLBACK_BACKGROUND_WINDOW
     return max(3, 2 * int(round((4.0 * sw) / 2.0)) + 1)
@@ -411,8 +427,7 @@ def _checked_levels(levels) -> GlobalLevels:
         raise InputError(f"levels must be a GlobalLevels, got {type(levels).__name__}")
     for name in ("text", "background", "noise"):
         value = getattr(levels, name)
-        is_real = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-        if not is_real or not np.isfinite(value):
+        if not is_real(value) or not np.isfinite(value):
             raise InputError(f"levels.{name} must be a finite real number, got {value!r}")
     if levels.noise <= 0:
         raise InputError(f"levels.noise must be > 0, got {levels.noise:g}")
@@ -457,12 +472,19 @@ def global_levels(image, median=None, window: int | None = None) -> GlobalLevels
     """
     gray = _gray(image)
     if median is None:
-        median = local_median(gray, default_background_window(gray) if window is None else window)
+        if window is None:
+            window = _default_background_window(gray)
+        median = _local_median(gray, check_odd_window("window", window, 3))
     else:
         median = _gray(median)
         if median.shape != gray.shape:
             raise InputError(f"median has shape {median.shape}, the image {gray.shape}")
-    theta = otsu_threshold(gray)
+    return _global_levels(gray, median)
+
+
+def _global_levels(gray: np.ndarray, median: np.ndarray) -> GlobalLevels:
+    """:func:`global_levels` of a checked ``gray`` and its local ``median`` ((H, W) float)."""
+    theta = _otsu_threshold(gray)
     ink = _ink(gray, theta)
     weight = ink.mean()
     fallback = bool(min(weight, 1.0 - weight) < MIN_CLASS_WEIGHT)
@@ -536,22 +558,31 @@ def local_statistics(image, background_window: int | None = None, text_window: i
     quarter of the noise floor) for 16-bit or float pages.  It keeps ``b``
     and ``t`` on the same grid, so that on a flat page they tie.
     """
-    gray = np.rint(_gray(image) * 255) / 255
+    gray = _gray(image)
+    if background_window is not None:
+        background_window = check_odd_window("background_window", background_window, 3)
+    text_window = check_odd_window("text_window", text_window, 1)
+    swap = check_bool("swap", swap)
+    return _local_statistics(gray, background_window, text_window, swap)
+
+
+def _local_statistics(gray: np.ndarray, background_window: int | None, text_window: int,
+                      swap: bool) -> LocalStatistics:
+    """:func:`local_statistics` of a checked ``gray`` and checked windows (None: the default)."""
+    # The levels k / 255 in the form every worker takes (float64 holding
+    # float32 values, as _gray returns them).
+    gray = (np.rint(gray * 255) / 255).astype(np.float32).astype(np.float64)
     if background_window is None:
-        background_window = default_background_window(gray)
-    background_window = _odd_window(background_window, "background_window", 3)
-    text_window = _odd_window(text_window, "text_window", 1)
-    if not isinstance(swap, (bool, np.bool_)):
-        raise InputError(f"swap must be True or False, got {swap!r}")
+        background_window = _default_background_window(gray)
     if swap:
-        b = local_mean(gray, background_window)
-        t = local_median(gray, text_window) if text_window >= 3 else gray.astype(np.float32)
+        b = _local_mean(gray, background_window)
+        t = _local_median(gray, text_window) if text_window >= 3 else gray.astype(np.float32)
     else:
-        b = local_median(gray, background_window)
-        t = local_mean(gray, text_window)
-    levels = global_levels(gray, median=b)
+        b = _local_median(gray, background_window)
+        t = _local_mean(gray, text_window)
+    levels = _global_levels(gray, b.astype(np.float64))
     return LocalStatistics(b=b, t=t, levels=levels, background_window=background_window,
-                           text_window=text_window, swapped=bool(swap))
+                           text_window=text_window, swapped=swap)
 
 
 # ----------------------------------------------------------------------------
@@ -578,8 +609,11 @@ def decision_threshold(b, levels: GlobalLevels, variant: str = "multiplicative")
     -------
     tau : ndarray of float64, the shape of ``b``
     """
-    levels = _checked_levels(levels)
-    variant = _variant(variant)
+    return _decision_threshold(b, _checked_levels(levels), _variant(variant))
+
+
+def _decision_threshold(b, levels: GlobalLevels, variant: str) -> np.ndarray:
+    """:func:`decision_threshold` for checked ``levels`` and ``variant``."""
     b = np.asarray(b, dtype=np.float64)
     tg, bg, sn = levels.text, levels.background, levels.noise
     if variant in ("multiplicative", "scaled-noise"):
@@ -626,15 +660,18 @@ def logistic_surface(b, t, levels: GlobalLevels, variant: str = "multiplicative"
     >>> float(logistic_surface(0.8, 0.525, g)), float(logistic_surface(0.5, 0.328125, g))
     (0.5, 0.5)
     """
-    levels = _checked_levels(levels)
-    variant = _variant(variant)
+    return _logistic_surface(b, t, _checked_levels(levels), _variant(variant))
+
+
+def _logistic_surface(b, t, levels: GlobalLevels, variant: str) -> np.ndarray:
+    """:func:`logistic_surface` for checked ``levels`` and ``variant``."""
     b = np.asarray(b, dtype=np.float64)
     t = np.asarray(t, dtype=np.float64)
     width = levels.noise
     if variant == "scaled-noise":
         bg = levels.background if levels.background > 0 else 1.0
         width = levels.noise * np.maximum(b, 1.0 / 255) / bg
-    return expit((decision_threshold(b, levels, variant) - t) / width)
+    return expit((_decision_threshold(b, levels, variant) - t) / width)
 
 
 def surface_grid(levels: GlobalLevels, size: int = 256, variant: str = "multiplicative") -> np.ndarray:
@@ -655,9 +692,8 @@ def surface_grid(levels: GlobalLevels, size: int = 256, variant: str = "multipli
     -------
     Z : (size, size) ndarray of float64
     """
-    if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral) or size < 2:
-        raise InputError(f"size must be an integer >= 2, got {size!r}")
-    nodes = np.linspace(0.0, 1.0, int(size))
+    size = check_int("size", size, minimum=2)
+    nodes = np.linspace(0.0, 1.0, size)
     return logistic_surface(nodes[:, None], nodes[None, :], levels, variant)
 
 
@@ -679,7 +715,7 @@ def text_probability(image, background_window: int | None = None, text_window: i
     """
     variant = _variant(variant)
     stats = local_statistics(image, background_window, text_window, swap)
-    return logistic_surface(stats.b, stats.t, stats.levels, variant).astype(np.float32)
+    return _logistic_surface(stats.b, stats.t, stats.levels, variant).astype(np.float32)
 
 
 def classical(image, background_window: int | None = None, text_window: int = DEFAULT_TEXT_WINDOW,
@@ -739,7 +775,7 @@ def classical(image, background_window: int | None = None, text_window: int = DE
     """
     variant = _variant(variant)
     stats = local_statistics(image, background_window, text_window, swap)
-    tau = decision_threshold(stats.b, stats.levels, variant)
+    tau = _decision_threshold(stats.b, stats.levels, variant)
     return np.asarray(stats.t < tau - TIE_TOLERANCE, dtype=bool)
 
 

@@ -56,12 +56,12 @@ Examples
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 from scipy.interpolate import BSpline, NdBSpline
 
+from .._checks import check_int, check_real
 from .._errors import InputError
 
 __all__ = [
@@ -89,15 +89,7 @@ GRID_SIZE = 256
 
 
 def _n(n) -> int:
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < DEGREE + 1:
-        raise InputError(f"n (control points per axis) must be an integer >= {DEGREE + 1}, got {n!r}")
-    return int(n)
-
-
-def _size(size) -> int:
-    if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral) or size < 2:
-        raise InputError(f"size must be an integer >= 2, got {size!r}")
-    return int(size)
+    return check_int("n (control points per axis)", n, minimum=DEGREE + 1)
 
 
 def _control_grid(C) -> np.ndarray:
@@ -213,8 +205,7 @@ def fit_surface(Z, n: int = DEFAULT_CONTROL_POINTS, ridge: float = 0.0) -> np.nd
         raise InputError(f"Z must be a 2-D grid with each side >= n = {n}, got shape {Z.shape}")
     if not np.isfinite(Z).all():
         raise InputError("Z contains NaN or infinite values")
-    if isinstance(ridge, (bool, np.bool_)) or not isinstance(ridge, numbers.Real) or not (ridge >= 0):
-        raise InputError(f"ridge must be a real number >= 0, got {ridge!r}")
+    ridge = check_real("ridge", ridge, minimum=0.0)
 
     def solver(size: int) -> np.ndarray:
         N = bspline_basis(np.linspace(0.0, 1.0, size), n)
@@ -245,7 +236,8 @@ def surface_lut(C, size: int = GRID_SIZE, clip: bool = True) -> np.ndarray:
         Rows = ``b``, columns = ``t``.
     """
     C = _control_grid(C)
-    N = bspline_basis(np.linspace(0.0, 1.0, _size(size)), C.shape[0])
+    size = check_int("size", size, minimum=2)
+    N = bspline_basis(np.linspace(0.0, 1.0, size), C.shape[0])
     lut = N @ C @ N.T
     return np.clip(lut, 0.0, 1.0) if clip else lut
 

@@ -47,12 +47,11 @@ Examples
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .._checks import check_int
 from .._errors import InputError
 from .spline import DEFAULT_CONTROL_POINTS, DEGREE, GRID_SIZE, bspline_basis, clamped_knots
 
@@ -183,9 +182,8 @@ def surface_lut_torch(C: torch.Tensor, size: int = GRID_SIZE) -> torch.Tensor:
         Rows = ``b``, columns = ``t``; unclipped (clip after the lookup).
     """
     C = _grid_tensor(C)
-    if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral) or size < 2:
-        raise InputError(f"size must be an integer >= 2, got {size!r}")
-    N = torch.as_tensor(bspline_basis(np.linspace(0.0, 1.0, int(size)), C.shape[-1]),
+    size = check_int("size", size, minimum=2)
+    N = torch.as_tensor(bspline_basis(np.linspace(0.0, 1.0, size), C.shape[-1]),
                         dtype=C.dtype, device=C.device)
     return N @ C @ N.T
 

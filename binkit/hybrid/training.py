@@ -33,7 +33,7 @@ import torch
 from .._errors import InputError
 from ..io import as_gray, as_mask
 from .adjuster import AdjusterConfig, SurfaceAdjuster, adjuster_input, inference_copy, soft_fmeasure, soft_nrm
-from .classical import local_statistics, surface_grid
+from .classical import DEFAULT_TEXT_WINDOW, _local_statistics, surface_grid
 from .spline import fit_surface, greville_abscissae
 
 __all__ = ["LossWeights", "HybridPage", "HybridTask", "prepare_page", "page_heights", "binarize", "text_probability",
@@ -70,7 +70,8 @@ def prepare_page(name: str, image, gt=None, n: int = 16) -> HybridPage:
         gt = as_mask(gt, f"{name} ground truth")
         if gt.shape != image.shape:
             raise InputError(f"{name}: ground truth {gt.shape} and image {image.shape} differ in size")
-    stats = local_statistics(image)
+    # the page is checked above: statistics without a second as_gray pass
+    stats = _local_statistics(image.astype(np.float64), None, DEFAULT_TEXT_WINDOW, False)
     c0 = fit_surface(surface_grid(stats.levels), n).astype(np.float32)
     return HybridPage(name, image.astype(np.float32), stats.b.astype(np.float32), stats.t.astype(np.float32), c0, gt)
 
