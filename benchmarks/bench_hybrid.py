@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from binkit.datasets import synthetic_page  # noqa: E402
 from binkit.hybrid import (  # noqa: E402
-    classical,
+    logistic_binarize,
     default_background_window,
     fit_surface,
     global_levels,
@@ -93,8 +93,8 @@ def main(argv=None) -> int:
         row(label, f"local median {window}x{window}", _median_ms(lambda: local_median(img, window), args.repeat), mp)
         row(label, "global levels (Otsu, T_g, B_g, noise), given M",
             _median_ms(lambda: global_levels(img, median=M), args.repeat), mp)
-        row(label, f"classical, default window ({window})", _median_ms(lambda: classical(img), args.repeat), mp)
-        row(label, "classical, window 31", _median_ms(lambda: classical(img, 31), args.repeat), mp)
+        row(label, f"classical, default window ({window})", _median_ms(lambda: logistic_binarize(img), args.repeat), mp)
+        row(label, "classical, window 31", _median_ms(lambda: logistic_binarize(img, 31), args.repeat), mp)
 
         A = local_mean(img, 3)
         C = torch.tensor(fit_surface(surface_grid(global_levels(img, median=M))), dtype=torch.float32)
@@ -105,9 +105,9 @@ def main(argv=None) -> int:
         # The whole hybrid method: the precompute (local statistics, fitted C0) timed apart from the rest
         # (CNN over the page's 512 x 512 tiles, averaged dZ, lookup of the adjusted surface).
         from binkit.hybrid import available_pretrained, load_pretrained
-        from binkit.hybrid.adjuster import SurfaceAdjuster, inference_copy
+        from binkit.hybrid.model import SurfaceAdjuster, inference_copy
         from binkit.hybrid.spline import surface_lut
-        from binkit.hybrid.training import lut_lookup, page_heights, prepare_page
+        from binkit.hybrid.inference import lut_lookup, page_heights, prepare_page
 
         torch.set_num_threads(args.threads)
         # folded once per model, as `binkit binarize` does for a batch of pages

@@ -120,14 +120,9 @@ def _function_method(name: str, function, summary: str | None = None) -> Method:
 
 
 def _check_max_tiles(value):
-    from ._errors import check_nonnegative_int
+    from ._checks import check_int
 
-    if value is None:
-        return None
-    value = check_nonnegative_int("max_tiles", value)
-    if value < 1:
-        raise InputError(f"max_tiles must be a positive integer or None, got {value}")
-    return value
+    return None if value is None else check_int("max_tiles", value, minimum=1)
 
 
 def _build_gridlstm(weights=None, device=None):

@@ -214,7 +214,7 @@ def test_public_functions_use_the_shared_messages():
 
 @pytest.fixture
 def count_as_gray(monkeypatch):
-    """Count the calls of binkit.io.as_gray made through binkit.classical and hybrid training."""
+    """Count the calls of binkit.io.as_gray made through binkit.classical and hybrid inference."""
     import binkit.classical as classical_module
 
     calls = []
@@ -226,7 +226,7 @@ def count_as_gray(monkeypatch):
 
     monkeypatch.setattr(classical_module, "as_gray", counting)
     try:
-        training = importlib.import_module("binkit.hybrid.training")
+        training = importlib.import_module("binkit.hybrid.inference")
     except ImportError:  # no torch: the classical counts still run
         training = None
     if training is not None:
@@ -249,11 +249,11 @@ def test_classical_methods_check_the_image_once(count_as_gray, method):
 
 
 def test_hybrid_classical_checks_the_image_once(count_as_gray):
-    hybrid_classical = importlib.import_module("binkit.hybrid.classical")
+    hybrid_classical = importlib.import_module("binkit.hybrid.logistic")
     calls, _ = count_as_gray
     for call in (
-        lambda img: hybrid_classical.classical(img),
-        lambda img: hybrid_classical.text_probability(img, swap=True),
+        lambda img: hybrid_classical.logistic_binarize(img),
+        lambda img: hybrid_classical.logistic_probability(img, swap=True),
         lambda img: hybrid_classical.local_statistics(img),
         lambda img: hybrid_classical.default_background_window(img),
     ):

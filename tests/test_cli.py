@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -182,7 +181,7 @@ def test_binarize_hybrid_with_max_tiles_and_bad_param(scans, capsys):
                           binkit.binarize(image, "hybrid", max_tiles=1))
     code, _, err = _run(["binarize", str(scans / "scans"), "-o", str(out), "--method", "hybrid", "--overwrite",
                          "--param", "window=31"], capsys)
-    assert code == 2 and "hybrid does not take ['window']" in err
+    assert code == 2 and "method 'hybrid' does not take window (it takes: weights, device, max_tiles)" in err
 
 
 def test_unknown_method_and_bad_param(scans, capsys):

@@ -25,7 +25,6 @@ from binkit.hybrid import (
     bspline_basis,
     bspline_basis_torch,
     clamped_knots,
-    classical,
     decision_threshold,
     default_background_window,
     evaluate_surface,
@@ -46,7 +45,8 @@ from binkit.hybrid import (
     surface_grid,
     surface_lut,
     surface_lut_torch,
-    text_probability,
+    logistic_binarize,
+    logistic_probability,
 )
 from binkit.metrics import fmeasure
 
@@ -174,20 +174,20 @@ def test_gatos_variant_boundary():
 
 
 def test_classical_returns_an_ink_mask(page):
-    ink = classical(page.image)
+    ink = logistic_binarize(page.image)
     assert ink.dtype == bool and ink.shape == page.image.shape
     assert 0.01 < ink.mean() < 0.5
     np.testing.assert_array_equal(binkit.binarize(page.image, method="logistic"), ink)
     np.testing.assert_array_equal(binkit.binarize(page.image, method="LOGISTIC", text_window=1),
-                                  classical(page.image, text_window=1))
+                                  logistic_binarize(page.image, text_window=1))
     assert "logistic" in binkit.methods()
 
 
 def test_soft_map_agrees_with_the_mask(page):
-    P = text_probability(page.image)
+    P = logistic_probability(page.image)
     assert P.dtype == np.float32 and P.shape == page.image.shape
     # They differ only on ties within 1e-6 of the boundary.
-    assert np.mean((P >= 0.5) != classical(page.image)) < 1e-3
+    assert np.mean((P >= 0.5) != logistic_binarize(page.image)) < 1e-3
 
 
 def test_quality_against_otsu(page):
@@ -206,15 +206,15 @@ def test_quality_against_otsu(page):
     page generator; a larger drop means the method broke.
     """
     fm_otsu = fmeasure(otsu(page.image), page.gt)
-    assert fmeasure(classical(page.image), page.gt) >= fm_otsu - 12
-    assert fmeasure(classical(page.image, text_window=1), page.gt) >= fm_otsu - 1
+    assert fmeasure(logistic_binarize(page.image), page.gt) >= fm_otsu - 12
+    assert fmeasure(logistic_binarize(page.image, text_window=1), page.gt) >= fm_otsu - 1
     assert fmeasure(gatos_style(page.image), page.gt) >= fm_otsu - 12
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_variants_and_swap_run(page, variant):
     img = page.image[:96, :128]
-    ink = classical(img, background_window=15, variant=variant)
+    ink = logistic_binarize(img, background_window=15, variant=variant)
     assert ink.dtype == bool and ink.shape == img.shape and ink.any()
     swapped = local_statistics(img, background_window=15, swap=True)
     assert swapped.swapped and swapped.b.dtype == np.float32
@@ -222,11 +222,11 @@ def test_variants_and_swap_run(page, variant):
 
 def test_flat_and_tiny_pages():
     for value in (0.0, 0.5, 1.0):
-        assert not classical(np.full((30, 30), value, np.float32)).any()
+        assert not logistic_binarize(np.full((30, 30), value, np.float32)).any()
     rng = np.random.default_rng(3)
     for shape in [(1, 1), (1, 40), (40, 1), (2, 3), (5, 5)]:
         img = rng.random(shape).astype(np.float32)
-        for f in (classical, gatos_style):
+        for f in (logistic_binarize, gatos_style):
             ink = f(img)
             assert ink.shape == shape and ink.dtype == bool
     assert binkit.binarize(np.array([[40]], np.uint8), method="logistic").shape == (1, 1)
@@ -241,7 +241,7 @@ def test_ink_on_a_stain():
     for r in range(10, 110, 12):
         gt[r : r + 3, 10:190] = True
     img[gt] = 0.3
-    ink = classical(img, background_window=31, text_window=1)
+    ink = logistic_binarize(img, background_window=31, text_window=1)
     assert fmeasure(ink, gt) > 99
     assert fmeasure(otsu(img), gt) < 60  # Otsu takes the whole stain as ink (measured 50.4)
 
@@ -258,7 +258,7 @@ def test_ink_on_a_stain():
     ],
 )
 def test_bad_images(bad, match):
-    for f in (classical, gatos_style, local_median, local_mean, global_levels):
+    for f in (logistic_binarize, gatos_style, local_median, local_mean, global_levels):
         with pytest.raises(InputError, match=match):
             f(bad)
 
@@ -269,7 +269,7 @@ def test_bad_parameters(page):
                    {"background_window": 3.0}, {"text_window": 0}, {"text_window": 2},
                    {"variant": "sauvola"}, {"variant": None}, {"swap": "yes"}]:
         with pytest.raises(InputError):
-            classical(img, **kwargs)
+            logistic_binarize(img, **kwargs)
     with pytest.raises(InputError, match="does not take"):
         binkit.binarize(img, method="logistic", window=31)
     with pytest.raises(InputError, match="noise"):
@@ -436,4 +436,4 @@ def test_dibco_2016_smallest_page(dibco_root):
 
     sample = next(s for s in load_dibco(dibco_root, years=[2016]) if s.name == "2016_H10")
     img, gt = sample.image, sample.gt
-    assert fmeasure(classical(img), gt) >= fmeasure(otsu(img), gt) - 1
+    assert fmeasure(logistic_binarize(img), gt) >= fmeasure(otsu(img), gt) - 1

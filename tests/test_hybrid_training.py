@@ -8,12 +8,13 @@ import torch
 
 import binkit
 from binkit.datasets import synthetic_page
-from binkit.hybrid.adjuster import (AdjusterConfig, SurfaceAdjuster, adjuster_input, inference_copy, soft_fmeasure,
-                                    soft_nrm)
 from binkit import weights
 from binkit.export import export_weights
+from binkit.hybrid.inference import _tiles, binarize, page_heights, prepare_page
+from binkit.hybrid.losses import soft_fmeasure, soft_nrm
+from binkit.hybrid.model import AdjusterConfig, SurfaceAdjuster, adjuster_input, inference_copy
 from binkit.hybrid.run import HybridRunSpec, model_from_checkpoint, run
-from binkit.hybrid.training import HybridTask, _tiles, binarize, page_heights, prepare_page
+from binkit.hybrid.training import HybridTask
 from binkit.metrics import fmeasure, nrm
 from binkit.train import TrainConfig, fit
 

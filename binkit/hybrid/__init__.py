@@ -9,15 +9,19 @@ the paper's formula) in the docstrings.
 
 Modules
 -------
-binkit.hybrid.classical     the classical start: global levels, local median
-                            and mean, the logistic surface S(b, t), binarization
+binkit.hybrid.logistic      the classical start (method "logistic"): global
+                            levels, local median and mean, the logistic
+                            surface S(b, t), binarization
 binkit.hybrid.spline        S as a clamped cubic tensor-product B-spline:
                             knots, least-squares fit, numpy evaluation
 binkit.hybrid.spline_torch  differentiable evaluation (exact and lookup table)
                             and the smoothness / monotonicity penalties
-binkit.hybrid.adjuster      the CNN that adjusts the surface, soft FM / NRM
-binkit.hybrid.training      training task for binkit.train, whole-page inference
-binkit.hybrid.run           training runs, shipped weights (load_pretrained)
+binkit.hybrid.model         the CNN that adjusts the surface (SurfaceAdjuster)
+binkit.hybrid.losses        soft FM and soft NRM
+binkit.hybrid.training      training task for binkit.train
+binkit.hybrid.inference     whole pages: adjusted surface, binarization
+binkit.hybrid.run           training runs (binkit train hybrid)
+binkit.hybrid.weights       the shipped weights (load_pretrained)
 
 The torch functions are imported on first use, so the classical method runs
 without loading torch.
@@ -31,50 +35,24 @@ Examples
 dtype('bool')
 """
 
-from .classical import (
-    DEFAULT_TEXT_WINDOW,
-    FALLBACK_BACKGROUND_WINDOW,
-    VARIANTS,
-    GlobalLevels,
-    LocalStatistics,
-    classical,
-    decision_threshold,
-    default_background_window,
-    gatos_style,
-    global_levels,
-    local_mean,
-    local_median,
-    local_statistics,
-    logistic_surface,
-    stroke_width,
-    surface_grid,
-    text_probability,
-)
-from .spline import (
-    DEFAULT_CONTROL_POINTS,
-    GRID_SIZE,
-    FitError,
-    bspline_basis,
-    clamped_knots,
-    evaluate_surface,
-    fit_error,
-    fit_surface,
-    greville_abscissae,
-    surface_lut,
-)
+from . import logistic as _logistic
+from . import spline as _spline
+from .logistic import *  # noqa: F403 - the names of logistic.__all__
+from .spline import *  # noqa: F403 - the names of spline.__all__
 
 _LAZY = {
-    "AdjusterConfig": "adjuster",
-    "SurfaceAdjuster": "adjuster",
+    "AdjusterConfig": "model",
+    "SurfaceAdjuster": "model",
     "HybridTask": "training",
-    "prepare_page": "training",
-    "page_heights": "training",
-    "lut_lookup": "training",
-    "hybrid_binarize": "training",
-    "available_pretrained": "run",
-    "load_pretrained": "run",
-    "pretrained_info": "run",
-    "pretrained_results": "run",
+    "prepare_page": "inference",
+    "page_heights": "inference",
+    "lut_lookup": "inference",
+    "hybrid_probability": "inference",
+    "hybrid_binarize": "inference",
+    "available_pretrained": "weights",
+    "load_pretrained": "weights",
+    "pretrained_info": "weights",
+    "pretrained_results": "weights",
 }
 
 _TORCH_NAMES = (
@@ -86,37 +64,7 @@ _TORCH_NAMES = (
     "surface_lut_torch",
 )
 
-__all__ = [
-    "DEFAULT_CONTROL_POINTS",
-    "DEFAULT_TEXT_WINDOW",
-    "FALLBACK_BACKGROUND_WINDOW",
-    "GRID_SIZE",
-    "VARIANTS",
-    "FitError",
-    "GlobalLevels",
-    "LocalStatistics",
-    "bspline_basis",
-    "clamped_knots",
-    "classical",
-    "decision_threshold",
-    "default_background_window",
-    "evaluate_surface",
-    "fit_error",
-    "fit_surface",
-    "gatos_style",
-    "global_levels",
-    "greville_abscissae",
-    "local_mean",
-    "local_median",
-    "local_statistics",
-    "logistic_surface",
-    "stroke_width",
-    "surface_grid",
-    "surface_lut",
-    "text_probability",
-    *_TORCH_NAMES,
-    *_LAZY,
-]
+__all__ = [*_logistic.__all__, *_spline.__all__, *_TORCH_NAMES, *_LAZY]
 
 
 def __getattr__(name):

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..train import TrainConfig, fit
-from .adjuster import AdjusterConfig, SurfaceAdjuster
-from .training import HybridTask, binarize, prepare_page
+from .model import AdjusterConfig, SurfaceAdjuster
+from .inference import binarize, prepare_page
+from .training import HybridTask
 
 __all__ = ["HYBRID_TRAIN", "HybridRunSpec", "run", "model_from_checkpoint"]
 

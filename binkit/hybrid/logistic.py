@@ -113,9 +113,9 @@ doi:10.1016/j.patcog.2005.09.010
 Examples
 --------
 >>> from binkit.datasets import synthetic_page
->>> from binkit.hybrid import classical, global_levels
+>>> from binkit.hybrid import global_levels, logistic_binarize
 >>> page = synthetic_page(0, size=(128, 192))
->>> ink = classical(page.image)
+>>> ink = logistic_binarize(page.image)
 >>> ink.dtype, ink.shape
 (dtype('bool'), (128, 192))
 """
@@ -144,7 +144,7 @@ __all__ = [
     "VARIANTS",
     "GlobalLevels",
     "LocalStatistics",
-    "classical",
+    "logistic_binarize",
     "decision_threshold",
     "default_background_window",
     "gatos_style",
@@ -155,7 +155,7 @@ __all__ = [
     "logistic_surface",
     "stroke_width",
     "surface_grid",
-    "text_probability",
+    "logistic_probability",
 ]
 
 #: Side of the box mean ``A`` (the ``t`` argument), in pixels.  RECONSTRUCTED.
@@ -702,24 +702,24 @@ def surface_grid(levels: GlobalLevels, size: int = 256, variant: str = "multipli
 # ----------------------------------------------------------------------------
 
 
-def text_probability(image, background_window: int | None = None, text_window: int = DEFAULT_TEXT_WINDOW,
-                     variant: str = "multiplicative", swap: bool = False) -> np.ndarray:
+def logistic_probability(image, background_window: int | None = None, text_window: int = DEFAULT_TEXT_WINDOW,
+                         variant: str = "multiplicative", swap: bool = False) -> np.ndarray:
     """The soft text map ``S(M, A)`` of a page.  RECONSTRUCTED.
 
-    Parameters are those of :func:`classical`.
+    Parameters are those of :func:`logistic_binarize`.
 
     Returns
     -------
     P : (H, W) ndarray of float32
-        In [0, 1]; ``P >= 0.5`` is (up to exact ties) :func:`classical`.
+        In [0, 1]; ``P >= 0.5`` is (up to exact ties) :func:`logistic_binarize`.
     """
     variant = _variant(variant)
     stats = local_statistics(image, background_window, text_window, swap)
     return _logistic_surface(stats.b, stats.t, stats.levels, variant).astype(np.float32)
 
 
-def classical(image, background_window: int | None = None, text_window: int = DEFAULT_TEXT_WINDOW,
-              variant: str = "multiplicative", swap: bool = False) -> np.ndarray:
+def logistic_binarize(image, background_window: int | None = None, text_window: int = DEFAULT_TEXT_WINDOW,
+                      variant: str = "multiplicative", swap: bool = False) -> np.ndarray:
     """Binarize with the logistic decision surface: ink where ``S(M, A) >= 0.5``.  RECONSTRUCTED.
 
     The classical start of the hybrid method (the paper's reference [7] as
@@ -768,8 +768,8 @@ def classical(image, background_window: int | None = None, text_window: int = DE
     Examples
     --------
     >>> from binkit.datasets import synthetic_page
-    >>> from binkit.hybrid import classical
-    >>> ink = classical(synthetic_page(0, size=(128, 192)).image)
+    >>> from binkit.hybrid import logistic_binarize
+    >>> ink = logistic_binarize(synthetic_page(0, size=(128, 192)).image)
     >>> ink.dtype, ink.shape
     (dtype('bool'), (128, 192))
     """
@@ -792,7 +792,7 @@ def gatos_style(image, background_window: int | None = None,
         p2   = T_g / B_g
 
     ``d`` rises from ``p2 (B_g - T_g) / 2`` on dark backgrounds to
-    ``(B_g - T_g) / 2`` on bright ones.  It is :func:`classical` with
+    ``(B_g - T_g) / 2`` on bright ones.  It is :func:`logistic_binarize` with
     ``variant="gatos"``; kept for comparison.
 
     Parameters
@@ -812,5 +812,5 @@ def gatos_style(image, background_window: int | None = None,
     document image binarization", Pattern Recognition 39(3), 317-327, 2006.
     doi:10.1016/j.patcog.2005.09.010
     """
-    return classical(image, background_window=background_window, text_window=text_window,
+    return logistic_binarize(image, background_window=background_window, text_window=text_window,
                      variant="gatos")

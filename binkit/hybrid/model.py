@@ -37,9 +37,7 @@ __all__ = [
     "SurfaceAdjuster",
     "adjuster_input",
     "inference_copy",
-    "soft_counts",
-    "soft_fmeasure",
-    "soft_nrm",
+    "model_from_config",
 ]
 
 
@@ -151,24 +149,6 @@ def adjuster_input(patch: torch.Tensor, heights: torch.Tensor, greville: torch.T
     return torch.cat([patch[:, None], raster, planes], dim=1)
 
 
-def soft_counts(prob: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor | None = None):
-    """Soft TP, FP, FN, TN summed over everything (the batch aggregates, spec 6)."""
-    gt = gt.to(prob.dtype)
-    w = torch.ones_like(prob) if mask is None else mask.to(prob.dtype)
-    tp = (prob * gt * w).sum()
-    fp = (prob * (1 - gt) * w).sum()
-    fn = ((1 - prob) * gt * w).sum()
-    tn = ((1 - prob) * (1 - gt) * w).sum()
-    return tp, fp, fn, tn
-
-
-def soft_fmeasure(prob, gt, mask=None, eps: float = 1.0) -> torch.Tensor:
-    """2TP / (2TP + FP + FN + eps) on soft counts, in [0, 1]."""
-    tp, fp, fn, _ = soft_counts(prob, gt, mask)
-    return 2 * tp / (2 * tp + fp + fn + eps)
-
-
-def soft_nrm(prob, gt, mask=None, eps: float = 1.0) -> torch.Tensor:
-    """(FN / (FN + TP) + FP / (FP + TN)) / 2 on soft counts, in [0, 1]."""
-    tp, fp, fn, tn = soft_counts(prob, gt, mask)
-    return 0.5 * (fn / (fn + tp + eps) + fp / (fp + tn + eps))
+def model_from_config(config: dict) -> SurfaceAdjuster:
+    """An untrained :class:`SurfaceAdjuster` from a stored configuration dict (see :mod:`binkit.weights`)."""
+    return SurfaceAdjuster(AdjusterConfig(**config))
