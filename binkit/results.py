@@ -93,7 +93,8 @@ METRICS = tuple(k for k, m in MEASURES.items() if m.csv_column)
 CSV_COLUMNS = ("method", "criterium", "Name") + tuple(MEASURES[k].csv_column for k in METRICS) + ("dataset",)
 _CSV_KEY = dict(zip(CSV_COLUMNS, ("config", "criterium", "image") + METRICS + ("dataset",)))
 
-# The DIBCO contests held on handwritten pages only are named H-DIBCO.
+# The years of a DIBCO contest (none in 2015); those held on handwritten pages only are named H-DIBCO.
+_CONTEST_YEARS = frozenset({2009, 2010, 2011, 2012, 2013, 2014, 2016, 2017, 2018, 2019})
 _HANDWRITTEN_ONLY = frozenset({2010, 2012, 2014, 2016, 2018})
 _NAN_CELLS = {"", "nan", "na", "n/a", "none"}
 
@@ -104,7 +105,7 @@ def dataset_name(year) -> str:
     Parameters
     ----------
     year : int
-        The contest's year, 2009 … 2019.
+        The contest's year, 2009 … 2019 (there was none in 2015).
 
     Returns
     -------
@@ -119,7 +120,7 @@ def dataset_name(year) -> str:
     ('H-DIBCO 2016', 'DIBCO 2011')
     """
     year = int(year)
-    if not 2009 <= year <= 2019:
+    if year not in _CONTEST_YEARS:
         return str(year)
     return f"{'H-' if year in _HANDWRITTEN_ONLY else ''}DIBCO {year}"
 
