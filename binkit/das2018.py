@@ -35,7 +35,6 @@ This module needs numpy only (no torch).
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import re
@@ -43,7 +42,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ._errors import InputError
-from .results import METRICS, dataset_name, parse_number
+from .results import METRICS, dataset_name, parse_number, read_csv_cells
 
 __all__ = [
     "DATASET_NAMES",
@@ -236,27 +235,21 @@ def read_paper_results(folder=None) -> list[dict]:
     for path in files:
         key, fold = _PAPER_FILE.match(path.name).groups()
         dataset = DATASET_NAMES.get(key, key)
-        with open(path, newline="") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            if header is None or tuple(h.strip() for h in header) != PAPER_HEADER:
-                raise InputError(f"{path}: header {header!r} is not the paper's {','.join(PAPER_HEADER)}")
-            for lineno, cells in enumerate(reader, start=2):
-                if not cells or all(not c.strip() for c in cells):
-                    continue
-                if len(cells) != len(PAPER_HEADER):
-                    raise InputError(f"{path}:{lineno}: {len(cells)} cells, expected {len(PAPER_HEADER)}")
-                row = {
-                    "config": _config_name(cells[0].strip()),
-                    "criterium": cells[1].strip(),
-                    "dataset": dataset,
-                    "image": paper_image_name(key, cells[2]),
-                }
-                for k, cell in zip(_PAPER_METRICS, cells[3:]):
-                    row[k] = parse_number(cell, f"{path}:{lineno}")
-                row["pseudo_precision"] = math.nan
-                row["fold"] = int(fold)
-                rows.append(row)
+        header, lines = read_csv_cells(path)
+        if tuple(header) != PAPER_HEADER:
+            raise InputError(f"{path}: header {','.join(header)!r} is not the paper's {','.join(PAPER_HEADER)}")
+        for lineno, cells in lines:
+            row = {
+                "config": _config_name(cells[0].strip()),
+                "criterium": cells[1].strip(),
+                "dataset": dataset,
+                "image": paper_image_name(key, cells[2]),
+            }
+            for k, cell in zip(_PAPER_METRICS, cells[3:]):
+                row[k] = parse_number(cell, f"{path}:{lineno}")
+            row["pseudo_precision"] = math.nan
+            row["fold"] = int(fold)
+            rows.append(row)
     return rows
 
 

@@ -19,7 +19,6 @@ draw on a given matplotlib ``Axes`` or make a new figure, and return the
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 from types import MappingProxyType
@@ -30,7 +29,7 @@ import numpy as np
 from ._errors import InputError
 from .das2018 import PAPER_EXPERIMENTS
 from .metrics import MEASURES
-from .results import select
+from .results import parse_number, read_csv_cells, select
 from .stats import metric_matrix
 
 __all__ = [
@@ -190,24 +189,14 @@ def read_training_log(path) -> dict[str, np.ndarray]:
         One array per column, ``nan`` for empty cells.
     """
     path = Path(path)
-    with open(path, newline="") as fh:
-        reader = csv.reader(fh)
-        header = [h.strip() for h in next(reader, [])]
-        missing = [c for c in TRAINING_LOG_COLUMNS if c not in header]
-        if missing:
-            raise InputError(f"{path}: training log lacks column(s) {', '.join(missing)}; header is {','.join(header)}")
-        cols: dict[str, list] = {h: [] for h in header}
-        for lineno, cells in enumerate(reader, start=2):
-            if not cells or all(not c.strip() for c in cells):
-                continue
-            if len(cells) != len(header):
-                raise InputError(f"{path}:{lineno}: {len(cells)} cells, expected {len(header)}")
-            for h, c in zip(header, cells):
-                c = c.strip()
-                try:
-                    cols[h].append(float(c) if c and c.lower() != "nan" else math.nan)
-                except ValueError:
-                    raise InputError(f"{path}:{lineno}: {h}={c!r} is not a number") from None
+    header, lines = read_csv_cells(path)
+    missing = [c for c in TRAINING_LOG_COLUMNS if c not in header]
+    if missing:
+        raise InputError(f"{path}: training log lacks column(s) {', '.join(missing)}; header is {','.join(header)}")
+    cols: dict[str, list] = {h: [] for h in header}
+    for lineno, cells in lines:
+        for h, c in zip(header, cells):
+            cols[h].append(parse_number(c, f"{path}:{lineno}: {h}"))
     return {h: np.array(v, dtype=float) for h, v in cols.items()}
 
 

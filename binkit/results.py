@@ -76,6 +76,7 @@ __all__ = [
     "format_table",
     "mean_table",
     "parse_number",
+    "read_csv_cells",
     "read_results_csv",
     "select",
     "values",
@@ -148,6 +149,43 @@ def parse_number(cell: str, where: str) -> float:
         raise InputError(f"{where}: {cell!r} is not a number") from None
 
 
+def read_csv_cells(path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the rows of a CSV file, for binkit's readers of result and log files.
+
+    Blank lines are skipped; every other line must have as many cells as the
+    header.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    header : list of str
+        The first line's cells, stripped (empty for an empty file).
+    rows : list of (int, list of str)
+        ``(line number, cells)`` of each non-blank line after the header,
+        cells as written.
+
+    Raises
+    ------
+    InputError
+        A line whose number of cells differs from the header's.
+    """
+    path = Path(path)
+    with open(path, newline="") as fh:
+        reader = csv.reader(fh)
+        header = [h.strip() for h in next(reader, [])]
+        rows = []
+        for lineno, cells in enumerate(reader, start=2):
+            if not cells or all(not c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                raise InputError(f"{path}:{lineno}: {len(cells)} cells, expected {len(header)}")
+            rows.append((lineno, cells))
+    return header, rows
+
+
 # ---------------------------------------------------------------------------
 # binkit's own CSV
 
@@ -215,36 +253,30 @@ def read_results_csv(path, *, dataset: str | None = None) -> list[dict]:
         lacks ``method`` or ``Name``.
     """
     path = Path(path)
-    with open(path, newline="") as fh:
-        reader = csv.reader(fh)
-        header = [h.strip() for h in next(reader, [])]
-        if "Rps" in header and "Precision" not in header:
-            # binkit always writes Precision; a file with Rps but no Precision is cut like the Grid LSTM
-            # paper's, whose "Rps" column is really the precision
-            raise InputError(
-                f"{path}: a header with 'Rps' but no 'Precision' is the Grid LSTM paper's mislabelled one "
-                "(its 'Rps' is Precision and its 'Pps' pseudo-Recall); read it with binkit.das2018.read_paper_results"
-            )
-        for need in ("method", "Name"):
-            if need not in header:
-                raise InputError(f"{path}: no {need!r} column in header {','.join(header)}")
-        index = {col: header.index(col) for col in CSV_COLUMNS if col in header}
-        rows = []
-        for lineno, cells in enumerate(reader, start=2):
-            if not cells or all(not c.strip() for c in cells):
-                continue
-            if len(cells) != len(header):
-                raise InputError(f"{path}:{lineno}: {len(cells)} cells, expected {len(header)}")
-            row = {
-                "config": cells[index["method"]],
-                "criterium": cells[index["criterium"]] if "criterium" in index else "",
-                "dataset": cells[index["dataset"]] if "dataset" in index else (dataset or ""),
-                "image": cells[index["Name"]],
-            }
-            for key in METRICS:
-                col = MEASURES[key].csv_column
-                row[key] = parse_number(cells[index[col]], f"{path}:{lineno}") if col in index else math.nan
-            rows.append(row)
+    header, lines = read_csv_cells(path)
+    if "Rps" in header and "Precision" not in header:
+        # binkit always writes Precision; a file with Rps but no Precision is cut like the Grid LSTM
+        # paper's, whose "Rps" column is really the precision
+        raise InputError(
+            f"{path}: a header with 'Rps' but no 'Precision' is the Grid LSTM paper's mislabelled one "
+            "(its 'Rps' is Precision and its 'Pps' pseudo-Recall); read it with binkit.das2018.read_paper_results"
+        )
+    for need in ("method", "Name"):
+        if need not in header:
+            raise InputError(f"{path}: no {need!r} column in header {','.join(header)}")
+    index = {col: header.index(col) for col in CSV_COLUMNS if col in header}
+    rows = []
+    for lineno, cells in lines:
+        row = {
+            "config": cells[index["method"]],
+            "criterium": cells[index["criterium"]] if "criterium" in index else "",
+            "dataset": cells[index["dataset"]] if "dataset" in index else (dataset or ""),
+            "image": cells[index["Name"]],
+        }
+        for key in METRICS:
+            col = MEASURES[key].csv_column
+            row[key] = parse_number(cells[index[col]], f"{path}:{lineno}") if col in index else math.nan
+        rows.append(row)
     return rows
 
 

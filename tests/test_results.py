@@ -19,6 +19,7 @@ from binkit.results import (
     format_table,
     mean_table,
     parse_number,
+    read_csv_cells,
     read_results_csv,
     select,
     values,
@@ -127,6 +128,17 @@ def test_parse_number():
     assert all(math.isnan(parse_number(c, "f:2")) for c in ("", "nan", "NA", "n/a", "None"))
     with pytest.raises(InputError, match="f:2"):
         parse_number("2,5", "f:2")
+
+
+def test_read_csv_cells(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text(" a , b\n1,2\n\n , \n3,4\n")
+    assert read_csv_cells(p) == (["a", "b"], [(2, ["1", "2"]), (5, ["3", "4"])])  # blank lines skipped
+    p.write_text("a,b\n1,2\n3\n")
+    with pytest.raises(InputError, match="t.csv:3: 1 cells, expected 2"):
+        read_csv_cells(p)
+    p.write_text("")
+    assert read_csv_cells(p) == ([], [])
 
 
 def test_dataset_names():
