@@ -19,14 +19,18 @@ draw on a given matplotlib ``Axes`` or make a new figure, and return the
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
+from types import MappingProxyType
 from typing import Mapping, Sequence
 
 import numpy as np
 
 from ._errors import InputError
+from .das2018 import PAPER_EXPERIMENTS
+from .metrics import MEASURES
+from .results import parse_number, read_csv_cells, select
+from .stats import metric_matrix
 
 __all__ = [
     "METRIC_LABELS",
@@ -38,17 +42,15 @@ __all__ = [
     "read_training_log",
 ]
 
-#: Axis labels for the metric keys of :mod:`binkit.results`.
-METRIC_LABELS = {
-    "fm": "F-measure (%)",
-    "fps": "pseudo-F-measure Fps (%)",
-    "psnr": "PSNR (dB)",
-    "drd": "DRD",
-    "recall": "recall (%)",
-    "precision": "precision (%)",
-    "pseudo_recall": "pseudo-recall (%)",
-    "pseudo_precision": "pseudo-precision (%)",
-}
+#: Axis labels of the measures, read from :data:`binkit.metrics.MEASURES`;
+#: plots show each measure on its display scale (NRM in %, MPM in per mille).
+METRIC_LABELS = MappingProxyType({k: m.axis_label for k, m in MEASURES.items()})
+
+
+def _scale(metric: str) -> float:
+    # a key that is not a measure (a row's own column) is plotted as it is
+    return MEASURES[metric].scale if metric in MEASURES else 1.0
+
 
 #: Columns of a training log CSV, see :func:`read_training_log`.
 TRAINING_LOG_COLUMNS = ("epoch", "loss", "val_error")
@@ -65,7 +67,7 @@ def _new_axes(ax, figsize=(6, 4)):
 def _samples(rows, configs: Sequence[str], metric: str) -> list[np.ndarray]:
     out = []
     for c in configs:
-        v = np.array([float(r.get(metric, math.nan)) for r in rows if r.get("config") == c])
+        v = np.array([float(r.get(metric, math.nan)) for r in rows if r.get("config") == c]) * _scale(metric)
         v = v[~np.isnan(v)]
         if v.size == 0:
             raise InputError(f"config {c!r}: no values of {metric!r}")
@@ -86,7 +88,7 @@ def metric_boxplot(rows, configs: Sequence[str], metric: str = "fps", *, labels:
     ----------
     rows : list of dict
         Result rows (:mod:`binkit.results`), e.g. from
-        :func:`~binkit.results.read_paper_results`; select a test set first
+        :func:`~binkit.das2018.read_paper_results`; select a test set first
         with :func:`~binkit.results.select` to plot one.
     configs : sequence of str
         The configurations, one box each, left to right.
@@ -131,7 +133,7 @@ def experiment_boxplots(rows, experiments: Mapping[str, Sequence[str]] | None = 
     rows : list of dict
     experiments : dict of str to sequence of str, optional
         Panel title → configurations.  Default
-        :data:`binkit.results.PAPER_EXPERIMENTS`.
+        :data:`binkit.das2018.PAPER_EXPERIMENTS`.
     metric : str, default "fps"
     sharey : bool, default True
         One y scale for all panels, so boxes compare across panels.
@@ -145,7 +147,7 @@ def experiment_boxplots(rows, experiments: Mapping[str, Sequence[str]] | None = 
     import matplotlib.pyplot as plt
 
     if experiments is None:
-        from .results import PAPER_EXPERIMENTS as experiments
+        experiments = PAPER_EXPERIMENTS
     if not experiments:
         raise InputError("experiments: nothing to plot")
     n = len(experiments)
@@ -187,24 +189,14 @@ def read_training_log(path) -> dict[str, np.ndarray]:
         One array per column, ``nan`` for empty cells.
     """
     path = Path(path)
-    with open(path, newline="") as fh:
-        reader = csv.reader(fh)
-        header = [h.strip() for h in next(reader, [])]
-        missing = [c for c in TRAINING_LOG_COLUMNS if c not in header]
-        if missing:
-            raise InputError(f"{path}: training log lacks column(s) {', '.join(missing)}; header is {','.join(header)}")
-        cols: dict[str, list] = {h: [] for h in header}
-        for lineno, cells in enumerate(reader, start=2):
-            if not cells or all(not c.strip() for c in cells):
-                continue
-            if len(cells) != len(header):
-                raise InputError(f"{path}:{lineno}: {len(cells)} cells, expected {len(header)}")
-            for h, c in zip(header, cells):
-                c = c.strip()
-                try:
-                    cols[h].append(float(c) if c and c.lower() != "nan" else math.nan)
-                except ValueError:
-                    raise InputError(f"{path}:{lineno}: {h}={c!r} is not a number") from None
+    header, lines = read_csv_cells(path)
+    missing = [c for c in TRAINING_LOG_COLUMNS if c not in header]
+    if missing:
+        raise InputError(f"{path}: training log lacks column(s) {', '.join(missing)}; header is {','.join(header)}")
+    cols: dict[str, list] = {h: [] for h in header}
+    for lineno, cells in lines:
+        for h, c in zip(header, cells):
+            cols[h].append(parse_number(c, f"{path}:{lineno}: {h}"))
     return {h: np.array(v, dtype=float) for h, v in cols.items()}
 
 
@@ -283,9 +275,6 @@ def per_image_bars(rows, configs: Sequence[str], metric: str = "fps", *, dataset
     matplotlib Axes
         ``len(configs)`` bar containers (``ax.containers``) with one bar per image.
     """
-    from .results import select
-    from .stats import metric_matrix
-
     configs = list(configs)
     labels = list(labels) if labels is not None else configs
     if len(labels) != len(configs):
@@ -294,6 +283,7 @@ def per_image_bars(rows, configs: Sequence[str], metric: str = "fps", *, dataset
     if not chosen:
         raise InputError(f"per_image_bars: no rows for dataset={dataset!r}, images={images!r}")
     m, keys = metric_matrix(chosen, configs, metric)
+    m = m * _scale(metric)
     n, k = m.shape
     ax = _new_axes(ax, figsize=(max(6.0, 0.25 * n * k + 1), 4))
     x = np.arange(n)

@@ -72,6 +72,11 @@ follows the community implementation but uses the *exact* Euclidean distance
 (OpenCV's 3x3-mask L2 transform that it used is an approximation).  MPM is a
 fraction here; contest tables print ``MPM x 10^3``.
 
+Names, units and directions.  :data:`MEASURES` holds one :class:`Measure` per
+key of :func:`evaluate`: its label in tables, its unit and display scale
+(NRM x 100 in percent, MPM x 1000 in per mille), whether higher is better,
+and its decimals.  Every table, ranking, plot and CSV in binkit reads it.
+
 Edge cases.  binkit never divides by zero; where a measure is undefined it
 returns NaN (as the official tool does), and where a limit is the natural
 answer it returns that.  In detail:
@@ -103,7 +108,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -114,6 +121,8 @@ from ._pseudo_weights import compute_pseudo_weights
 
 __all__ = [
     "DRD_WEIGHTS",
+    "MEASURES",
+    "Measure",
     "evaluate",
     "fmeasure",
     "pseudo_fmeasure",
@@ -125,6 +134,92 @@ __all__ = [
     "read_dibco_weights",
     "write_dibco_weights",
 ]
+
+
+# --------------------------------------------------------------------------
+# the table of measures: how each is named, shown and compared
+# --------------------------------------------------------------------------
+
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """How one measure of :func:`evaluate` is named, shown and compared.
+
+    Every table, ranking, plot and CSV in binkit reads these records (through
+    :data:`MEASURES`) instead of spelling out names, scales or directions.
+
+    Attributes
+    ----------
+    key : str
+        The key in :func:`evaluate`'s dict and in result rows, e.g. ``"nrm"``.
+    label : str
+        Short name as tables print it, e.g. ``"NRM"``.
+    name : str
+        The measure in words, for axis labels, e.g. ``"negative rate metric"``.
+    unit : str
+        Unit of the *shown* value: ``"%"``, ``"dB"``, ``"‰"`` or ``""``.
+    scale : float
+        Factor from the value :func:`evaluate` returns to the shown one:
+        NRM (a fraction) is shown x 100 in percent and MPM x 1000 in per mille,
+        as contest tables print them; 1 for the others.
+    higher_is_better : bool
+        Ranking direction: False for DRD, NRM and MPM (errors).
+    decimals : int
+        Decimals of the shown value in tables.
+    csv_column : str or None
+        Column name in binkit's results CSV (and the DIBCO tool's output);
+        None for a measure the CSV does not hold (NRM, MPM).
+    """
+
+    key: str
+    label: str
+    name: str
+    unit: str = ""
+    scale: float = 1.0
+    higher_is_better: bool = True
+    decimals: int = 2
+    csv_column: str | None = None
+
+    @property
+    def heading(self) -> str:
+        """Column heading of a text table: the label, with the scale when it is not 1 (``"NRM×10²"``)."""
+        if self.scale == 1:
+            return self.label
+        exponent = round(math.log10(self.scale))
+        return f"{self.label}×10{str(exponent).translate(_SUPERSCRIPT)}"
+
+    @property
+    def axis_label(self) -> str:
+        """Axis label of a plot of shown values, e.g. ``"pseudo-F-measure Fps (%)"``."""
+        text = self.name if self.name.lower() == self.label.lower() else f"{self.name} {self.label}"
+        return f"{text} ({self.unit})" if self.unit else text
+
+    def shown(self, value) -> float:
+        """``value`` (as :func:`evaluate` returns it) on the shown scale: x :attr:`scale`."""
+        return float(value) * self.scale
+
+    def format(self, value, decimals: int | None = None) -> str:
+        """The shown value as text, e.g. ``MEASURES["nrm"].format(0.0237) == "2.37"`` (no unit)."""
+        return f"{self.shown(value):.{self.decimals if decimals is None else decimals}f}"
+
+
+#: Every measure of :func:`evaluate`, key -> :class:`Measure`, in the order
+#: :func:`evaluate` returns them: the DIBCO tool's FM, Fps, PSNR, DRD, then the
+#: 2009-2011 contests' NRM and MPM, then the tool's Recall, Precision, Rps, Pps.
+MEASURES = MappingProxyType({m.key: m for m in (
+    Measure("fm", "FM", "F-measure", "%", csv_column="F-Measure"),
+    Measure("fps", "Fps", "pseudo-F-measure", "%", csv_column="Fps"),
+    Measure("psnr", "PSNR", "PSNR", "dB", csv_column="PSNR"),
+    Measure("drd", "DRD", "DRD", "", higher_is_better=False, csv_column="DRD"),
+    Measure("nrm", "NRM", "negative rate metric", "%", scale=100.0, higher_is_better=False),
+    Measure("mpm", "MPM", "misclassification penalty metric", "‰", scale=1000.0, higher_is_better=False),
+    Measure("recall", "Recall", "recall", "%", csv_column="Recall"),
+    Measure("precision", "Precision", "precision", "%", csv_column="Precision"),
+    Measure("pseudo_recall", "Rps", "pseudo-recall", "%", csv_column="Rps"),
+    Measure("pseudo_precision", "Pps", "pseudo-precision", "%", csv_column="Pps"),
+)})  # read-only: one table for the whole kit
 
 
 def _drd_weights() -> np.ndarray:

@@ -11,11 +11,14 @@ error picture the same way in every notebook:
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Sequence
 
 import numpy as np
 
 from .io import as_mask
+from .metrics import MEASURES
+from .results import format_table
 
 __all__ = [
     "live",
@@ -205,24 +208,17 @@ def weighted_error_overlay(pred, gt, weights, *, floor: float = 0.15) -> np.ndar
 # ---------------------------------------------------------------------------
 # plain-text tables (no pandas needed)
 
-#: Column heading and scale of each measure in :func:`metrics_table`, as the
-#: contest tables print them (NRM x 10^2, MPM x 10^3).
-METRIC_COLUMNS = {
-    "fm": ("FM", 1.0),
-    "fps": ("Fps", 1.0),
-    "psnr": ("PSNR", 1.0),
-    "drd": ("DRD", 1.0),
-    "nrm": ("NRM×10²", 1e2),
-    "mpm": ("MPM×10³", 1e3),
-    "recall": ("R", 1.0),
-    "precision": ("P", 1.0),
-    "pseudo_recall": ("Rps", 1.0),
-    "pseudo_precision": ("Pps", 1.0),
-}
+#: Column heading and scale of each measure in :func:`metrics_table`, read
+#: from :data:`binkit.metrics.MEASURES` (NRM x 10^2, MPM x 10^3, as the
+#: contest tables print them).
+METRIC_COLUMNS = MappingProxyType({k: (m.heading, m.scale) for k, m in MEASURES.items()})
 
 
 def text_table(header: Sequence[str], rows: Sequence[Sequence], *, digits: int = 2) -> str:
     """Format rows as an aligned plain-text table.
+
+    A thin adapter over :func:`binkit.results.format_table`, binkit's one
+    text-table formatter, for rows given as sequences.
 
     Parameters
     ----------
@@ -231,7 +227,7 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence], *, digits: int =
     rows : sequence of sequences
         One sequence per row, as long as ``header``.  Strings are left-aligned,
         numbers right-aligned with ``digits`` decimals (``nan`` and ``inf``
-        as such).
+        as such), ``None`` is an empty cell.
     digits : int, default 2
 
     Returns
@@ -247,54 +243,53 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence], *, digits: int =
     a     91.23
     b      7.50
     """
-    def cell(v):
-        if isinstance(v, str):
-            return v
-        if isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)):
-            return str(int(v))
-        return f"{float(v):.{digits}f}"
-
     for k, row in enumerate(rows):
         if len(row) != len(header):
             raise InputError(f"row {k} has {len(row)} cells, the header {len(header)}")
-    cells = [[cell(v) for v in row] for row in rows]
-    left = [all(isinstance(row[j], str) for row in rows) if rows else True for j in range(len(header))]
-    widths = [max([len(h)] + [len(r[j]) for r in cells]) for j, h in enumerate(header)]
-
-    def line(values):
-        return "  ".join(v.ljust(w) if lj else v.rjust(w) for v, w, lj in zip(values, widths, left)).rstrip()
-
-    out = [line(list(header)), line(["-" * w for w in widths])]
-    out += [line(r) for r in cells]
-    return "\n".join(out)
+    # positions as column keys: never a measure key, so no measure's scale applies
+    return format_table([dict(enumerate(row)) for row in rows], range(len(header)), digits=digits,
+                        headings=dict(enumerate(header)))
 
 
 def metrics_table(scores, keys: Sequence[str] = ("fm", "fps", "psnr", "drd", "nrm", "mpm"),
-                  *, digits: int = 2, label: str = "") -> str:
+                  *, digits: int | None = None, label: str = "") -> str:
     """Format :func:`binkit.metrics.evaluate` results as a plain-text table.
+
+    A thin adapter over :func:`binkit.results.format_table`: one row per
+    name, one column per measure, headed, scaled and rounded as
+    :data:`binkit.metrics.MEASURES` says (NRM x 10^2 and MPM x 10^3, as in
+    the contest tables).
 
     Parameters
     ----------
     scores : mapping of str to dict, or sequence of (str, dict)
         Row name -> the dict returned by :func:`binkit.metrics.evaluate`.
     keys : sequence of str
-        Which measures, in order; keys of :data:`METRIC_COLUMNS`.  NRM is
-        printed x 10^2 and MPM x 10^3, as in the contest tables.
-    digits : int, default 2
+        Which measures, in order; keys of :data:`binkit.metrics.MEASURES`.
+    digits : int, optional
+        Decimals of every measure; default each measure's own (2).
     label : str
         Heading of the first column.
 
     Returns
     -------
     table : str
+
+    Examples
+    --------
+    >>> print(metrics_table({"Otsu": {"fm": 93.45, "nrm": 0.0161}}, keys=("fm", "nrm"), label="method"))
+    method     FM  NRM×10²
+    ------  -----  -------
+    Otsu    93.45     1.61
     """
     items = list(scores.items()) if hasattr(scores, "items") else list(scores)
-    unknown = [k for k in keys if k not in METRIC_COLUMNS]
+    keys = list(keys)
+    unknown = [k for k in keys if k not in MEASURES]
     if unknown:
-        raise InputError(f"unknown measure(s) {unknown}; choose from {list(METRIC_COLUMNS)}")
-    header = [label] + [METRIC_COLUMNS[k][0] for k in keys]
-    rows = [[str(name)] + [s[k] * METRIC_COLUMNS[k][1] for k in keys] for name, s in items]
-    return text_table(header, rows, digits=digits)
+        raise InputError(f"unknown measure(s) {unknown}; choose from {list(MEASURES)}")
+    # the name column is keyed by position 0: never a measure key
+    rows = [{0: str(name), **{k: s[k] for k in keys}} for name, s in items]
+    return format_table(rows, [0] + keys, digits=digits, headings={0: label})
 
 
 def live(function, **controls):

@@ -4,7 +4,7 @@ Which of several configurations binarizes better?  A table of means (one
 number per configuration) cannot say whether a difference is real or just
 the luck of the test images.  Westphal et al. (DAS 2018) answer it in three
 steps, which this module reproduces exactly from their raw results (see
-:func:`binkit.results.read_paper_results`):
+:func:`binkit.das2018.read_paper_results`):
 
 1. **Friedman test** (:func:`friedman`; paper Table II).  Do *any* of k
    configurations differ?  Each test image is a *block*: every configuration
@@ -62,6 +62,8 @@ import numpy as np
 from scipy import stats as _st
 
 from ._errors import InputError
+from .metrics import MEASURES
+from .results import format_table, select, values
 
 __all__ = [
     "LOWER_IS_BETTER",
@@ -76,8 +78,9 @@ __all__ = [
     "summary",
 ]
 
-#: Metrics for which a smaller value is better (ranked ascending).
-LOWER_IS_BETTER = frozenset({"drd", "nrm", "mpm"})
+#: Metrics for which a smaller value is better (ranked ascending), read from
+#: :data:`binkit.metrics.MEASURES`; any other key is ranked as higher-is-better.
+LOWER_IS_BETTER = frozenset(k for k, m in MEASURES.items() if not m.higher_is_better)
 
 
 # ---------------------------------------------------------------------------
@@ -240,10 +243,12 @@ def friedman(data, configs: Sequence[str] | None = None, metric: str | None = No
 
     Examples
     --------
-    The paper's footprint experiment, on the pseudo-F-measure::
+    The paper's footprint experiment, on the pseudo-F-measure:
 
-        rows = read_paper_results(folder)
-        friedman(rows, PAPER_EXPERIMENTS["footprint"], "fps").statistic   # 80.023
+    >>> from binkit.das2018 import PAPER_EXPERIMENTS, read_paper_results
+    >>> rows = read_paper_results()
+    >>> round(friedman(rows, PAPER_EXPERIMENTS["footprint"], "fps").statistic, 3)
+    80.023
     """
     m, names = _as_matrix(data, configs, metric)
     if m.shape[1] < 3:
@@ -458,8 +463,6 @@ def pairwise_wilcoxon_holm(data, configs: Sequence[str] | None = None, metric: s
 
 def format_pairwise(results: Sequence[PairwiseResult], *, digits: int = 4) -> str:
     """The pairs as a text table: a, b, raw p, Holm-adjusted p, significant (``*``)."""
-    from .results import format_table
-
     table = [{"a": r.a, "b": r.b, "p": r.pvalue, "p_holm": r.p_adjusted, "sig": "*" if r.significant else ""}
              for r in results]
     return format_table(table, ["a", "b", "p", "p_holm", "sig"], digits=digits)
@@ -537,8 +540,6 @@ def summary(rows, config: str | None = None, dataset=None,
     -------
     dict of str to (mean, sd)
     """
-    from .results import select, values
-
     chosen = select(rows, config=config, dataset=dataset)
     if not chosen:
         raise InputError(f"summary: no rows for config={config!r}, dataset={dataset!r}")

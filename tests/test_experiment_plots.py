@@ -11,7 +11,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from binkit import InputError  # noqa: E402
+from binkit.metrics import MEASURES  # noqa: E402
 from binkit.experiment_plots import (  # noqa: E402
+    METRIC_LABELS,
     experiment_boxplots,
     metric_boxplot,
     per_image_bars,
@@ -67,14 +69,28 @@ def test_experiment_boxplots(rows):
     assert [ax.get_title() for ax in fig.axes] == ["two", "three"]
 
 
-def test_experiment_boxplots_paper(reference_dir):
-    from binkit.results import read_paper_results
+def test_experiment_boxplots_paper():
+    from binkit.das2018 import read_paper_results
 
-    d = reference_dir / "das2018_results"
-    if not d.is_dir():
-        pytest.skip(f"the Grid LSTM paper's results not found at {d}")
-    fig = experiment_boxplots(read_paper_results(d))
+    fig = experiment_boxplots(read_paper_results())  # the shipped copy, the paper's three experiments
     assert [len(ax.get_xticklabels()) for ax in fig.axes] == [3, 3, 4]
+
+
+def test_metric_labels_follow_the_measure_table():
+    assert list(METRIC_LABELS) == list(MEASURES)
+    assert METRIC_LABELS["fps"] == "pseudo-F-measure Fps (%)" and METRIC_LABELS["psnr"] == "PSNR (dB)"
+    assert METRIC_LABELS["drd"] == "DRD" and METRIC_LABELS["nrm"] == "negative rate metric NRM (%)"
+
+
+def test_plots_show_the_display_scale():
+    """NRM is a fraction in rows and a percentage on the axis, as its label says."""
+    rows = [{"config": c, "dataset": "t", "image": f"i{i}", "nrm": v}
+            for i in range(4) for c, v in (("a", 0.02), ("b", 0.05))]
+    ax = metric_boxplot(rows, ["a", "b"], "nrm", show_means=False)
+    assert ax.get_ylabel().endswith("(%)")
+    assert ax.get_ylim()[0] > 1 and ax.get_ylim()[1] < 6  # 2 % and 5 %, not 0.02 and 0.05
+    ax = per_image_bars(rows, ["a", "b"], "nrm")
+    assert [bar.get_height() for bar in ax.containers[1]] == pytest.approx([5.0] * 4)
 
 
 def test_training_curves(tmp_path):

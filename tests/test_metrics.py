@@ -461,3 +461,48 @@ def test_pseudo_weights_validates_input():
         pseudo_weights(np.zeros(4, bool))
     with pytest.raises(InputError, match="empty"):
         pseudo_weights(np.zeros((0, 3), bool))
+
+
+# --------------------------------------------------------------------------
+# the table of measures
+
+
+def test_measures_cover_evaluate_in_its_order():
+    gt = np.zeros((16, 16), bool)
+    gt[4:12, 6:9] = True
+    assert list(M.MEASURES) == list(M.evaluate(gt, gt))
+    assert all(key == m.key and isinstance(m, M.Measure) for key, m in M.MEASURES.items())
+
+
+def test_measures_labels_units_scales_directions():
+    from binkit.metrics import MEASURES
+
+    assert [m.label for m in MEASURES.values()] == [
+        "FM", "Fps", "PSNR", "DRD", "NRM", "MPM", "Recall", "Precision", "Rps", "Pps"]
+    assert (MEASURES["nrm"].scale, MEASURES["nrm"].unit) == (100.0, "%")
+    assert (MEASURES["mpm"].scale, MEASURES["mpm"].unit) == (1000.0, "‰")
+    assert MEASURES["psnr"].unit == "dB" and MEASURES["drd"].unit == ""
+    assert {k for k, m in MEASURES.items() if not m.higher_is_better} == {"drd", "nrm", "mpm"}
+    assert all(m.decimals == 2 for m in MEASURES.values())
+    assert [m.heading for m in MEASURES.values()][:6] == ["FM", "Fps", "PSNR", "DRD", "NRM×10²", "MPM×10³"]
+    assert MEASURES["nrm"].format(0.023712) == "2.37" and MEASURES["mpm"].format(0.0105, 3) == "10.500"
+    assert MEASURES["fm"].shown(88.5) == 88.5
+
+
+def test_measures_are_read_only():
+    import dataclasses
+
+    with pytest.raises(TypeError):
+        M.MEASURES["fm"] = M.MEASURES["fps"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        M.MEASURES["fm"].scale = 2.0
+
+
+def test_everything_reads_the_one_table():
+    """The plot, result, statistics and plot-label tables are derived from MEASURES, not copies of it."""
+    from binkit import experiment_plots, plot, results, stats
+
+    assert plot.METRIC_COLUMNS == {k: (m.heading, m.scale) for k, m in M.MEASURES.items()}
+    assert experiment_plots.METRIC_LABELS == {k: m.axis_label for k, m in M.MEASURES.items()}
+    assert results.METRICS == tuple(k for k, m in M.MEASURES.items() if m.csv_column)
+    assert stats.LOWER_IS_BETTER == {k for k, m in M.MEASURES.items() if not m.higher_is_better}

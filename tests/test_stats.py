@@ -9,8 +9,10 @@ import pytest
 from scipy import stats as st
 
 from binkit import InputError
-from binkit.results import PAPER_CONFIGS, PAPER_EXPERIMENTS, read_paper_results
+from binkit.das2018 import PAPER_CONFIGS, PAPER_EXPERIMENTS, read_paper_results
+from binkit.metrics import MEASURES as MEASURE_TABLE
 from binkit.stats import (
+    LOWER_IS_BETTER,
     format_pairwise,
     friedman,
     holm,
@@ -24,11 +26,8 @@ MEASURES = ("fm", "fps", "psnr", "drd")
 
 
 @pytest.fixture(scope="module")
-def paper(reference_dir):
-    d = reference_dir / "das2018_results"
-    if not (d / "dibco16_fold0.csv").is_file():
-        pytest.skip(f"the Grid LSTM paper's results not found at {d}")
-    return read_paper_results(d)
+def paper():
+    return read_paper_results()  # the copy shipped with binkit
 
 
 # --- paper Table II: Friedman chi² per experiment and measure ------------------------------
@@ -243,3 +242,16 @@ def test_table_iv_summary(paper):
     assert [round(s1[m][1], 2) for m in MEASURES] == [5.06, 4.43, 3.28, 1.95]
     with pytest.raises(InputError):
         summary(paper, "nope", 2016)
+
+
+def test_lower_is_better_follows_the_measure_table():
+    assert LOWER_IS_BETTER == {"drd", "nrm", "mpm"}
+    assert LOWER_IS_BETTER == {k for k, m in MEASURE_TABLE.items() if not m.higher_is_better}
+
+
+def test_rank_direction_of_nrm():
+    """NRM is an error rate: the configuration with the smaller one ranks first."""
+    rows = [{"config": c, "dataset": "t", "image": f"i{i}", "nrm": v + 0.01 * i}
+            for i in range(3) for c, v in (("a", 0.02), ("b", 0.05), ("c", 0.03))]
+    assert rank_score(rows, ["a", "b", "c"], metrics=("nrm",)) == {"a": 3.0, "b": 9.0, "c": 6.0}
+    assert list(friedman(rows, ["a", "b", "c"], "nrm").mean_ranks) == [1.0, 3.0, 2.0]

@@ -245,7 +245,7 @@ def test_paper_fold_emulates_the_original_split():
 
 def test_config_names_match_the_papers():
     from binkit.gridlstm.experiments import TABLE_III, config_name
-    from binkit.results import PAPER_CONFIGS
+    from binkit.das2018 import PAPER_CONFIGS
 
     assert set(TABLE_III) == set(PAPER_CONFIGS.values())
     for name, fields in TABLE_III.items():
