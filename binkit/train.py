@@ -1,7 +1,7 @@
 """Training loop shared by binkit's models: epochs of random blocks, validation,
 atomic checkpoints, exact resume, progress bar, logs, and DistributedDataParallel.
 
-The protocol is the Grid LSTM paper's (spec A5), written so that the hybrid
+The protocol is the Grid LSTM paper's (``docs/gridlstm_reference.md`` A5), written so that the hybrid
 method can reuse it:
 
 * Adam with default settings; an **epoch** is ``blocks_per_epoch`` random

@@ -13,7 +13,7 @@ order ``i, j, f, o`` and a forget bias of 1:
     m_d' &= \sigma(o) \odot \tanh(c_d')
 
 What the paper's code (TF ``GridRNNCell``, untied) adds to this, and where it
-differs from the paper's Eq. (1)-(2) (spec A3.1):
+differs from the paper's Eq. (1)-(2) (``docs/gridlstm_reference.md`` A3.1):
 
 * **Input dimensions.** The input vector is split into equal chunks, one per
   input dimension j.  At every step each chunk is projected, without bias, to

@@ -13,9 +13,9 @@ Each fold tests on one of the seven sets and trains on the other six, one of
 which is held out for validation.  The original code shuffles the six
 training sets with Python 2's ``random.shuffle`` seeded with 42, cuts the
 result into six interleaved groups and validates on group ``fold``
-(spec A5).  :func:`paper_fold` emulates that exactly.  For the H-DIBCO 2016
+(``docs/gridlstm_reference.md`` A5).  :func:`paper_fold` emulates that exactly.  For the H-DIBCO 2016
 fold (``fold 0``, the only one the paper's README spells out) it gives
-DIBCO 2011 as validation set, as the spec infers.  **For the other six folds
+DIBCO 2011 as validation set, as the original code would.  **For the other six folds
 the original validation sets were never recorded**: binkit applies the same
 rule with the fold numbers of the paper's result files (``dibco09_fold1`` ...
 ``dibco14_fold6``; fold 6 wraps round to group 0).  That is binkit's choice,

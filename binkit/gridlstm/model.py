@@ -10,7 +10,7 @@
       layer 2: bidirectional Grid LSTM (2 dims, f^2 units per direction): 2 f^2 per step
       layer 3: dense 2 f^2 -> f^2 logits, one per footprint pixel
 
-This follows the reference code (spec A3), which is more precise than the
+This follows the reference code (``docs/gridlstm_reference.md`` A3), which is more precise than the
 paper: the four corner readers are two bidirectional RNNs with four separate
 weight sets; their outputs are *concatenated*, not summed; the second layer
 has f^2 units per direction (the paper does not say); the dense layer's

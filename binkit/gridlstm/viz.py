@@ -58,7 +58,7 @@ __all__ = [
 INPUT_COLORS = {"x1": "tab:orange", "x2": "tab:cyan", "x3": "tab:green", "block": "gold"}
 
 #: Which sequence set and direction each first-layer reader uses, and the
-#: model attribute that holds its weights (spec A3.2).
+#: model attribute that holds its weights (``docs/gridlstm_reference.md`` A3.2).
 READERS = {
     "top_left": ("top-left set, forwards", "top_left_fw"),
     "bottom_right": ("top-left set, backwards", "top_left_bw"),
@@ -558,7 +558,7 @@ def loss_weight_maps(gt, w: float = 2.0, weights=None, dynamic_map=None) -> dict
     gt : (H, W) ndarray of bool
         True = ink.
     w : float
-        The static loss's weight, applied to **page** pixels (spec A4).
+        The static loss's weight, applied to **page** pixels (``docs/gridlstm_reference.md`` A4).
     weights : (recall_weights, precision_weights), optional
         Pseudo-F maps for the dynamic weights (default computed from ``gt``).
     dynamic_map : (H, W) ndarray, optional
@@ -619,7 +619,7 @@ def scramble_stats(gt, weights=None, block: int = BLOCK) -> dict:
     """How badly the original code's transposed reshape scrambles the dynamic weights.
 
     Compares :func:`~binkit.gridlstm.losses.dynamic_weight_blocks` with and
-    without ``reference_layout`` (spec A4).
+    without ``reference_layout`` (``docs/gridlstm_reference.md`` A4).
 
     Parameters
     ----------

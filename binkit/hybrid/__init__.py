@@ -3,7 +3,7 @@
 The second seed method of binkit ("Binarization of degraded documents using
 a hybrid model between a classical method and a deep-learning approach").
 The paper lost its formulas, so binkit follows
-``shared/specs/hybrid_bspline_reconstruction.md`` and marks every formula as
+``docs/hybrid_method.md`` (cited as "the spec") and marks every formula as
 **FOUND** (from a cited source) or **RECONSTRUCTED** (the spec's proposal, not
 the paper's formula) in the docstrings.
 

@@ -3,7 +3,7 @@
 The hybrid paper builds on "a generic binarization method without manually
 tunable heuristic parameters" (its reference [7]).  Its formulas were lost,
 and neither the paper nor [7] could be found, so this module follows the
-reconstruction in ``shared/specs/hybrid_bspline_reconstruction.md``.  Every
+reconstruction explained in ``docs/hybrid_method.md`` ("the spec").  Every
 formula below is marked the way the spec marks it:
 
 * **FOUND** -- taken from a published source (cited where it is used);

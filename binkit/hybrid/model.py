@@ -5,7 +5,7 @@ input layout (a 6-channel 512x512 tensor: the patch, three channels of
 "current B-spline parameters" and two target-metric planes) and says that a
 CNN adjusts the surface to raise FM and lower NRM.  The architecture, the
 soft losses and the regularisers below are the spec's reconstruction
-(``shared/specs/hybrid_bspline_reconstruction.md``), not the paper's own.
+(``docs/hybrid_method.md``, sections 5 and 6), not the paper's own.
 
 Input channels (:func:`adjuster_input`):
 

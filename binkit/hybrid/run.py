@@ -9,7 +9,7 @@ and a results table that compares, measured in the same run, the hybrid, its
 classical start (the B-spline ``C0`` and the exact logistic rule), Otsu,
 Sauvola and the shipped Grid LSTM.
 
-Training protocol defaults (RECONSTRUCTED, spec section 7): Adam lr 1e-4,
+Training protocol defaults (RECONSTRUCTED, ``docs/hybrid_method.md`` section 7): Adam lr 1e-4,
 batch 8, an epoch of as many 512 x 512 crops as there are training pages.
 """
 

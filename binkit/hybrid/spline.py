@@ -2,7 +2,7 @@
 
 The hybrid paper approximates the classical surface ``S(b, t)`` "by a
 B-spline surface" and lets a CNN adjust it; its formulas were lost.  This
-module follows section 3 of ``shared/specs/hybrid_bspline_reconstruction.md``.
+module follows section 3 of ``docs/hybrid_method.md`` ("the spec").
 Everything here is **RECONSTRUCTED** (the spec's proposal, not the paper's
 formula) except the SciPy API facts, which are **FOUND** in SciPy's
 documentation.  The torch side (differentiable evaluation and the

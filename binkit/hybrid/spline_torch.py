@@ -1,7 +1,7 @@
 """The B-spline surface in torch: differentiable evaluation and regularisers.
 
 Everything here is **RECONSTRUCTED** (spec sections 4 and 6 of
-``shared/specs/hybrid_bspline_reconstruction.md``): the hybrid paper's
+``docs/hybrid_method.md``): the hybrid paper's
 formulas were lost.  The surface, knots and shapes are those of
 :mod:`binkit.hybrid.spline`::
 

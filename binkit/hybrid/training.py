@@ -1,6 +1,6 @@
 """Training the surface adjuster with :func:`binkit.train.fit`, and whole-page hybrid binarization.
 
-**RECONSTRUCTED** (spec sections 5-7; the paper's training details were lost):
+**RECONSTRUCTED** (sections 5-7 of ``docs/hybrid_method.md``; the paper's training details were lost):
 
 * each page is prepared once: its local median ``b`` and mean ``t``, its
   global levels, the classical surface sampled on 256 x 256 and fitted by
