@@ -2,8 +2,8 @@
 
 Run:  python benchmarks/bench_metrics.py [--repeat N]
 
-The pages are a real DIBCO ground truth tiled to size (BINKIT_DIBCO_ROOT or
-../shared/data/dibco), or a synthetic page of strokes when the data is
+The pages are a real DIBCO ground truth tiled to size (wherever
+binkit.datasets.dibco_root finds the data), or a synthetic page of strokes when it is
 absent.  The prediction is the Otsu binarization of the tiled scan (or the
 GT with noise).  Times are the median of --repeat runs, in milliseconds.
 
@@ -15,7 +15,6 @@ Goal: FM, PSNR and DRD within 2x of DoxaPy's ``calculate_performance``
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -30,8 +29,13 @@ from binkit.metrics import drd, evaluate, fmeasure, pseudo_weights, psnr  # noqa
 
 
 def _dibco_page():
-    env = os.environ.get("BINKIT_DIBCO_ROOT")
-    roots = ([Path(env)] if env else []) + [ROOT.parent / "shared" / "data" / "dibco"]
+    from binkit import InputError
+    from binkit.datasets import dibco_root
+
+    try:
+        roots = [dibco_root()]  # BINKIT_DIBCO_ROOT, then binkit's own data folders
+    except InputError:
+        roots = []
     for root in roots:
         gt_path = root / "2013" / "gt" / "2013_P05.png"
         if gt_path.is_file():

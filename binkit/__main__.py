@@ -22,6 +22,14 @@ def _report_problems(problems) -> None:
         print(f"binkit: error: {line}", file=sys.stderr)
 
 
+def _scores(scores: dict, keys=("fm", "fps", "psnr", "drd", "nrm")) -> str:
+    """``FM 88.49  Fps 91.45 ...``: measures as binkit's tables show them (binkit.metrics.MEASURES)."""
+    from .metrics import MEASURES
+
+    return "  ".join(f"{MEASURES[k].label} {MEASURES[k].format(scores[k])}{MEASURES[k].unit}" for k in keys
+                     if k in scores)
+
+
 def _parse_params(pairs) -> dict:
     params = {}
     for pair in pairs or []:
@@ -82,7 +90,9 @@ def _evaluate(args) -> int:
     from .plot import metrics_table
 
     rows, problems = evaluate_folders(args.pred, args.gt, weights_dir=args.weights, progress=not args.no_progress)
-    keys = ("fm", "fps", "psnr", "drd", "recall", "precision", "pseudo_recall", "pseudo_precision", "nrm", "mpm")
+    from .metrics import MEASURES
+
+    keys = tuple(MEASURES)
     if rows:
         table = [(r["image"], r) for r in rows]
         table.append((f"mean of {len(rows)}", {k: float(np.mean([r[k] for r in rows])) for k in keys}))
@@ -151,7 +161,7 @@ def _train(args) -> int:
         test = summary.get("test")
         line = f"done: {summary['epochs_done']} epochs, best val error {summary['best_val_error']:.4f}"
         if test:
-            line += " | test " + ", ".join(f"{k} {test[k]:.2f}" for k in ("fm", "fps", "psnr", "drd"))
+            line += " | test " + _scores(test, ("fm", "fps", "psnr", "drd"))
         print(line)
     return 0
 
@@ -165,7 +175,7 @@ def _train_hybrid(args) -> int:
     if summary:
         line = f"done: {summary['epochs_done']} epochs, best val error {summary['best_val_error']:.4f}"
         for method, s in summary.get("test", {}).items():
-            line += f" | {method}: FM {s['fm']:.2f}, NRM {100 * s['nrm']:.2f}%"
+            line += f" | {method}: {_scores(s, ('fm', 'nrm'))}"
         print(line)
     return 0
 
@@ -188,8 +198,7 @@ def _export_weights(args) -> int:
     rec = export_weights(args.run, args.name, data=args.data, test_years=args.test, command=args.command,
                          dest=args.dest)
     for method, s in rec["test_scores_mean"].items():
-        print(f"{method:>12}: FM {s['fm']:.2f}  Fps {s['fps']:.2f}  PSNR {s['psnr']:.2f}  DRD {s['drd']:.2f}  "
-              f"NRM {100 * s['nrm']:.2f}%")
+        print(f"{method:>12}: {_scores(s)}")
     return 0
 
 

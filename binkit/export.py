@@ -75,7 +75,8 @@ def export_weights(run_dir, name: str, *, data=None, test_years=(2016,), command
         mean over the test pages) and ``seconds_per_mp`` (method -> seconds).
     """
     from .datasets import dibco_root, load_dibco
-    from .results import mean_table, score_methods, write_results_csv
+    from .results import mean_table, write_results_csv
+    from .scoring import score_methods
     from .train import load_checkpoint
 
     run_dir = Path(run_dir)

@@ -122,7 +122,6 @@ def show_images(images: Sequence[np.ndarray], titles: Sequence[str] | None = Non
 # ---------------------------------------------------------------------------
 # weighted errors (notebook 01)
 
-import numbers  # noqa: E402
 
 from ._checks import check_fraction  # noqa: E402
 from ._errors import InputError  # noqa: E402

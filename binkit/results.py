@@ -444,20 +444,3 @@ def format_table(table: Sequence[Mapping], columns: Sequence | None = None, *, d
     out = [line(head), "  ".join("-" * w for w in widths)]
     out += [line(row) for row in cells]
     return "\n".join(out)
-
-
-# ---------------------------------------------------------------------------
-# moved names, still importable from here until their last users change
-
-# name -> module that holds it now.  Looked up on access (PEP 562), because
-# both modules import this one; gridlstm/run.py, gridlstm/pretrained.py and
-# hybrid/run.py still import these names from here.
-_MOVED = {"DATASET_NAMES": "das2018", "score_methods": "scoring"}
-
-
-def __getattr__(name: str):
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_MOVED[name]}", __package__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -44,6 +44,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._checks import check_int
 from ._errors import InputError
 from .runtime import pick_device
 
@@ -67,8 +68,7 @@ class TrainConfig:
 
     def __post_init__(self):
         for name in ("epochs", "blocks_per_epoch", "batch_size", "val_every", "val_blocks"):
-            if int(getattr(self, name)) < 1:
-                raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
+            setattr(self, name, check_int(name, getattr(self, name), minimum=1))
 
 
 class Task(Protocol):

@@ -249,13 +249,3 @@ def test_csv_round_trip_paper(tmp_path, paper):
 def test_csv_reader_refuses_the_paper_header():
     with pytest.raises(InputError, match="read_paper_results"):
         read_results_csv(paper_results_dir() / "dibco16_fold0.csv")
-
-
-def test_old_results_names_still_resolve():
-    """gridlstm/run, gridlstm/pretrained and hybrid/run import these from binkit.results until they change."""
-    import binkit.results as results
-    from binkit.scoring import score_methods
-
-    assert results.DATASET_NAMES is DATASET_NAMES and results.score_methods is score_methods
-    with pytest.raises(AttributeError):
-        results.PAPER_CONFIGS  # noqa: B018 - moved, with no user left in binkit

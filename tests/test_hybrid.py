@@ -1,7 +1,7 @@
 """binkit.hybrid: the classical logistic start and the B-spline surface.
 
-The numbers checked against the spec (``shared/specs/hybrid_bspline_reconstruction.md``,
-section 3) are printed there to 2-3 digits; binkit's least-squares fit is
+The numbers checked against the reconstruction of the hybrid method (section 3;
+``docs/hybrid_method.md`` explains it) were published to 2-3 digits; binkit's least-squares fit is
 deterministic, so each must match to half a unit of the last printed digit.
 """
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from .._checks import check_int
 from .._errors import InputError
 from ..datasets.blocks import BLOCK, block_grid, pad_to_multiple
 from ..io import as_gray
@@ -54,9 +55,8 @@ __all__ = [
 
 def check_geometry(footprint: int, scale: int, block: int = BLOCK) -> None:
     """Refuse footprint / scale factor / block combinations the model cannot use."""
-    for name, v in (("footprint", footprint), ("scale", scale), ("block", block)):
-        if not isinstance(v, (int, np.integer)) or v < 1:
-            raise InputError(f"{name} must be a positive integer, got {v!r}")
+    footprint, scale, block = (check_int(name, v, minimum=1)
+                               for name, v in (("footprint", footprint), ("scale", scale), ("block", block)))
     if block % footprint:
         raise InputError(f"footprint {footprint} must divide the block size {block}")
     if block % scale:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..metrics import MEASURES
 from ..train import TrainConfig, fit
 from .configs import config_name
 from .model import GridLSTMBinarizer, GridLSTMConfig
@@ -26,7 +27,6 @@ from .training import GridLSTMTask
 
 __all__ = ["RunSpec", "load_pages", "run", "evaluate_pages", "model_from_checkpoint"]
 
-METRIC_KEYS = ("fm", "fps", "psnr", "drd", "recall", "precision", "pseudo_recall", "pseudo_precision", "nrm", "mpm")
 
 
 @dataclass
@@ -89,16 +89,16 @@ def evaluate_pages(model: GridLSTMBinarizer, pages, device=None, *, config: str 
         seconds = time.perf_counter() - t
         scores = evaluate(ink, gt)
         rows.append({"config": config, "criterium": "error", "dataset": dataset, "image": name,
-                     "seconds": round(seconds, 3), **{k: float(scores[k]) for k in METRIC_KEYS}})
+                     "seconds": round(seconds, 3), **{k: float(scores[k]) for k in MEASURES}})
     return rows
 
 
 def _dataset_name(spec: RunSpec) -> str:
-    from ..results import DATASET_NAMES
+    from ..results import dataset_name
 
     if spec.synthetic:
         return "synthetic " + " ".join(str(int(s)) for s in spec.test)
-    names = [DATASET_NAMES.get(f"dibco{int(y) % 100:02d}", str(y)) for y in spec.test]
+    names = [dataset_name(int(y)) for y in spec.test]
     return " + ".join(names)
 
 
@@ -142,7 +142,7 @@ def run(spec: RunSpec, out) -> dict:
         rows = evaluate_pages(model, load_pages(spec, "test"), cfg.device,
                               config=spec.config_name, dataset=_dataset_name(spec))
         _write_rows(out, rows)
-        summary["test"] = {k: float(np.mean([r[k] for r in rows])) for k in METRIC_KEYS if k not in ("nrm", "mpm")}
+        summary["test"] = {k: float(np.mean([r[k] for r in rows])) for k in MEASURES if k not in ("nrm", "mpm")}
         summary["test_images"] = len(rows)
     tmp = summary_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(summary, indent=2, default=str))

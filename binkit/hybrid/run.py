@@ -9,8 +9,8 @@ and a results table that compares, measured in the same run, the hybrid, its
 classical start (the B-spline ``C0`` and the exact logistic rule), Otsu,
 Sauvola and the shipped Grid LSTM.
 
-Training protocol defaults (RECONSTRUCTED, ``docs/hybrid_method.md`` section 7): Adam lr 1e-4,
-batch 8, an epoch of as many 512 x 512 crops as there are training pages.
+Training protocol defaults (RECONSTRUCTED, ``docs/hybrid_method.md`` section 7):
+Adam lr 1e-4, batch 8, an epoch of 64 random 512 x 512 crops (:data:`HYBRID_TRAIN`).
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ def run(spec: HybridRunSpec, out) -> dict:
     summary = {"epochs_done": result.epochs_done, "best_epoch": result.best_epoch,
                "best_val_error": result.best_val_error, "task": task.describe()}
     if spec.test:
-        from ..results import mean_table, score_methods, write_results_csv
+        from ..results import mean_table, write_results_csv
+        from ..scoring import score_methods
 
         model = model_from_checkpoint(out / "best.pt")
         pages = [(p.name, p.image, p.gt) for p in _prepared(spec, "test")]
