@@ -39,7 +39,9 @@ def dibco_root() -> Path:
 
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
-    ref = SHARED / "data" / "reference"
+    """The organisers' reference files: ``BINKIT_REFERENCE_DIR``, else ``../shared/data/reference``."""
+    env = os.environ.get("BINKIT_REFERENCE_DIR")
+    ref = Path(env) if env else SHARED / "data" / "reference"
     if not ref.is_dir():
-        pytest.skip(f"reference fixtures not found at {ref}")
+        pytest.skip(f"reference fixtures not found at {ref} (set BINKIT_REFERENCE_DIR)")
     return ref
