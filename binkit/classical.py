@@ -77,8 +77,8 @@ niblack -0.2  0.340   0.385   0.416   0.454   0.491
 (Otsu: 0.795.  Bernsen, at any window: 0.45-0.63.)  They are starting
 points for teaching, not tuned results.
 
-Use :func:`binarize` to pick a method by name; :data:`METHODS` and
-:data:`THRESHOLDS` list them.
+:data:`METHODS` and :data:`THRESHOLDS` list them by name;
+:func:`binkit.binarize` (through :mod:`binkit.registry`) picks one by name.
 
 References
 ----------
@@ -89,8 +89,9 @@ quantitative performance evaluation", Journal of Electronic Imaging 13(1),
 Examples
 --------
 >>> from skimage.data import page
->>> from binkit.classical import binarize, sauvola_threshold
->>> ink = binarize(page(), method="sauvola", window=25)
+>>> import binkit
+>>> from binkit.classical import sauvola_threshold
+>>> ink = binkit.binarize(page(), method="sauvola", window=25)
 >>> ink.dtype, ink.shape
 (dtype('bool'), (191, 384))
 >>> T = sauvola_threshold(page())        # the surface, to plot beside the page
@@ -100,7 +101,6 @@ Examples
 
 from __future__ import annotations
 
-import inspect
 from typing import Callable
 
 import numpy as np
@@ -108,7 +108,6 @@ from scipy import ndimage
 from skimage.filters import threshold_niblack, threshold_otsu, threshold_sauvola
 
 from ._checks import check_odd_window, check_real
-from ._errors import InputError
 from .io import as_gray
 
 __all__ = [
@@ -117,7 +116,6 @@ __all__ = [
     "THRESHOLDS",
     "SAUVOLA_R",
     "TIE_TOLERANCE",
-    "binarize",
     "otsu",
     "otsu_threshold",
     "niblack",
@@ -935,48 +933,3 @@ THRESHOLDS: dict[str, Callable] = {
     "bernsen": bernsen_threshold,
     "bradley": bradley_threshold,
 }
-
-
-def binarize(image, method: str = "otsu", **params) -> np.ndarray:
-    """Binarize ``image`` with a classical method chosen by name.
-
-    Parameters
-    ----------
-    image : (H, W) or (H, W, 3|4) array_like
-        Anything :func:`binkit.io.as_gray` accepts.
-    method : str, default "otsu"
-        A key of :data:`METHODS` (case does not matter): ``"otsu"``,
-        ``"niblack"``, ``"sauvola"``, ``"wolf"``, ``"nick"``,
-        ``"phansalkar"``, ``"bernsen"``, ``"bradley"``.
-    **params
-        The method's parameters, e.g. ``window=25, k=0.2`` for Sauvola.
-
-    Returns
-    -------
-    ink : (H, W) ndarray of bool
-        True = ink.
-
-    Raises
-    ------
-    binkit.InputError
-        Unknown method, a parameter the method does not take, a bad
-        parameter value, or a bad image.
-
-    Examples
-    --------
-    >>> from skimage.data import page
-    >>> ink = binarize(page(), "sauvola", window=25, k=0.2)
-    >>> ink.dtype, ink.shape
-    (dtype('bool'), (191, 384))
-    """
-    if not isinstance(method, str) or method.lower() not in METHODS:
-        raise InputError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
-    func = METHODS[method.lower()]
-    accepted = [name for name in inspect.signature(func).parameters if name != "image"]
-    unknown = sorted(set(params) - set(accepted))
-    if unknown:
-        takes = ", ".join(accepted) if accepted else "no parameters"
-        raise InputError(
-            f"method {method.lower()!r} does not take {', '.join(unknown)} (it takes: {takes})"
-        )
-    return func(image, **params)

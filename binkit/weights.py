@@ -34,6 +34,7 @@ import platform
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from ._errors import InputError
@@ -44,6 +45,7 @@ __all__ = [
     "available",
     "data_fingerprint",
     "family",
+    "family_functions",
     "from_checkpoint",
     "git_commit",
     "info",
@@ -139,6 +141,16 @@ def weights_path(family_name: str, weights=None) -> Path:
         raise InputError(f"no shipped {fam.title} weights named {text!r} "
                          f"(available: {', '.join(available(family_name)) or 'none'})")
     return path
+
+
+def family_functions(family_name: str) -> tuple:
+    """``available``, ``info``, ``results`` and ``load`` bound to one family.
+
+    What ``binkit.<family>.weights`` offers as ``available_pretrained``,
+    ``pretrained_info``, ``pretrained_results`` and ``load_pretrained``.
+    """
+    family(family_name)
+    return tuple(partial(f, family_name) for f in (available, info, results, load))
 
 
 def _sidecar(family_name: str, weights, suffix: str) -> Path:
