@@ -39,7 +39,8 @@ class Parameter:
     help: str = ""
 
     def __str__(self) -> str:
-        return f"{self.name}={self.default!r}"
+        value = f"{self.default:.4g}" if isinstance(self.default, float) else repr(self.default)
+        return f"{self.name}={value}"
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,9 @@ class Method:
 
 
 def _first_line(function) -> str:
-    return (inspect.getdoc(function) or "").split("\n")[0].rstrip(".")
+    """The docstring's summary line in plain words: "Sauvola's method: ink = ..." for a listing."""
+    line = (inspect.getdoc(function) or "").split("\n")[0].rstrip(".").replace("``", "")
+    return line.removeprefix("Binarize with ")
 
 
 def _signature_parameters(function) -> tuple[Parameter, ...]:
@@ -148,7 +151,10 @@ def _build_hybrid(weights=None, device=None, max_tiles=None):
 
 
 def _model_method(name: str, summary: str, family: str, build, helps: dict) -> Method:
-    parameters = tuple(Parameter(p.name, p.default, helps.get(p.name, ""))
+    from .weights import FAMILIES
+
+    defaults = {"weights": FAMILIES[family].default}  # what weights=None loads
+    parameters = tuple(Parameter(p.name, defaults.get(p.name, p.default), helps.get(p.name, ""))
                        for p in inspect.signature(build).parameters.values())
 
     def checked_build(**params):
