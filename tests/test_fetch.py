@@ -1,4 +1,4 @@
-"""Tests for binkit.datasets.fetch: download, verification and conversion of DIBCO archives.
+"""Tests for binkit.datasets.fetch: catalogue, download, verification, unpacking and conversion of DIBCO archives.
 
 No test touches the internet: a local ``http.server`` on 127.0.0.1 serves small
 archives built here, in the official naming, and ``urls=`` points fetch_dibco at it.
@@ -6,6 +6,7 @@ archives built here, in the official naming, and ``urls=`` points fetch_dibco at
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.server
 import io
@@ -25,6 +26,7 @@ from PIL import Image
 
 from binkit import InputError
 from binkit.datasets import fetch as F
+from binkit.datasets.fetch import convert, unpack
 from binkit.datasets.fetch import (
     Archive,
     ChecksumError,
@@ -156,6 +158,15 @@ def _read(path: Path) -> tuple[str, np.ndarray]:
         return im.mode, np.asarray(im).copy()
 
 
+@contextlib.contextmanager
+def _no_first_use():
+    """A TrustOnFirstUseWarning fails the test; the grey-GT warning of PR2_estGT (see _gt_8bit) is expected."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", r".*/PR2_estGT\.tiff: ground truth has 3 grey pixels", UserWarning)
+        yield
+
+
 def _assert_clean(dest: Path, allowed: set[str]) -> None:
     """Nothing but ``allowed`` in dest: no temp files, no work folders, no partial year."""
     left = {p.name for p in dest.iterdir()} if dest.exists() else set()
@@ -185,8 +196,19 @@ def test_fetch_converts_locks_and_verifies(server, tmp_path):
     urls = {2011: [f"{base}/DIBCO11-sample.zip"]}
     dest = tmp_path / "dibco"
 
-    with pytest.warns(TrustOnFirstUseWarning, match="trusted on first use"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         report = fetch_dibco(2011, dest, urls=urls, progress=True)
+    tofu = [w for w in caught if issubclass(w.category, TrustOnFirstUseWarning)]
+    assert len(tofu) == 1 and "trusted on first use" in str(tofu[0].message)
+    # io.read_gt's warning about grey GT pixels, naming the file inside the archive
+    # (not the temporary work folder), pointing at the caller
+    grey = [str(w.message) for w in caught if "grey pixels" in str(w.message)]
+    assert grey == [
+        "DIBCO11-sample/DIBCO11/PR2_estGT.tiff: ground truth has 3 grey pixels (neither 0 nor 255); "
+        "following the DIBCO rule, only exact 0 counts as ink"
+    ]
+    assert all(w.filename == __file__ for w in caught)
 
     img_dir, gt_dir = dest / "2011" / "images", dest / "2011" / "gt"
     assert sorted(p.name for p in img_dir.iterdir()) == ["2011_H01.png", "2011_P02.png"]
@@ -224,9 +246,8 @@ def test_fetch_converts_locks_and_verifies(server, tmp_path):
     assert again.skipped == [2011] and list(again) == []
     assert len(handler.requests) == n_requests
 
-    # force: downloaded again and verified against the lock, no new warning
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    # force: downloaded again and verified against the lock, no new trust-on-first-use warning
+    with _no_first_use():
         forced = fetch_dibco([2011], dest, urls=urls, force=True, progress=False)
     assert forced.verified == {"2011/DIBCO11-sample.zip": "locked"}
     assert forced.trusted_on_first_use == {}
@@ -269,9 +290,8 @@ def test_download_differing_from_known_sha256_is_refused(server, tmp_path):
         fetch_dibco(2011, dest, urls={2011: {"url": wrong.url, "sha256": wrong.sha256}}, progress=False)
     _assert_clean(dest, set())
 
-    # the right known sha256: verified, no warning, nothing to lock
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    # the right known sha256: verified, no trust-on-first-use warning, nothing to lock
+    with _no_first_use():
         report = fetch_dibco(2011, dest, urls={2011: Archive(wrong.url, sha256=_sha(data).upper())}, progress=False)
     assert report.verified == {"2011/DIBCO11-sample.zip": "known"}
     _assert_clean(dest, {"2011"})
@@ -370,7 +390,7 @@ def test_rar_without_any_tool_says_what_to_install(server, tmp_path, monkeypatch
     base, served, _ = server
     _serve(served, "DIBCO11-handwritten.rar", b"Rar!\x1a\x07\x00" + b"\x00" * 64)
     monkeypatch.setitem(sys.modules, "rarfile", None)  # `import rarfile` fails
-    monkeypatch.setattr(F.shutil, "which", lambda name: None)  # no bsdtar/unrar/7z
+    monkeypatch.setattr(unpack.shutil, "which", lambda name: None)  # no bsdtar/unrar/7z
     dest = tmp_path / "dibco"
     with pytest.raises(DownloadError, match=r"cannot unpack DIBCO11-handwritten\.rar: .*unrar.*libarchive-tools"):
         fetch_dibco(2011, dest, urls={2011: f"{base}/DIBCO11-handwritten.rar"}, progress=False)
@@ -488,10 +508,10 @@ def test_official_file_names_pair(tmp_path, year, kind, files, expected):
         (tmp_path / rel).touch()
     imgs, gts = [], []
     for path in sorted(p for p in tmp_path.rglob("*") if p.is_file()):
-        got = F._classify(path, tmp_path, kind)
+        got = convert.classify(path, tmp_path, kind)
         if got is not None:
             (gts if got[0] else imgs).append(got[1])
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # every file paired, nothing left over
-        pairs = F._pair(imgs, gts)
+        pairs = convert.pair(imgs, gts)
     assert sorted(f"{k or ''}{i.label}" for i, g, k in pairs) == expected
