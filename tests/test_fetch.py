@@ -44,12 +44,14 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     """Serves a folder; ``/cut/<name>`` announces the full length but sends half and hangs up."""
 
     requests: list[str] = []
+    agents: list[str] = []
 
     def log_message(self, *args):  # keep pytest output clean
         pass
 
     def do_GET(self):
         type(self).requests.append(self.path)
+        type(self).agents.append(self.headers.get("User-Agent"))
         if self.path.startswith("/cut/"):
             data = (Path(self.directory) / self.path[len("/cut/") :]).read_bytes()
             self.send_response(200)
@@ -68,7 +70,7 @@ def server(tmp_path):
     """(base_url, served_dir): a threading HTTP server on 127.0.0.1, port chosen by the OS."""
     served = tmp_path / "served"
     served.mkdir()
-    handler = type("Handler", (_Handler,), {"requests": []})
+    handler = type("Handler", (_Handler,), {"requests": [], "agents": []})
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(served)))
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
@@ -515,3 +517,97 @@ def test_official_file_names_pair(tmp_path, year, kind, files, expected):
         warnings.simplefilter("error")  # every file paired, nothing left over
         pairs = convert.pair(imgs, gts)
     assert sorted(f"{k or ''}{i.label}" for i, g, k in pairs) == expected
+
+
+# ---------------------------------------------------------------------------
+# The GT rule is binkit.io.read_gt's, and fetch needs nothing from the package root
+# ---------------------------------------------------------------------------
+
+
+def test_colour_gt_follows_io_read_gt(server, tmp_path):
+    """An RGB (0, 0, 1) GT pixel: luma rounds to 0, so it is ink for io.read_gt and for the conversion."""
+    from binkit.io import read_gt
+
+    base, served, _ = server
+    rgb = np.full((6, 9, 3), 255, np.uint8)
+    rgb[1, 1:7] = (0, 0, 0)  # pure black: ink under any rule
+    rgb[3, 2:5] = (0, 0, 1)  # not all channels 0, but luma 0.114 / 255 rounds to 0: ink
+    rgb[4, 6] = (0, 3, 0)  # luma 1.76 rounds to 2: page (and a grey pixel)
+    gt_png = _encode(rgb, "PNG", mode="RGB")
+    (tmp_path / "source_gt.png").write_bytes(gt_png)
+    with pytest.warns(UserWarning, match="1 grey pixels"):
+        expected = read_gt(tmp_path / "source_gt.png")
+    assert expected[3, 2:5].all() and expected[1, 1:7].all() and not expected[4, 6]
+
+    orig = _RNG.integers(0, 256, size=(6, 9), dtype=np.uint8)
+    _serve(served, "colour.zip", _zip({"H01.png": _encode(orig, "PNG", mode="L"), "H01_GT.png": gt_png}))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fetch_dibco(2030, tmp_path / "out", urls={2030: f"{base}/colour.zip"}, progress=False)
+    assert any("H01_GT.png: ground truth has 1 grey pixels" in str(w.message) for w in caught)
+    converted = tmp_path / "out" / "2030" / "gt" / "2030_H01.png"
+    mode, arr = _read(converted)
+    assert mode == "L" and set(np.unique(arr)) <= {0, 255}
+    np.testing.assert_array_equal(arr == 0, expected)
+    np.testing.assert_array_equal(read_gt(converted), expected)  # and it reads back the same
+
+
+def test_unreadable_gt_names_the_file_in_the_archive(server, tmp_path):
+    base, served, _ = server
+    bad = _zip({"DIBCO11/HW1.png": _encode(HW1, "PNG", mode="L"), "DIBCO11/HW1_GT.tiff": b"II*\x00broken"})
+    _serve(served, "DIBCO11-sample.zip", bad)
+    with pytest.raises(InputError, match=r"^DIBCO11-sample/DIBCO11/HW1_GT\.tiff: ") as info:
+        fetch_dibco(2011, tmp_path / "out", urls={2011: f"{base}/DIBCO11-sample.zip"}, progress=False)
+    assert ".tmp" not in str(info.value)  # not the temporary work folder
+
+
+def test_user_agent_carries_the_version(server, tmp_path):
+    from binkit._version import __version__
+
+    base, served, handler = server
+    _serve(served, "DIBCO11-sample.zip", dibco11_zip())
+    with pytest.warns(TrustOnFirstUseWarning):
+        fetch_dibco(2011, tmp_path / "out", urls={2011: f"{base}/DIBCO11-sample.zip"}, progress=False)
+    assert handler.agents == [f"binkit/{__version__} (fetch_dibco)"]
+
+
+def test_fetch_imports_nothing_from_the_package_root():
+    """binkit.datasets.* reads the version from binkit._version, never `from binkit import ...`."""
+    import ast
+
+    import binkit.datasets
+
+    package = Path(binkit.datasets.__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        parts = list(path.relative_to(package.parents[1]).with_suffix("").parts)  # binkit, datasets, ...
+        if path.name == "__init__.py":
+            parts = parts[:-1]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = parts[: len(parts) - node.level + (path.name == "__init__.py")] if node.level else []
+                target = ".".join(base + ([node.module] if node.module else []))
+                assert target != "binkit", f"{path.name}:{node.lineno} imports from the package root"
+            elif isinstance(node, ast.Import):
+                assert all(a.name != "binkit" for a in node.names), f"{path.name}:{node.lineno}"
+
+
+def test_dest_defaults_to_the_folder_load_dibco_reads(server, tmp_path, monkeypatch):
+    from binkit.datasets import load_dibco, locations
+
+    base, served, _ = server
+    _serve(served, "DIBCO11-sample.zip", dibco11_zip())
+    urls = {2011: f"{base}/DIBCO11-sample.zip"}
+    monkeypatch.setattr(locations, "checkout_root", lambda: None)  # as from a plain pip install
+    monkeypatch.delenv("BINKIT_DIBCO_ROOT", raising=False)
+    monkeypatch.setenv("BINKIT_DATA_HOME", str(tmp_path / "home"))
+    with pytest.warns(TrustOnFirstUseWarning):
+        report = fetch_dibco(2011, urls=urls, progress=False)
+    assert report.pairs[0][0] == tmp_path / "home" / "dibco" / "2011" / "images" / "2011_H01.png"
+    assert [s.name for s in load_dibco()] == ["2011_H01", "2011_P02"]
+
+    # with BINKIT_DIBCO_ROOT set, that folder is read first, so fetch writes there
+    monkeypatch.setenv("BINKIT_DIBCO_ROOT", str(tmp_path / "mine"))
+    with pytest.warns(TrustOnFirstUseWarning):
+        report = fetch_dibco(2011, urls=urls, progress=False)
+    assert report.lock_file == tmp_path / "mine" / "dibco-lock.json"
+    assert load_dibco()[0].image_path == tmp_path / "mine" / "2011" / "images" / "2011_H01.png"
