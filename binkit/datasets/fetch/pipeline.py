@@ -131,10 +131,12 @@ def fetch_dibco(
     Images are written as PNG with unchanged pixels when they are 8-bit ``L``
     or ``RGB``; 1-bit images become 0/255 ``L``, palette images ``L`` (grey
     palette) or ``RGB``, 16-bit images are scaled to 8 bits and alpha is
-    dropped.  Ground truth follows the DIBCO rule: in an 8-bit (or 16-bit,
-    palette, RGB) image exactly 0 (black) is ink, in a 1-bit image black is
-    ink; it is written as 8-bit ``L`` with 0 = ink and 255 = page.  Skeleton
-    ground truth (``*_skelGT``) is ignored.
+    dropped.  Ground truth is read with :func:`binkit.io.read_gt`, the rule
+    used everywhere in binkit: in a 1-bit image black is ink; in an 8- or
+    16-bit grey image exactly 0 is ink; a colour or palette image is first
+    turned into luma rounded to 8 bits, so e.g. RGB (0, 0, 1) is ink.  It is
+    written as 8-bit ``L`` with 0 = ink and 255 = page.  Skeleton ground
+    truth (``*_skelGT``) is ignored.
 
     Originals and ground truth are paired by name after stripping a GT suffix
     (``_gt``, ``_GT``, ``-GT``, ``_estGT`` ...) or, when the file sits in a GT
