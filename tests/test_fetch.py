@@ -1,4 +1,4 @@
-"""Tests for binkit.datasets.fetch: download, verification and conversion of DIBCO archives.
+"""Tests for binkit.datasets.fetch: catalogue, download, verification, unpacking and conversion of DIBCO archives.
 
 No test touches the internet: a local ``http.server`` on 127.0.0.1 serves small
 archives built here, in the official naming, and ``urls=`` points fetch_dibco at it.
@@ -6,6 +6,7 @@ archives built here, in the official naming, and ``urls=`` points fetch_dibco at
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.server
 import io
@@ -25,6 +26,7 @@ from PIL import Image
 
 from binkit import InputError
 from binkit.datasets import fetch as F
+from binkit.datasets.fetch import convert, unpack
 from binkit.datasets.fetch import (
     Archive,
     ChecksumError,
@@ -32,6 +34,10 @@ from binkit.datasets.fetch import (
     TrustOnFirstUseWarning,
     fetch_dibco,
 )
+
+# The fixtures' 8-bit GTs hold grey page pixels on purpose (see _gt_8bit); io.read_gt's
+# warning about them is checked in test_fetch_converts_locks_and_verifies, not repeated.
+pytestmark = pytest.mark.filterwarnings(r"ignore:.*(PR2_estGT\.tiff|2_gt\.bmp). ground truth has 3 grey pixels")
 
 # ---------------------------------------------------------------------------
 # Local server
@@ -42,12 +48,14 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     """Serves a folder; ``/cut/<name>`` announces the full length but sends half and hangs up."""
 
     requests: list[str] = []
+    agents: list[str] = []
 
     def log_message(self, *args):  # keep pytest output clean
         pass
 
     def do_GET(self):
         type(self).requests.append(self.path)
+        type(self).agents.append(self.headers.get("User-Agent"))
         if self.path.startswith("/cut/"):
             data = (Path(self.directory) / self.path[len("/cut/") :]).read_bytes()
             self.send_response(200)
@@ -66,7 +74,7 @@ def server(tmp_path):
     """(base_url, served_dir): a threading HTTP server on 127.0.0.1, port chosen by the OS."""
     served = tmp_path / "served"
     served.mkdir()
-    handler = type("Handler", (_Handler,), {"requests": []})
+    handler = type("Handler", (_Handler,), {"requests": [], "agents": []})
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(served)))
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
@@ -156,6 +164,15 @@ def _read(path: Path) -> tuple[str, np.ndarray]:
         return im.mode, np.asarray(im).copy()
 
 
+@contextlib.contextmanager
+def _no_first_use():
+    """A TrustOnFirstUseWarning fails the test; the grey-GT warning of PR2_estGT (see _gt_8bit) is expected."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", r".*/PR2_estGT\.tiff: ground truth has 3 grey pixels", UserWarning)
+        yield
+
+
 def _assert_clean(dest: Path, allowed: set[str]) -> None:
     """Nothing but ``allowed`` in dest: no temp files, no work folders, no partial year."""
     left = {p.name for p in dest.iterdir()} if dest.exists() else set()
@@ -185,8 +202,19 @@ def test_fetch_converts_locks_and_verifies(server, tmp_path):
     urls = {2011: [f"{base}/DIBCO11-sample.zip"]}
     dest = tmp_path / "dibco"
 
-    with pytest.warns(TrustOnFirstUseWarning, match="trusted on first use"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         report = fetch_dibco(2011, dest, urls=urls, progress=True)
+    tofu = [w for w in caught if issubclass(w.category, TrustOnFirstUseWarning)]
+    assert len(tofu) == 1 and "trusted on first use" in str(tofu[0].message)
+    # io.read_gt's warning about grey GT pixels, naming the file inside the archive
+    # (not the temporary work folder), pointing at the caller
+    grey = [str(w.message) for w in caught if "grey pixels" in str(w.message)]
+    assert grey == [
+        "DIBCO11-sample/DIBCO11/PR2_estGT.tiff: ground truth has 3 grey pixels (neither 0 nor 255); "
+        "following the DIBCO rule, only exact 0 counts as ink"
+    ]
+    assert all(w.filename == __file__ for w in caught)
 
     img_dir, gt_dir = dest / "2011" / "images", dest / "2011" / "gt"
     assert sorted(p.name for p in img_dir.iterdir()) == ["2011_H01.png", "2011_P02.png"]
@@ -224,9 +252,8 @@ def test_fetch_converts_locks_and_verifies(server, tmp_path):
     assert again.skipped == [2011] and list(again) == []
     assert len(handler.requests) == n_requests
 
-    # force: downloaded again and verified against the lock, no new warning
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    # force: downloaded again and verified against the lock, no new trust-on-first-use warning
+    with _no_first_use():
         forced = fetch_dibco([2011], dest, urls=urls, force=True, progress=False)
     assert forced.verified == {"2011/DIBCO11-sample.zip": "locked"}
     assert forced.trusted_on_first_use == {}
@@ -269,9 +296,8 @@ def test_download_differing_from_known_sha256_is_refused(server, tmp_path):
         fetch_dibco(2011, dest, urls={2011: {"url": wrong.url, "sha256": wrong.sha256}}, progress=False)
     _assert_clean(dest, set())
 
-    # the right known sha256: verified, no warning, nothing to lock
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    # the right known sha256: verified, no trust-on-first-use warning, nothing to lock
+    with _no_first_use():
         report = fetch_dibco(2011, dest, urls={2011: Archive(wrong.url, sha256=_sha(data).upper())}, progress=False)
     assert report.verified == {"2011/DIBCO11-sample.zip": "known"}
     _assert_clean(dest, {"2011"})
@@ -370,7 +396,7 @@ def test_rar_without_any_tool_says_what_to_install(server, tmp_path, monkeypatch
     base, served, _ = server
     _serve(served, "DIBCO11-handwritten.rar", b"Rar!\x1a\x07\x00" + b"\x00" * 64)
     monkeypatch.setitem(sys.modules, "rarfile", None)  # `import rarfile` fails
-    monkeypatch.setattr(F.shutil, "which", lambda name: None)  # no bsdtar/unrar/7z
+    monkeypatch.setattr(unpack.shutil, "which", lambda name: None)  # no bsdtar/unrar/7z
     dest = tmp_path / "dibco"
     with pytest.raises(DownloadError, match=r"cannot unpack DIBCO11-handwritten\.rar: .*unrar.*libarchive-tools"):
         fetch_dibco(2011, dest, urls={2011: f"{base}/DIBCO11-handwritten.rar"}, progress=False)
@@ -488,10 +514,104 @@ def test_official_file_names_pair(tmp_path, year, kind, files, expected):
         (tmp_path / rel).touch()
     imgs, gts = [], []
     for path in sorted(p for p in tmp_path.rglob("*") if p.is_file()):
-        got = F._classify(path, tmp_path, kind)
+        got = convert.classify(path, tmp_path, kind)
         if got is not None:
             (gts if got[0] else imgs).append(got[1])
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # every file paired, nothing left over
-        pairs = F._pair(imgs, gts)
+        pairs = convert.pair(imgs, gts)
     assert sorted(f"{k or ''}{i.label}" for i, g, k in pairs) == expected
+
+
+# ---------------------------------------------------------------------------
+# The GT rule is binkit.io.read_gt's, and fetch needs nothing from the package root
+# ---------------------------------------------------------------------------
+
+
+def test_colour_gt_follows_io_read_gt(server, tmp_path):
+    """An RGB (0, 0, 1) GT pixel: luma rounds to 0, so it is ink for io.read_gt and for the conversion."""
+    from binkit.io import read_gt
+
+    base, served, _ = server
+    rgb = np.full((6, 9, 3), 255, np.uint8)
+    rgb[1, 1:7] = (0, 0, 0)  # pure black: ink under any rule
+    rgb[3, 2:5] = (0, 0, 1)  # not all channels 0, but luma 0.114 / 255 rounds to 0: ink
+    rgb[4, 6] = (0, 3, 0)  # luma 1.76 rounds to 2: page (and a grey pixel)
+    gt_png = _encode(rgb, "PNG", mode="RGB")
+    (tmp_path / "source_gt.png").write_bytes(gt_png)
+    with pytest.warns(UserWarning, match="1 grey pixels"):
+        expected = read_gt(tmp_path / "source_gt.png")
+    assert expected[3, 2:5].all() and expected[1, 1:7].all() and not expected[4, 6]
+
+    orig = _RNG.integers(0, 256, size=(6, 9), dtype=np.uint8)
+    _serve(served, "colour.zip", _zip({"H01.png": _encode(orig, "PNG", mode="L"), "H01_GT.png": gt_png}))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fetch_dibco(2030, tmp_path / "out", urls={2030: f"{base}/colour.zip"}, progress=False)
+    assert any("H01_GT.png: ground truth has 1 grey pixels" in str(w.message) for w in caught)
+    converted = tmp_path / "out" / "2030" / "gt" / "2030_H01.png"
+    mode, arr = _read(converted)
+    assert mode == "L" and set(np.unique(arr)) <= {0, 255}
+    np.testing.assert_array_equal(arr == 0, expected)
+    np.testing.assert_array_equal(read_gt(converted), expected)  # and it reads back the same
+
+
+def test_unreadable_gt_names_the_file_in_the_archive(server, tmp_path):
+    base, served, _ = server
+    bad = _zip({"DIBCO11/HW1.png": _encode(HW1, "PNG", mode="L"), "DIBCO11/HW1_GT.tiff": b"II*\x00broken"})
+    _serve(served, "DIBCO11-sample.zip", bad)
+    with pytest.raises(InputError, match=r"^DIBCO11-sample/DIBCO11/HW1_GT\.tiff: ") as info:
+        fetch_dibco(2011, tmp_path / "out", urls={2011: f"{base}/DIBCO11-sample.zip"}, progress=False)
+    assert ".tmp" not in str(info.value)  # not the temporary work folder
+
+
+def test_user_agent_carries_the_version(server, tmp_path):
+    from binkit._version import __version__
+
+    base, served, handler = server
+    _serve(served, "DIBCO11-sample.zip", dibco11_zip())
+    with pytest.warns(TrustOnFirstUseWarning):
+        fetch_dibco(2011, tmp_path / "out", urls={2011: f"{base}/DIBCO11-sample.zip"}, progress=False)
+    assert handler.agents == [f"binkit/{__version__} (fetch_dibco)"]
+
+
+def test_fetch_imports_nothing_from_the_package_root():
+    """binkit.datasets.* reads the version from binkit._version, never `from binkit import ...`."""
+    import ast
+
+    import binkit.datasets
+
+    package = Path(binkit.datasets.__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        parts = list(path.relative_to(package.parents[1]).with_suffix("").parts)  # binkit, datasets, ...
+        if path.name == "__init__.py":
+            parts = parts[:-1]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = parts[: len(parts) - node.level + (path.name == "__init__.py")] if node.level else []
+                target = ".".join(base + ([node.module] if node.module else []))
+                assert target != "binkit", f"{path.name}:{node.lineno} imports from the package root"
+            elif isinstance(node, ast.Import):
+                assert all(a.name != "binkit" for a in node.names), f"{path.name}:{node.lineno}"
+
+
+def test_dest_defaults_to_the_folder_load_dibco_reads(server, tmp_path, monkeypatch):
+    from binkit.datasets import load_dibco, locations
+
+    base, served, _ = server
+    _serve(served, "DIBCO11-sample.zip", dibco11_zip())
+    urls = {2011: f"{base}/DIBCO11-sample.zip"}
+    monkeypatch.setattr(locations, "checkout_root", lambda: None)  # as from a plain pip install
+    monkeypatch.delenv("BINKIT_DIBCO_ROOT", raising=False)
+    monkeypatch.setenv("BINKIT_DATA_HOME", str(tmp_path / "home"))
+    with pytest.warns(TrustOnFirstUseWarning):
+        report = fetch_dibco(2011, urls=urls, progress=False)
+    assert report.pairs[0][0] == tmp_path / "home" / "dibco" / "2011" / "images" / "2011_H01.png"
+    assert [s.name for s in load_dibco()] == ["2011_H01", "2011_P02"]
+
+    # with BINKIT_DIBCO_ROOT set, that folder is read first, so fetch writes there
+    monkeypatch.setenv("BINKIT_DIBCO_ROOT", str(tmp_path / "mine"))
+    with pytest.warns(TrustOnFirstUseWarning):
+        report = fetch_dibco(2011, urls=urls, progress=False)
+    assert report.lock_file == tmp_path / "mine" / "dibco-lock.json"
+    assert load_dibco()[0].image_path == tmp_path / "mine" / "2011" / "images" / "2011_H01.png"

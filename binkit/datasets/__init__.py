@@ -1,11 +1,18 @@
 """Data for binkit: the DIBCO benchmarks, synthetic pages, and 64x64 blocks.
 
-* :func:`load_dibco` reads the DIBCO / H-DIBCO pages from a folder you point
-  to (``BINKIT_DIBCO_ROOT``); :func:`fetch_dibco` downloads the contests'
-  official archives into that layout.
+* :func:`load_dibco` reads the DIBCO / H-DIBCO pages; :func:`fetch_dibco`
+  downloads the contests' official archives into that layout.
 * :func:`synthetic_page` makes a degraded page *with exact ground truth*, so
   everything in the kit also runs offline; ``data/synthetic`` in the project
   holds a small committed set of them (:func:`load_synthetic`).
+
+Where data is looked for (:mod:`binkit.datasets.locations`): the folder passed
+as an argument; else the data set's environment variable
+(``BINKIT_DIBCO_ROOT``, ``BINKIT_SYNTHETIC_ROOT``); else the checkout's
+``data/dibco`` / ``data/synthetic`` when binkit runs from a checkout; else
+``dibco/`` / ``synthetic/`` in the user data folder (``$BINKIT_DATA_HOME``,
+else ``$XDG_DATA_HOME/binkit``, else ``~/.local/share/binkit``), where
+:func:`fetch_dibco` writes by default.  A miss says every place it looked.
 * :func:`page` is scikit-image's scanned page: real, but with no ground truth.
 * :func:`to_blocks`, :func:`from_blocks` and :func:`sample_blocks` cut pages
   into the 64x64 blocks the models work on.
@@ -21,6 +28,7 @@ import numpy as np
 from .blocks import BLOCK, block_grid, from_blocks, pad_to_multiple, sample_blocks, to_blocks
 from .dibco import DIBCO_YEARS, ENV_VAR, DibcoSample, dibco_root, load_dibco
 from .fetch import fetch_dibco
+from .locations import candidate_roots, describe_candidates, user_data_dir
 from .synthetic import DEGRADATIONS, SyntheticPage, synthetic_page
 
 __all__ = [
@@ -29,6 +37,7 @@ __all__ = [
     "DIBCO_YEARS",
     "ENV_VAR",
     "DibcoSample",
+    "SYNTHETIC_ENV_VAR",
     "SyntheticPage",
     "block_grid",
     "dibco_root",
@@ -61,32 +70,69 @@ def page() -> np.ndarray:
     return skimage.data.page().astype(np.float32) / np.float32(255)
 
 
-def synthetic_root() -> Path:
-    """The folder of the committed synthetic set (``data/synthetic`` in the project)."""
-    return Path(__file__).resolve().parents[2] / "data" / "synthetic"
+#: Environment variable that points binkit at a synthetic set (a folder with ``manifest.json``).
+SYNTHETIC_ENV_VAR = "BINKIT_SYNTHETIC_ROOT"
 
 
-def load_synthetic(root=None) -> list[DibcoSample]:
-    """The committed synthetic pages, in the same form as :func:`load_dibco`.
+def synthetic_root(root=None) -> Path:
+    """The folder of a synthetic set: the committed one in a checkout, or one you wrote.
 
     Parameters
     ----------
     root : str or os.PathLike, optional
-        Folder written by ``binkit synthetic --dest``;
-        default :func:`synthetic_root`.
+        Use this folder and no other.  Otherwise the first of these that
+        holds a ``manifest.json``: ``$BINKIT_SYNTHETIC_ROOT``; ``data/synthetic``
+        in the project when binkit runs from a checkout (the committed set);
+        ``synthetic/`` in the user data folder (``$BINKIT_DATA_HOME``, else
+        ``$XDG_DATA_HOME/binkit``, else ``~/.local/share/binkit``).  See
+        :mod:`binkit.datasets.locations`.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    FileNotFoundError
+        No synthetic set in any of those places; the one-line message names
+        each, how to write a set there (``binkit synthetic --dest ...``) and
+        that :func:`synthetic_page` makes pages with no files at all.
+    """
+    looked = candidate_roots("synthetic", SYNTHETIC_ENV_VAR, root)
+    for candidate, _ in looked:
+        if (candidate / "manifest.json").is_file():
+            return candidate
+    dest = looked[0][0] if root is not None else user_data_dir() / "synthetic"
+    raise FileNotFoundError(
+        f"no synthetic set found; looked in {describe_candidates(looked, SYNTHETIC_ENV_VAR)}. "
+        f"Write one with `binkit synthetic --dest {dest}`, or make pages in memory with "
+        "binkit.datasets.synthetic_page(seed)"
+    )
+
+
+def load_synthetic(root=None) -> list[DibcoSample]:
+    """The pages of a synthetic set, in the same form as :func:`load_dibco`.
+
+    Parameters
+    ----------
+    root : str or os.PathLike, optional
+        Folder written by ``binkit synthetic --dest``.  Default: the first
+        set found by :func:`synthetic_root` (``$BINKIT_SYNTHETIC_ROOT``, the
+        checkout's committed ``data/synthetic``, the user data folder's
+        ``synthetic/``).
 
     Returns
     -------
     samples : list of DibcoSample
         ``year`` is 0 for synthetic pages; ``name`` is ``synth_NN``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No set there; the message says where binkit looked.
     """
-    root = Path(root) if root is not None else synthetic_root()
+    root = synthetic_root(root)
     manifest = root / "manifest.json"
-    if not manifest.is_file():
-        raise FileNotFoundError(
-            f"no synthetic set at {root}; write one with "
-            "`binkit synthetic --dest {root}`"
-        )
     names = [entry["name"] for entry in json.loads(manifest.read_text())["pages"]]
     return [
         DibcoSample(

@@ -9,6 +9,11 @@ layout::
 where ``<name>`` is ``<year>_<id>``, e.g. ``2011_H03`` (handwritten) or
 ``2011_P05`` (machine-printed).  :func:`binkit.datasets.fetch_dibco` builds
 this layout from the contests' official archives.
+
+Which root: an argument, else ``$BINKIT_DIBCO_ROOT``, else the checkout's
+``data/dibco`` (only when binkit runs from a checkout), else ``dibco/`` in the
+user data folder (``$BINKIT_DATA_HOME``, ``$XDG_DATA_HOME/binkit`` or
+``~/.local/share/binkit``), which is where ``fetch_dibco`` writes by default.
 """
 
 from __future__ import annotations
@@ -21,11 +26,13 @@ import numpy as np
 
 from .._errors import InputError
 from ..io import read_gt, read_image
+from .locations import candidate_roots, describe_candidates, user_data_dir
 
 __all__ = [
     "DIBCO_YEARS",
     "ENV_VAR",
     "DibcoSample",
+    "default_dest",
     "dibco_root",
     "load_dibco",
 ]
@@ -39,27 +46,33 @@ ENV_VAR = "BINKIT_DIBCO_ROOT"
 _IMAGE_SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg")
 
 
-def _project_data_dir() -> Path:
-    # binkit/datasets/dibco.py -> project root (an editable install or a checkout)
-    return Path(__file__).resolve().parents[2] / "data" / "dibco"
+def default_dest() -> Path:
+    """Where :func:`binkit.datasets.fetch_dibco` writes when no ``dest`` is given.
 
-
-def _candidate_roots(root) -> list[Path]:
-    if root is not None:
-        return [Path(root).expanduser()]
-    found = []
+    Returns
+    -------
+    pathlib.Path
+        ``$BINKIT_DIBCO_ROOT`` when it is set (the folder :func:`dibco_root`
+        reads first), else ``dibco/`` in the user data folder
+        (:func:`binkit.datasets.locations.user_data_dir`), which
+        :func:`dibco_root` also reads, so fetched data is found with no
+        setting.
+    """
     env = os.environ.get(ENV_VAR)
-    if env:
-        found.append(Path(env).expanduser())
-    found.append(_project_data_dir())
-    return found
+    return Path(env).expanduser() if env else user_data_dir() / "dibco"
 
 
-def _not_found(looked: list[Path]) -> FileNotFoundError:
-    where = ", ".join(str(p) for p in looked)
+def _holds_years(folder: Path) -> bool:
+    return folder.is_dir() and any((folder / str(y) / "images").is_dir() for y in _years_in(folder))
+
+
+def _not_found(looked: list[tuple[Path, str]]) -> FileNotFoundError:
+    dest = default_dest()
     return FileNotFoundError(
-        f"no DIBCO data found (looked in: {where}). Set {ENV_VAR}=/path/to/dibco, "
-        "pass root=..., or download it with binkit.datasets.fetch_dibco(years, dest)"
+        f"no DIBCO data found; looked in {describe_candidates(looked, ENV_VAR)}. "
+        f"Download it with `binkit fetch-dibco YEARS --dest {dest}` (e.g. YEARS = 2009 2010 2016) "
+        f"or binkit.datasets.fetch_dibco(years), which writes to {dest} by default; "
+        f"or set {ENV_VAR}=/path/to/dibco, or pass root=..."
     )
 
 
@@ -69,8 +82,12 @@ def dibco_root(root=None) -> Path:
     Parameters
     ----------
     root : str or os.PathLike, optional
-        Use this folder.  Otherwise the environment variable
-        ``BINKIT_DIBCO_ROOT``, then ``data/dibco`` in the project.
+        Use this folder and no other.  Otherwise the first of these that
+        holds data: ``$BINKIT_DIBCO_ROOT``; ``data/dibco`` in the project when
+        binkit runs from a checkout; ``dibco/`` in the user data folder
+        (``$BINKIT_DATA_HOME``, else ``$XDG_DATA_HOME/binkit``, else
+        ``~/.local/share/binkit``), where :func:`~binkit.datasets.fetch_dibco`
+        writes by default.  See :mod:`binkit.datasets.locations`.
 
     Returns
     -------
@@ -80,14 +97,12 @@ def dibco_root(root=None) -> Path:
     Raises
     ------
     FileNotFoundError
-        Nothing was found; the message lists where binkit looked and how to
-        get the data.
+        Nothing was found; the one-line message lists every place binkit
+        looked and how to get the data.
     """
-    looked = _candidate_roots(root)
-    for candidate in looked:
-        if candidate.is_dir() and any(
-            (candidate / str(y) / "images").is_dir() for y in _years_in(candidate)
-        ):
+    looked = candidate_roots("dibco", ENV_VAR, root)
+    for candidate, _ in looked:
+        if _holds_years(candidate):
             return candidate
     raise _not_found(looked)
 
@@ -162,8 +177,9 @@ def load_dibco(root=None, years=None) -> list[DibcoSample]:
     Parameters
     ----------
     root : str or os.PathLike, optional
-        The DIBCO root folder.  Default: ``$BINKIT_DIBCO_ROOT``, then
-        ``data/dibco`` in the project.
+        The DIBCO root folder.  Default: the first of ``$BINKIT_DIBCO_ROOT``,
+        the checkout's ``data/dibco`` and the user data folder's ``dibco/``
+        that holds data (see :func:`dibco_root`).
     years : int or iterable of int, optional
         Which contest years to load (e.g. ``[2009, 2016]``).  Default: every
         year found under ``root``.
@@ -197,7 +213,8 @@ def load_dibco(root=None, years=None) -> list[DibcoSample]:
         if missing:
             raise FileNotFoundError(
                 f"DIBCO year(s) {missing} not found under {base} (found: {available}); "
-                "download them with binkit.datasets.fetch_dibco"
+                f"download them with `binkit fetch-dibco {' '.join(map(str, missing))} --dest {base}` "
+                "or binkit.datasets.fetch_dibco"
             )
     samples = []
     for year in wanted:
@@ -210,6 +227,6 @@ def load_dibco(root=None, years=None) -> list[DibcoSample]:
                 raise InputError(f"{img}: no ground truth named {img.stem}.* in {gt_dir}")
             samples.append(DibcoSample(name=img.stem, year=year, image_path=img, gt_path=gt))
     if not samples:
-        raise _not_found([base])
+        raise _not_found([(base, "the DIBCO root")])
     return samples
 
