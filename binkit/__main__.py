@@ -114,16 +114,24 @@ def _evaluate(args) -> int:
 
 def _fetch_dibco(args) -> int:
     from .datasets import fetch_dibco
+    from .datasets.dibco import default_dest
 
-    fetch_dibco(args.years, args.dest, force=args.force)
+    dest = args.dest or default_dest()
+    report = fetch_dibco(args.years, dest, force=args.force)
+    line = f"DIBCO in {dest}: fetched {report.fetched or 'no year'}"
+    if report.skipped:
+        line += f", already there {report.skipped} (--force fetches again)"
+    print(line)
     return 0
 
 
 def _synthetic(args) -> int:
+    from .datasets.locations import user_data_dir
     from .datasets.synthetic import write_synthetic_set
 
-    write_synthetic_set(args.dest, seeds=range(args.count))
-    print(f"wrote {args.count} synthetic pages to {args.dest}")
+    dest = args.dest or user_data_dir() / "synthetic"
+    write_synthetic_set(dest, seeds=range(args.count))
+    print(f"wrote {args.count} synthetic pages to {dest}")
     return 0
 
 
@@ -263,7 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fetch-dibco", help="download official DIBCO archives into binkit's layout")
     p.add_argument("years", nargs="+", type=int, metavar="YEAR")
-    p.add_argument("--dest", required=True, help="root folder (then set BINKIT_DIBCO_ROOT to it)")
+    p.add_argument("--dest", default=None, help="root folder (default: $BINKIT_DIBCO_ROOT, else the user data "
+                   "folder's dibco/, ~/.local/share/binkit/dibco, where binkit looks without a setting)")
     p.add_argument("--force", action="store_true", help="download again even if the year is present")
     p.set_defaults(func=_fetch_dibco)
 
@@ -318,14 +327,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_export_weights)
 
     p = sub.add_parser("synthetic", help="write synthetic degraded pages with ground truth")
-    p.add_argument("--dest", required=True)
+    p.add_argument("--dest", default=None, help="folder (default: the user data folder's synthetic/, "
+                   "~/.local/share/binkit/synthetic, where load_synthetic() looks)")
     p.add_argument("--count", type=int, default=8)
     p.set_defaults(func=_synthetic)
     return parser
 
 
 def main(argv=None) -> int:
-    from .datasets.fetch import DownloadError
+    from .datasets.fetch.errors import DownloadError
 
     args = build_parser().parse_args(argv)
     try:

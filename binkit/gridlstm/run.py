@@ -41,7 +41,7 @@ class RunSpec:
     train: list = field(default_factory=lambda: [2009, 2010, 2012, 2013, 2014])
     val: list = field(default_factory=lambda: [2011])
     test: list = field(default_factory=lambda: [2016])
-    data: str | None = None  # DIBCO root; None = BINKIT_DIBCO_ROOT / data/dibco
+    data: str | None = None  # DIBCO root; None = binkit.datasets.dibco_root's search
     synthetic: bool = False  # use synthetic pages instead of DIBCO (CPU demos, tests)
     synthetic_size: tuple = (256, 384)
     train_cfg: TrainConfig = field(default_factory=TrainConfig)
