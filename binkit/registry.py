@@ -59,9 +59,10 @@ class Method:
     family : str or None
         The :mod:`binkit.weights` family whose weights it loads.
     build : callable
-        ``build(**params) -> function(gray) -> ink``: checks the parameters
-        and loads what the method needs, once.  The function takes a checked
-        float32 (H, W) page (:func:`binkit.io.as_gray`) and returns a bool mask.
+        ``build(**params) -> function(image) -> ink``: checks the parameters
+        and loads what the method needs, once.  The function takes any page
+        :func:`binkit.io.as_gray` accepts, checks it once (the method's own
+        public function does) and returns a bool mask.
     """
 
     name: str
@@ -117,7 +118,7 @@ def _function_method(name: str, function, summary: str | None = None) -> Method:
     def build(**params):
         _refuse_unknown(name, params, parameters)
         function(_PROBE, **params)
-        return lambda gray: function(gray, **params)
+        return lambda image: function(image, **params)
 
     return Method(name, summary or _first_line(function), parameters, False, build)
 
@@ -135,7 +136,7 @@ def _build_gridlstm(weights=None, device=None):
 
     dev = check_device(device)
     model = store.load("gridlstm", weights, device=dev)
-    return lambda gray: run_model(gray, model, device=dev)
+    return lambda image: run_model(image, model, device=dev)
 
 
 def _build_hybrid(weights=None, device=None, max_tiles=None):
@@ -147,7 +148,7 @@ def _build_hybrid(weights=None, device=None, max_tiles=None):
     max_tiles = _check_max_tiles(max_tiles)
     dev = check_device(device)
     model = inference_copy(store.load("hybrid", weights, device=dev))  # BatchNorm folded once, not per page
-    return lambda gray: run_model(gray, model, device=dev, max_tiles=max_tiles)
+    return lambda image: run_model(image, model, device=dev, max_tiles=max_tiles)
 
 
 def _model_method(name: str, summary: str, family: str, build, helps: dict) -> Method:
@@ -243,13 +244,11 @@ def binarizer(method: str = DEFAULT_METHOD, **params) -> Callable[[object], np.n
     >>> run(np.random.default_rng(0).random((64, 64))).dtype
     dtype('bool')
     """
-    from .io import as_gray
-
     record = _lookup(method)
     function = record.build(**params)
 
     def run(image):
-        return function(as_gray(image))
+        return function(image)  # the method's public function checks the page, once
 
     run.method = record.name
     run.params = dict(params)

@@ -132,3 +132,25 @@ def test_weights_store_lists_describes_and_loads():
         assert path.suffix == ".pt" and path.parent == weights.FAMILIES[family].folder
     with pytest.raises(binkit.InputError, match="unknown model family"):
         weights.available("cnn")
+
+
+@pytest.mark.parametrize("name", ["otsu", "sauvola", "logistic", "hybrid", "gridlstm"])
+def test_a_page_is_checked_once_per_call(monkeypatch, page, name):
+    """binkit.binarize -> the method's public function: one as_gray pass, whatever the method."""
+    import importlib
+
+    calls = []
+    for module in ("binkit.classical", "binkit.hybrid.inference", "binkit.gridlstm.inference",
+                   "binkit.gridlstm.inputs"):
+        mod = importlib.import_module(module)
+        original = mod.as_gray
+
+        def counting(*args, _original=original, **kwargs):
+            calls.append(1)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(mod, "as_gray", counting)
+    run = binkit.binarizer(name, **({"device": "cpu"} if name in weights.FAMILIES else {}))
+    calls.clear()  # building ran the method's checks on a probe page
+    run(page[:64, :64])
+    assert len(calls) == 1

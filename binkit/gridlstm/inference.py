@@ -7,7 +7,7 @@ import torch
 
 from ..io import as_gray
 from ..runtime import pick_device
-from .inputs import iter_sequence_bands
+from .inputs import sequence_bands_of_gray
 from .model import GridLSTMBinarizer, steps_to_blocks
 
 __all__ = ["binarize", "page_logits"]
@@ -51,7 +51,7 @@ def page_logits(image, model: GridLSTMBinarizer, device=None, max_blocks: int | 
     h, w = image.shape
     try:
         with torch.inference_mode():
-            for r0, r1, tl, bl in iter_sequence_bands(image, cfg.footprint, cfg.scale, cfg.block, max_blocks):
+            for r0, r1, tl, bl in sequence_bands_of_gray(image, cfg.footprint, cfg.scale, cfg.block, max_blocks):
                 cols = tl.shape[0] // (r1 - r0)
                 tl_t = torch.from_numpy(tl).to(dev)
                 bl_t = torch.from_numpy(bl).to(dev)

@@ -82,7 +82,12 @@ def normalize(image) -> np.ndarray:
         where the reference divides by zero) maps to 255 everywhere, i.e.
         plain paper.
     """
-    v = as_gray(image) * np.float32(255)
+    return _normalize(as_gray(image))
+
+
+def _normalize(gray: np.ndarray) -> np.ndarray:
+    """:func:`normalize` of a page :func:`binkit.io.as_gray` has checked."""
+    v = gray * np.float32(255)
     lo, hi = float(v.min()), float(v.max())
     if hi - lo < 1e-6:
         return np.full(v.shape, 255.0, np.float32)
@@ -172,9 +177,9 @@ def _one_set(padded: np.ndarray, ctx: np.ndarray, footprint: int, scale: int, bl
 class _PreparedPage:
     """A normalised, padded page and its context image, ready to be cut band by band."""
 
-    def __init__(self, image, footprint: int, scale: int, block: int):
+    def __init__(self, gray: np.ndarray, footprint: int, scale: int, block: int):
         check_geometry(footprint, scale, block)
-        norm = normalize(image)
+        norm = _normalize(gray)
         self.shape = tuple(norm.shape)
         self.footprint, self.scale, self.block = footprint, scale, block
         self.padded = pad_to_multiple(norm, block, 0.0)
@@ -252,7 +257,7 @@ def make_sequences(image, footprint: int = 4, scale: int = 2, block: int = BLOCK
     i.e. 24 bytes per padded pixel; :func:`binkit.gridlstm.binarize` therefore
     builds sequences one band of block rows at a time for large pages.
     """
-    page = _PreparedPage(image, footprint, scale, block)
+    page = _PreparedPage(as_gray(image), footprint, scale, block)
     top_left, bottom_left = page.sets()
     return GridSequences(top_left, bottom_left, page.shape, page.grid, footprint, scale, block)
 
@@ -275,7 +280,13 @@ def iter_sequence_bands(image, footprint: int = 4, scale: int = 2, block: int = 
     top_left, bottom_left : (blocks, steps, 3 f^2) ndarray of float32
         Exactly the rows ``r0 * cols .. r1 * cols`` of :func:`make_sequences`' arrays.
     """
-    page = _PreparedPage(image, footprint, scale, block)
+    yield from sequence_bands_of_gray(as_gray(image), footprint, scale, block, max_blocks)
+
+
+def sequence_bands_of_gray(gray: np.ndarray, footprint: int = 4, scale: int = 2, block: int = BLOCK,
+                           max_blocks: int = 256):
+    """:func:`iter_sequence_bands` of a page :func:`binkit.io.as_gray` has already checked (no second pass)."""
+    page = _PreparedPage(gray, footprint, scale, block)
     rows, cols = page.grid
     band = max(1, max_blocks // cols)
     for r0 in range(0, rows, band):
