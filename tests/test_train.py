@@ -281,3 +281,18 @@ def test_experiments_cli_rejects_unknown_config(capsys):
         main(["experiments", "--configs", "f5-sf2-Ldyn", "--out", "x"])
     assert exc.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_a_run_starts_from_its_own_seed(tmp_path):
+    """The same command gives the same model, whatever the process's global RNG state was."""
+    from binkit.train import load_checkpoint
+
+    states = []
+    for k, global_seed in enumerate((1, 2)):
+        torch.manual_seed(global_seed)
+        spec = RunSpec(footprint=8, units_per_pixel=1, loss="bce", synthetic=True, synthetic_size=(96, 128),
+                       train=[1], val=[2], test=[], train_cfg=_cfg(1))
+        run(spec, tmp_path / f"run{k}")
+        states.append(load_checkpoint(tmp_path / f"run{k}" / "latest.pt")["model"])
+    for name, value in states[0].items():
+        torch.testing.assert_close(value, states[1][name], rtol=0, atol=0)

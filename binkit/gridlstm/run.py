@@ -119,6 +119,9 @@ def run(spec: RunSpec, out) -> dict:
         if done.get("epochs_done", 0) >= cfg.epochs:
             return done  # finished earlier: skip
     t0 = time.perf_counter()
+    import torch
+
+    torch.manual_seed(cfg.seed)  # the model's initial weights come from the run's seed (a resume loads them)
     task = GridLSTMTask(
         spec.model_config,
         spec.loss,

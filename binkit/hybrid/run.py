@@ -68,6 +68,9 @@ def run(spec: HybridRunSpec, out) -> dict:
         done = json.loads(summary_path.read_text())
         if done.get("epochs_done", 0) >= spec.train_cfg.epochs:
             return done
+    import torch
+
+    torch.manual_seed(spec.train_cfg.seed)  # the model's initial weights come from the run's seed (a resume loads them)
     task = HybridTask({"train": _prepared(spec, "train"), "val": _prepared(spec, "val")}, spec.config)
     result = fit(task, spec.train_cfg, out)
     summary = {"epochs_done": result.epochs_done, "best_epoch": result.best_epoch,
