@@ -24,20 +24,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _run(code: str, pythonpath: Path | None) -> tuple[float, float, str]:
+def _run(code: str, pythonpath: Path | None, cwd: Path) -> tuple[float, float, str]:
     env = dict(os.environ)
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+                            text=True, env=env, cwd=cwd)  # not the checkout: its binkit/ would shadow PYTHONPATH
     out, err = proc.stdout.read(), proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)  # this child's own resource use
     seconds = time.perf_counter() - t
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{code[:60]}... failed: {err.strip().splitlines()[-1] if err.strip() else proc.returncode}")
-    return seconds, usage.ru_maxrss / 1024, out.strip()
+    return seconds, usage.ru_maxrss / 1024, (out.strip().splitlines() or [""])[-1]
 
 
 def _binkit_code(page: Path, out: Path) -> str:
@@ -72,7 +72,7 @@ def main(argv=None) -> None:
     for label, code, path in rows:
         times, last = [], ""
         for _ in range(args.repeat):
-            seconds, peak, last = _run(code, path)
+            seconds, peak, last = _run(code, path, tmp)
             times.append(seconds)
         median = statistics.median(times)
         if label == "import torch":
