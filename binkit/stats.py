@@ -32,6 +32,12 @@ steps, which this module reproduces exactly from their raw results (see
 
 :func:`summary` gives mean ± population SD (Table IV).
 
+A different question, not the paper's: how does one system compare with
+another *on the same pages*, e.g. binkit's own trained model with the paper's
+results for the same configuration?  :func:`paired_comparison` answers it
+page by page: the per-page differences and the paired Wilcoxon signed-rank
+test per measure (:func:`format_paired`, :func:`paired_differences`).
+
 Data may be given as result rows (a list of dicts, see :mod:`binkit.results`)
 with the configurations and the metric to compare, or directly as an
 ``(n_images, k)`` array with one column per configuration.
@@ -68,11 +74,15 @@ from .results import format_table, select, values
 __all__ = [
     "LOWER_IS_BETTER",
     "FriedmanResult",
+    "PairedResult",
     "PairwiseResult",
+    "format_paired",
     "format_pairwise",
     "friedman",
     "holm",
     "metric_matrix",
+    "paired_comparison",
+    "paired_differences",
     "pairwise_wilcoxon_holm",
     "rank_score",
     "summary",
@@ -548,3 +558,287 @@ def summary(rows, config: str | None = None, dataset=None,
         v = values(chosen, m)
         out[m] = (float(v.mean()), float(v.std(ddof=ddof)))
     return out
+
+
+# ---------------------------------------------------------------------------
+# two systems on the same pages: paired differences and the signed-rank test
+
+
+@dataclass(frozen=True)
+class PairedResult:
+    """One measure of :func:`paired_comparison`: system ``a`` against system ``b`` on the same pages.
+
+    Attributes
+    ----------
+    metric : str
+        The measure's key, e.g. ``"fps"`` (a key of :data:`binkit.metrics.MEASURES`).
+    a, b : str
+        The two systems' labels.
+    n : int
+        Number of pages (pairs).
+    mean_diff, median_diff : float
+        Mean and median over the pages of the difference a − b, on the scale
+        :func:`binkit.metrics.evaluate` returns (FM in %, PSNR in dB, ...).
+    sd_diff : float
+        Sample standard deviation (ddof = 1) of the n differences: the spread
+        of the page-to-page gap, estimated from n pages.
+    statistic : float
+        scipy's two-sided Wilcoxon signed-rank statistic: the smaller of the
+        rank sums of the positive and of the negative differences (zeros
+        dropped).  0 when every difference is zero.
+    pvalue : float
+        Two-sided p-value, not corrected for testing several measures (use
+        :func:`holm` for that).  ``nan`` when every difference is zero.
+    method : str
+        ``"exact"``, ``"approx"`` (normal approximation) or ``"none"`` (every
+        difference zero: no test).
+    zeros : int
+        Number of pages with a zero difference, left out of the test.
+    better : str
+        ``a`` or ``b``, whichever the mean difference favours in the measure's
+        direction (:attr:`binkit.metrics.Measure.higher_is_better`); ``""``
+        when the mean difference is exactly zero.  A direction, not a verdict:
+        read it with ``pvalue``.
+    images : tuple of str
+        The pages, in the order of ``rows_a``.
+    differences : tuple of float
+        a − b on each page of ``images``.
+    """
+
+    metric: str
+    a: str
+    b: str
+    n: int
+    mean_diff: float
+    median_diff: float
+    sd_diff: float
+    statistic: float
+    pvalue: float
+    method: str
+    zeros: int
+    better: str
+    images: tuple
+    differences: tuple
+
+
+def _rows_by_image(rows, config, dataset, criterium, side: str) -> dict[str, Mapping]:
+    chosen = select(rows, config=config, dataset=dataset, criterium=criterium)
+    if not chosen:
+        raise InputError(f"{side}: no rows for config={config!r}, dataset={dataset!r}, criterium={criterium!r}")
+    by_image: dict[str, Mapping] = {}
+    for r in chosen:
+        name = r.get("image")
+        if not name:
+            raise InputError(f"{side}: a row without an image name")
+        if name in by_image:
+            raise InputError(f"{side}: two rows for image {name!r} (several configs, datasets or criteria? "
+                             "give config, dataset= or criterium=)")
+        by_image[name] = r
+    return by_image
+
+
+def _signed_rank(d: np.ndarray) -> tuple[float, float, str, int]:
+    """Two-sided Wilcoxon signed-rank test of the differences d: statistic, p-value, method, zeros dropped."""
+    nonzero = d[d != 0]
+    zeros = int(d.size - nonzero.size)
+    if nonzero.size == 0:
+        return 0.0, math.nan, "none", zeros
+    # The exact null distribution counts the 2^n sign patterns of distinct ranks;
+    # with tied |d| (average ranks) or many pages it no longer applies as such, and the
+    # normal approximation with tie and continuity corrections is used (R's wilcox.test).
+    ties = np.unique(np.abs(nonzero)).size != nonzero.size
+    method = "exact" if nonzero.size <= 50 and not ties else "approx"
+    if method == "exact":
+        res = _st.wilcoxon(nonzero, zero_method="wilcox", alternative="two-sided", method="exact")
+    else:
+        res = _st.wilcoxon(nonzero, zero_method="wilcox", alternative="two-sided", method="approx",
+                           correction=True)
+    return float(res.statistic), float(res.pvalue), method, zeros
+
+
+def paired_comparison(rows_a, rows_b, config_a: str | None = None, config_b: str | None = None,
+                      metrics: Sequence[str] = ("fm", "fps", "psnr", "drd"), *, dataset=None, criterium=None,
+                      labels: tuple[str, str] | None = None) -> list[PairedResult]:
+    """Compare two systems page by page: paired differences and the Wilcoxon signed-rank test.
+
+    Both systems binarized the same pages, so each page is its own control:
+    a stained page that is hard for both cancels out of the difference
+    a − b.  For each measure this gives the n differences, their mean,
+    median and SD, and the two-sided **signed-rank** test of "the differences
+    are symmetric about 0" (``scipy.stats.wilcoxon``).  binkit's reproduction
+    of the paper's own tables uses the *unpaired* rank-sum test instead
+    (:func:`pairwise_wilcoxon_holm`), because that is what the paper did; the
+    question here is a different, paired one (same pages, two systems), for
+    which the paired test is the right one and the more powerful.
+
+    How the test is computed:
+
+    * **zeros**: pages with a zero difference are dropped before ranking
+      (``zero_method="wilcox"``, the default of scipy and of R's
+      ``wilcox.test``): a tie carries no sign.  ``zeros`` says how many;
+    * **p-value**: **exact** (the null distribution of all 2^n sign
+      patterns) when at most 50 differences remain and no two have the same
+      absolute value; otherwise the normal approximation with tie and
+      continuity corrections (``method="approx", correction=True``, as R).
+      With 10 pages of real-valued measures that is the exact test, whose
+      smallest possible two-sided p-value is 2/2¹⁰ ≈ 0.002;
+    * p-values are per measure, **not corrected** for testing several
+      measures; pass them to :func:`holm` for that.
+
+    With few pages a p-value above 0.05 does not show that the systems are
+    equal: the test may simply lack the pages to see a difference.
+
+    Parameters
+    ----------
+    rows_a, rows_b : iterable of dict
+        Result rows (:mod:`binkit.results`) of the two systems, with ``image``
+        and the measures.  They may be the same list (two configurations of
+        one file) or two lists (e.g. binkit's results and the paper's,
+        :func:`binkit.das2018.read_paper_results`).
+    config_a, config_b : str, optional
+        Keep only the rows of this configuration on each side; ``None`` keeps
+        all rows.
+    metrics : sequence of str, default ("fm", "fps", "psnr", "drd")
+        Measures to compare: keys of :data:`binkit.metrics.MEASURES`.
+    dataset : optional
+        Keep only the rows of this test set on both sides (a name or an int
+        year, as :func:`binkit.results.select`).
+    criterium : str, optional
+        Keep only the rows of this model-selection criterium on both sides.
+    labels : (str, str), optional
+        Names of the two systems in the results; default ``(config_a,
+        config_b)``, ``"a"``/``"b"`` where a config is not given, and
+        suffixed `` (a)``/`` (b)`` when the two are equal.
+
+    Returns
+    -------
+    list of PairedResult
+        One per measure, in the order of ``metrics``; every one has the same
+        n pages, in the order of ``rows_a``.
+
+    Raises
+    ------
+    InputError
+        An unknown measure; no rows on a side; two rows for one image on a
+        side; images on one side only (pages are matched by their ``image``
+        name, e.g. ``"2016_H01"``); fewer than 2 pairs; a measure that is
+        missing, ``nan`` or infinite on some page.
+
+    Examples
+    --------
+    binkit's shipped f4-sf2-dyn against the paper's f4-sf2-Ldyn on H-DIBCO 2016::
+
+        from binkit.das2018 import read_paper_results
+        from binkit.gridlstm import pretrained_results
+        res = paired_comparison(pretrained_results("f4-sf2-dyn"), read_paper_results(),
+                                "f4-sf2-Ldyn", "f4-sf2-Ldyn", dataset="H-DIBCO 2016",
+                                labels=("binkit", "paper"))
+        print(format_paired(res))
+
+    A small case by hand: a − b = 1, 2, 3, −4, 5; the negative difference has
+    rank 4, so the statistic is 4, and 7 of the 32 sign patterns have a rank
+    sum ≤ 4, so p = 2 · 7/32:
+
+    >>> a = [{"image": f"p{i}", "fm": v} for i, v in enumerate([11.0, 12.0, 13.0, 6.0, 15.0])]
+    >>> b = [{"image": f"p{i}", "fm": 10.0} for i in range(5)]
+    >>> (r,) = paired_comparison(a, b, metrics=["fm"])
+    >>> r.statistic, r.pvalue, r.method, r.better
+    (4.0, 0.4375, 'exact', 'a')
+    """
+    metrics = list(metrics)
+    if not metrics:
+        raise InputError("metrics: give at least one measure")
+    unknown = [m for m in metrics if m not in MEASURES]
+    if unknown:
+        raise InputError(f"metrics: unknown measure {unknown[0]!r}; expected keys of binkit.metrics.MEASURES "
+                         f"({', '.join(MEASURES)})")
+    if labels is None:
+        la, lb = config_a or "a", config_b or "b"
+        if la == lb:
+            la, lb = f"{la} (a)", f"{lb} (b)"
+    else:
+        if len(labels) != 2 or labels[0] == labels[1]:
+            raise InputError(f"labels: expected two different names, got {labels!r}")
+        la, lb = (str(x) for x in labels)
+    side_a = _rows_by_image(rows_a, config_a, dataset, criterium, "rows_a")
+    side_b = _rows_by_image(rows_b, config_b, dataset, criterium, "rows_b")
+    only_a = [k for k in side_a if k not in side_b]
+    only_b = [k for k in side_b if k not in side_a]
+    if only_a or only_b:
+        parts = [f"{len(v)} image(s) only in {s} (e.g. {v[0]!r})" for s, v in (("rows_a", only_a), ("rows_b", only_b))
+                 if v]
+        raise InputError("images do not match: " + "; ".join(parts))
+    images = list(side_a)
+    if len(images) < 2:
+        raise InputError(f"paired_comparison: needs at least 2 pages in common, got {len(images)}")
+
+    out = []
+    for m in metrics:
+        x = np.array([float(side_a[k].get(m, math.nan)) for k in images])
+        y = np.array([float(side_b[k].get(m, math.nan)) for k in images])
+        for v, side in ((x, "rows_a"), (y, "rows_b")):
+            bad = np.flatnonzero(~np.isfinite(v))
+            if bad.size:
+                raise InputError(f"{side}: {m} is {v[bad[0]]} (or missing) for image {images[bad[0]]!r}; "
+                                 "the paired test needs a finite value on every page")
+        d = x - y
+        stat, p, method, zeros = _signed_rank(d)
+        mean = float(d.mean())
+        if mean == 0:
+            better = ""
+        else:
+            better = la if (mean > 0) == MEASURES[m].higher_is_better else lb
+        out.append(PairedResult(
+            metric=m, a=la, b=lb, n=len(images), mean_diff=mean, median_diff=float(np.median(d)),
+            sd_diff=float(d.std(ddof=1)), statistic=stat, pvalue=p, method=method, zeros=zeros, better=better,
+            images=tuple(images), differences=tuple(float(v) for v in d)))
+    return out
+
+
+def paired_differences(results: Sequence[PairedResult]) -> list[dict]:
+    """The per-page differences of :func:`paired_comparison`, one dict per page.
+
+    Parameters
+    ----------
+    results : sequence of PairedResult
+        One call's results (same pages in the same order).
+
+    Returns
+    -------
+    list of dict
+        ``{"image": name, <metric>: a − b, ...}`` per page, in the results'
+        page order; the keys are measure keys, so
+        :func:`binkit.results.format_table` heads and scales them as measures.
+    """
+    results = list(results)
+    if not results:
+        return []
+    images = results[0].images
+    if any(r.images != images for r in results):
+        raise InputError("results: not all on the same pages (give the results of one paired_comparison call)")
+    return [{"image": name, **{r.metric: r.differences[i] for r in results}} for i, name in enumerate(images)]
+
+
+def format_paired(results: Sequence[PairedResult], *, digits: int = 2) -> str:
+    """The tests of :func:`paired_comparison` as a text table, one line per measure.
+
+    A first line names a and b; then, per measure: pairs, mean, median and SD
+    of a − b (on the measure's shown scale, ``digits`` decimals), the
+    signed-rank statistic W, the two-sided p-value (4 decimals), the method,
+    and the side the mean difference favours.
+    """
+    results = list(results)
+    if not results:
+        return ""
+    table = []
+    for r in results:
+        meas = MEASURES[r.metric]
+        stat = int(r.statistic) if float(r.statistic).is_integer() else r.statistic
+        p = "" if math.isnan(r.pvalue) else (f"{r.pvalue:.4f}" if r.pvalue >= 1e-4 else f"{r.pvalue:.1e}")
+        table.append({"measure": meas.heading, "n": r.n, "mean": meas.shown(r.mean_diff),
+                      "median": meas.shown(r.median_diff), "sd": meas.shown(r.sd_diff), "W": stat, "p": p,
+                      "method": r.method, "better": r.better})
+    heads = {"mean": "mean a−b", "median": "median a−b", "sd": "sd a−b"}
+    a, b = results[0].a, results[0].b
+    return (f"a = {a}, b = {b}; two-sided Wilcoxon signed-rank test per measure, zero differences dropped\n"
+            + format_table(table, list(table[0]), digits=digits, headings=heads))

@@ -13,10 +13,13 @@ from binkit.das2018 import PAPER_CONFIGS, PAPER_EXPERIMENTS, read_paper_results
 from binkit.metrics import MEASURES as MEASURE_TABLE
 from binkit.stats import (
     LOWER_IS_BETTER,
+    format_paired,
     format_pairwise,
     friedman,
     holm,
     metric_matrix,
+    paired_comparison,
+    paired_differences,
     pairwise_wilcoxon_holm,
     rank_score,
     summary,
@@ -255,3 +258,124 @@ def test_rank_direction_of_nrm():
             for i in range(3) for c, v in (("a", 0.02), ("b", 0.05), ("c", 0.03))]
     assert rank_score(rows, ["a", "b", "c"], metrics=("nrm",)) == {"a": 3.0, "b": 9.0, "c": 6.0}
     assert list(friedman(rows, ["a", "b", "c"], "nrm").mean_ranks) == [1.0, 3.0, 2.0]
+
+
+# --- paired comparison of two systems on the same pages -------------------------------------------
+
+
+def _pages(values, metric="fm", config="x", prefix="p"):
+    return [{"config": config, "dataset": "t", "image": f"{prefix}{i:02d}", metric: float(v)}
+            for i, v in enumerate(values)]
+
+
+def test_paired_comparison_by_hand():
+    # a - b = 1, 2, 3, -4, 5: the negative difference has rank 4, so W = min(11, 4) = 4; of the
+    # 2^5 = 32 sign patterns, 7 have a rank sum <= 4 ({}, 1, 2, 3, 4, 1+2, 1+3): p = 2 * 7/32
+    (r,) = paired_comparison(_pages([11, 12, 13, 6, 15]), _pages([10] * 5), "x", "x", metrics=["fm"])
+    assert (r.n, r.statistic, r.pvalue, r.method, r.zeros) == (5, 4.0, 0.4375, "exact", 0)
+    assert r.mean_diff == pytest.approx(1.4) and r.median_diff == 2.0
+    assert r.sd_diff == pytest.approx(math.sqrt(45.2 / 4))  # sample SD: sum of squared deviations / (n - 1)
+    assert r.better == "x (a)" and (r.a, r.b) == ("x (a)", "x (b)")  # same config name on both sides
+    assert r.differences == (1.0, 2.0, 3.0, -4.0, 5.0) and r.images == tuple(f"p{i:02d}" for i in range(5))
+
+
+def test_paired_comparison_direction_and_smallest_p():
+    # a has the larger DRD on all 10 pages: the worse side; W = 0, exact p = 2 / 2^10
+    (r,) = paired_comparison(_pages(np.arange(10) + 3.0, "drd"), _pages([1.0] * 10, "drd"), metrics=["drd"],
+                             labels=("mine", "theirs"))
+    assert r.statistic == 0 and r.pvalue == 2 / 1024 and r.method == "exact"
+    assert r.better == "theirs" and r.mean_diff > 0
+
+
+def test_paired_comparison_drops_zero_differences():
+    # a - b = 0, 1, 3, -4, 5: the zero is dropped; on the 4 left, W = 3 (rank of -4) and
+    # 5 of 16 patterns have a rank sum <= 3 ({}, 1, 2, 3, 1+2): p = 2 * 5/16
+    (r,) = paired_comparison(_pages([10, 11, 13, 6, 15]), _pages([10] * 5), metrics=["fm"])
+    assert (r.a, r.b, r.better) == ("a", "b", "a")  # no configs given: plain a and b
+    assert (r.zeros, r.statistic, r.pvalue, r.method) == (1, 3.0, 0.625, "exact")
+    assert r.n == 5 and r.mean_diff == pytest.approx(1.0)  # the zero still counts in the description
+
+
+def test_paired_comparison_ties_use_scipy_normal_approximation():
+    d = np.array([1.0, 1.0, 2.0, -3.0, 4.0, 4.0, 5.0, -0.5])  # tied |d|: no exact distribution
+    (r,) = paired_comparison(_pages(10 + d, "psnr"), _pages([10] * d.size, "psnr"), metrics=["psnr"])
+    ref = st.wilcoxon(d, zero_method="wilcox", method="approx", correction=True)
+    assert r.method == "approx"
+    assert r.statistic == ref.statistic and r.pvalue == pytest.approx(ref.pvalue, rel=1e-12)
+
+
+def test_paired_comparison_all_equal_is_no_test():
+    (r,) = paired_comparison(_pages([5, 6, 7]), _pages([5, 6, 7]), metrics=["fm"])
+    assert r.method == "none" and math.isnan(r.pvalue) and r.zeros == 3 and r.better == ""
+    assert r.mean_diff == 0 and r.sd_diff == 0
+
+
+def test_paired_comparison_binkit_against_paper_matches_scipy(paper):
+    """binkit's shipped f4-sf2-dyn against the paper's f4-sf2-Ldyn: pages matched by name, not by file order."""
+    from binkit.gridlstm import pretrained_results
+
+    ours = pretrained_results("f4-sf2-dyn")
+    res = paired_comparison(ours, paper, "f4-sf2-Ldyn", "f4-sf2-Ldyn", dataset="H-DIBCO 2016",
+                            labels=("binkit", "paper"))
+    assert [r.metric for r in res] == list(MEASURES)
+    a = {r["image"]: r for r in ours if r["config"] == "f4-sf2-Ldyn"}
+    b = {r["image"]: r for r in paper if r["config"] == "f4-sf2-Ldyn" and r["dataset"] == "H-DIBCO 2016"}
+    assert list(b)[:2] == ["2016_H01", "2016_H10"]  # the paper's file order differs from binkit's
+    names = sorted(a)
+    assert res[0].images == tuple(names) and len(names) == 10
+    for r in res:
+        x = np.array([a[k][r.metric] for k in names])
+        y = np.array([b[k][r.metric] for k in names])
+        ref = st.wilcoxon(x, y)  # scipy's default on 10 distinct nonzero differences: the exact test
+        assert r.method == "exact" and r.n == 10
+        assert r.statistic == ref.statistic and r.pvalue == pytest.approx(ref.pvalue, rel=1e-12)
+        assert r.mean_diff == pytest.approx(np.mean(x - y)) and r.sd_diff == pytest.approx(np.std(x - y, ddof=1))
+        worse_mean = r.mean_diff < 0 if MEASURE_TABLE[r.metric].higher_is_better else r.mean_diff > 0
+        assert r.better == ("paper" if worse_mean else "binkit")
+    table = paired_differences(res)
+    assert [t["image"] for t in table] == names and table[0]["fm"] == res[0].differences[0]
+    text = format_paired(res)
+    assert text.splitlines()[0].startswith("a = binkit, b = paper")
+    assert [line.split()[0] for line in text.splitlines()[3:]] == ["FM", "Fps", "PSNR", "DRD"]
+
+
+def test_paired_comparison_selects_config_and_dataset():
+    rows = _pages([1, 2, 3], config="x") + _pages([0, 0, 0], config="y") + [
+        {"config": "x", "dataset": "other", "image": "q01", "fm": 9.0}]
+    (r,) = paired_comparison(rows, rows, "x", "y", metrics=["fm"], dataset="t")
+    assert r.differences == (1.0, 2.0, 3.0) and (r.a, r.b) == ("x", "y")
+
+
+def test_paired_comparison_refuses_bad_input():
+    a, b = _pages([1, 2, 3]), _pages([0, 0, 0])
+    with pytest.raises(InputError, match="only in rows_b"):
+        paired_comparison(a[:2], b, metrics=["fm"])
+    with pytest.raises(InputError, match="only in rows_a"):
+        paired_comparison(a, _pages([0, 0, 0], prefix="q"), metrics=["fm"])
+    with pytest.raises(InputError, match="at least 2"):
+        paired_comparison(a[:1], b[:1], metrics=["fm"])
+    with pytest.raises(InputError, match="nan"):
+        paired_comparison(_pages([1, np.nan, 3]), b, metrics=["fm"])
+    with pytest.raises(InputError, match="inf"):
+        paired_comparison(_pages([1, 2, 3], "drd"), _pages([0, np.inf, 0], "drd"), metrics=["drd"])
+    with pytest.raises(InputError, match="missing"):
+        paired_comparison(a, b, metrics=["psnr"])  # no psnr in the rows
+    with pytest.raises(InputError, match="two rows for image"):
+        paired_comparison(a + a[:1], b, metrics=["fm"])
+    with pytest.raises(InputError, match="unknown measure"):
+        paired_comparison(a, b, metrics=["f-measure"])
+    with pytest.raises(InputError, match="rows_b: no rows"):
+        paired_comparison(a, b, "x", "nope", metrics=["fm"])
+    with pytest.raises(InputError, match="labels"):
+        paired_comparison(a, b, metrics=["fm"], labels=("same", "same"))
+
+
+def test_paired_comparison_docstring_example():
+    import doctest
+
+    import binkit.stats
+
+    runner = doctest.DocTestRunner()
+    for test in doctest.DocTestFinder().find(binkit.stats.paired_comparison, "paired_comparison"):
+        runner.run(test)
+    assert runner.summarize(verbose=False).attempted > 0 and runner.summarize(verbose=False).failed == 0
