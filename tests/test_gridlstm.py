@@ -13,6 +13,7 @@ from binkit.gridlstm import (
     GridLSTMCell,
     GridLSTMConfig,
     blocks_to_steps,
+    grid_scan,
     footprint_inputs,
     make_sequences,
     normalize,
@@ -354,3 +355,30 @@ def test_binarize_tiny_and_bad_images():
     assert binarize(np.random.default_rng(0).random((5, 70)), model, device="cpu").shape == (5, 70)
     with pytest.raises(binkit.InputError, match="NaN"):
         binarize(np.full((5, 5), np.nan, np.float32), model, device="cpu")
+
+
+@pytest.mark.parametrize("f", [2, 4, 8])
+@pytest.mark.parametrize("sf", [1, 2, 4])
+def test_fast_path_gradients_equal_reference(page, f, sf):
+    """The hand-written backward of grid_scan against autograd through the per-step reference."""
+    torch.manual_seed(f * 10 + sf + 1)
+    model = GridLSTMBinarizer(GridLSTMConfig(footprint=f, scale=sf)).double()
+    seq = make_sequences(page[:64, :128], f, sf)  # two blocks: the batch dimension is exercised
+    tl, bl = torch.from_numpy(seq.top_left).double(), torch.from_numpy(seq.bottom_left).double()
+    weight = torch.randn(tl.shape[0], tl.shape[1], f * f, dtype=torch.float64)
+    grads = []
+    for fast in (True, False):
+        model.zero_grad()
+        (model(tl, bl, fast=fast) * weight).sum().backward()
+        grads.append({name: p.grad.clone() for name, p in model.named_parameters()})
+    assert grads[0].keys() == grads[1].keys()
+    for name in grads[0]:
+        torch.testing.assert_close(grads[0][name], grads[1][name], atol=1e-5, rtol=1e-5, msg=name)
+
+
+def test_fast_path_gradient_reaches_the_inputs():
+    torch.manual_seed(0)
+    cell = GridLSTMCell(12, 8, num_dims=4, input_dims=(0, 1, 2), priority_dims=(0,), output_dims=(0,)).double()
+    xs = torch.randn(1, 3, 5, 12, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda x: grid_scan([cell], x), (xs,))
+    assert torch.autograd.gradcheck(lambda x: cell.reference_scan(x[0])[None], (xs,))
