@@ -277,23 +277,89 @@ def grid_scan(cells: Sequence[GridLSTMCell], xs: torch.Tensor, time_chunk: int |
         x_tm = xs.transpose(1, 2).reshape(d_count, steps * batch, xs.shape[-1])
         pre = torch.baddbmm(b_in[:, None, :], x_tm, w_in).view(d_count, steps, batch, -1)
         return _GridScan.apply(pre, w_rec, w_pri, n, nd - 1).transpose(1, 2)
-    state = _ScanState(d_count, batch, n, nd - 1, xs)
-    outs = xs.new_empty(steps, d_count, batch, n)
+    # Inference: the same recurrence, time_chunk steps at a time, keeping only what the next chunk needs.
+    k = nd - 1
+    outs = xs.new_empty(d_count, steps, batch, n)
     if time_chunk is None:
         time_chunk = max(1, min(steps, (64 << 20) // (4 * d_count * batch * w_in.shape[-1])))
+    chunk = _Recurrence(d_count, min(time_chunk, steps), batch, n, k, xs, keep=False)
+    pre_buffer = None
     for t0 in range(0, steps, time_chunk):
         t1 = min(steps, t0 + time_chunk)
         # (D, Tc*B, in) @ (D, in, cols) + bias -> (D, Tc, B, cols): each step's slice is one
         # contiguous (B, cols) block per direction.  One bmm, no copy of the weights.
         x_tm = xs[:, :, t0:t1].transpose(1, 2).reshape(d_count, (t1 - t0) * batch, xs.shape[-1])
         # reuse one buffer for every chunk: fresh 100-MB blocks cost page faults
-        if state.pre is None or state.pre.shape[1] != x_tm.shape[1]:
-            state.pre = x_tm.new_empty(d_count, x_tm.shape[1], w_in.shape[-1])
-        pre = torch.baddbmm(b_in[:, None, :], x_tm, w_in, out=state.pre)
-        per_step = pre.view(d_count, t1 - t0, batch, -1).unbind(1)
-        for t in range(t1 - t0):
-            outs[t0 + t] = _step_inplace(per_step[t], state, w_rec, w_pri)
-    return outs.permute(1, 2, 0, 3)
+        if pre_buffer is None or pre_buffer.shape[1] != x_tm.shape[1]:
+            pre_buffer = x_tm.new_empty(d_count, x_tm.shape[1], w_in.shape[-1])
+        pre = torch.baddbmm(b_in[:, None, :], x_tm, w_in, out=pre_buffer).view(d_count, t1 - t0, batch, -1)
+        m = chunk.run(pre, w_rec)
+        outs[:, t0:t1] = _priority(pre, m, w_pri, n, k)[0]
+    return outs.transpose(1, 2)
+
+
+class _Recurrence:
+    """Dimensions 1..N-1 of the scan, step by step: the only part that must be a loop.
+
+    Only dimension N-1 carries its memory and hidden vector to the next step,
+    and only dimensions 1..N-1 read it; the priority dimension 0 reads their
+    new hidden vectors and feeds no later step (:func:`_priority` does it for
+    many steps at once).  Buffers are allocated once for ``steps`` steps and
+    reused for every chunk of a scan; the carried state survives between
+    calls of :meth:`run`.  With ``keep=True`` the activations of every step
+    are kept for :class:`_GridScan`'s backward.
+    """
+
+    def __init__(self, d, steps, b, n, k, like, keep: bool):
+        new = like.new_empty
+        self.n, self.k, self.keep = n, k, keep
+        self.m = new(d, steps, b, k, n)  # new hidden vectors of dims 1..N-1, every step
+        self.c = like.new_zeros(d, b, k, n)  # memories, carried (dim N-1) or projected (input dims)
+        self.m_prev = like.new_zeros(d, b, n)
+        self.g = new(d, b, 4 * k * n)
+        if keep:  # sigmoid(i, f, o), tanh(j), memory before the step, tanh(c') of every step
+            self.sig, self.tj = new(d, steps, b, 3, k, n), new(d, steps, b, k, n)
+            self.c_prev, self.tc = new(d, steps, b, k, n), new(d, steps, b, k, n)
+        else:
+            self.sig, self.tj, self.tc = new(d, 1, b, 3, k, n), new(d, 1, b, k, n), new(d, 1, b, k, n)
+
+    def run(self, pre, w_rec) -> torch.Tensor:
+        """Steps of ``pre`` (D, T, B, cols); returns the new hidden vectors (D, T, B, k, n)."""
+        n, k = self.n, self.k
+        d, steps, b, _ = pre.shape
+        g_cols, g = 4 * k * n, self.g
+        for t in range(steps):
+            s = t if self.keep else 0
+            sig, tj, tc = self.sig[:, s], self.tj[:, s], self.tc[:, s]
+            p = pre[:, t]
+            torch.baddbmm(p[..., :g_cols], self.m_prev, w_rec, out=g)
+            # gate-major layout (see _stacked_weights): sigmoid over [i, f, o] of all dims, tanh over j
+            torch.sigmoid(g[..., : 3 * k * n], out=sig.view(d, b, 3 * k * n))
+            torch.tanh(g[..., 3 * k * n :], out=tj.view(d, b, k * n))
+            if k > 1:  # memories of the input dims are their projections; dim N-1's is carried
+                self.c[:, :, :-1] = p[..., g_cols + 5 * n :].view(d, b, k - 1, n)
+            if self.keep:
+                self.c_prev[:, t] = self.c
+            self.c.mul_(sig[:, :, 1]).addcmul_(sig[:, :, 0], tj)
+            torch.tanh(self.c, out=tc)
+            torch.mul(sig[:, :, 2], tc, out=self.m[:, t])
+            self.m_prev = self.m[:, t, :, -1]
+        return self.m[:, :steps]
+
+
+def _priority(pre, m, w_pri, n, k):
+    """Dimension 0 of many steps at once, from their input terms and the new m of dims 1..N-1.
+
+    Returns ``out`` (D, T, B, n) and, for the backward, sigmoid(i0, f0, o0),
+    tanh(j0) and tanh(c0).
+    """
+    d, steps, b, _ = pre.shape
+    g_cols, rows = 4 * k * n, steps * b
+    g0 = torch.baddbmm(pre[..., g_cols : g_cols + 4 * n].reshape(d, rows, 4 * n), m.reshape(d, rows, k * n), w_pri)
+    sig0 = torch.sigmoid_(g0[..., : 3 * n]).view(d, steps, b, 3, n)
+    tj0 = torch.tanh_(g0[..., 3 * n :]).view(d, steps, b, n)
+    tc0 = torch.addcmul(sig0[..., 0, :] * tj0, sig0[..., 1, :], pre[..., g_cols + 4 * n : g_cols + 5 * n]).tanh_()
+    return sig0[..., 2, :] * tc0, sig0, tj0, tc0
 
 
 class _GridScan(torch.autograd.Function):
@@ -328,34 +394,10 @@ class _GridScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx, pre, w_rec, w_pri, n, k):
         d, steps, b, _ = pre.shape
-        g_cols = 4 * k * n
-        new = pre.new_empty
-        # dims 1..N-1, every step, (D, T, B, ...): sigmoid(i, f, o), tanh(j), memory before the step, tanh(c'), m'
-        sig, tj, c_prev = new(d, steps, b, 3, k, n), new(d, steps, b, k, n), new(d, steps, b, k, n)
-        tc, m = new(d, steps, b, k, n), new(d, steps, b, k, n)
-        g, c = new(d, b, g_cols), pre.new_zeros(d, b, k, n)
-        m_prev = pre.new_zeros(d, b, n)
-        for t in range(steps):
-            p = pre[:, t]
-            torch.baddbmm(p[..., :g_cols], m_prev, w_rec, out=g)
-            torch.sigmoid(g[..., : 3 * k * n], out=sig[:, t].view(d, b, 3 * k * n))
-            torch.tanh(g[..., 3 * k * n :], out=tj[:, t].view(d, b, k * n))
-            if k > 1:  # memories of the input dims are their projections; dim N-1's is carried
-                c[:, :, :-1] = p[..., g_cols + 5 * n :].view(d, b, k - 1, n)
-            c_prev[:, t] = c
-            c.mul_(sig[:, t, :, 1]).addcmul_(sig[:, t, :, 0], tj[:, t])
-            torch.tanh(c, out=tc[:, t])
-            torch.mul(sig[:, t, :, 2], tc[:, t], out=m[:, t])
-            m_prev = m[:, t, :, -1]
-        # dim 0 of every step at once: it reads the new m of dims 1..N-1 and feeds no later step
-        rows = steps * b
-        g0 = torch.baddbmm(pre[..., g_cols : g_cols + 4 * n].reshape(d, rows, 4 * n), m.view(d, rows, k * n), w_pri)
-        sig0 = torch.sigmoid(g0[..., : 3 * n]).view(d, steps, b, 3, n)
-        tj0 = torch.tanh(g0[..., 3 * n :]).view(d, steps, b, n)
-        c_in0 = pre[..., g_cols + 4 * n : g_cols + 5 * n]
-        tc0 = torch.tanh(sig0[..., 1, :] * c_in0 + sig0[..., 0, :] * tj0)
-        out = sig0[..., 2, :] * tc0
-        ctx.save_for_backward(pre, w_rec, w_pri, sig, tj, c_prev, tc, m, sig0, tj0, tc0)
+        rec = _Recurrence(d, steps, b, n, k, pre, keep=True)
+        m = rec.run(pre, w_rec)
+        out, sig0, tj0, tc0 = _priority(pre, m, w_pri, n, k)
+        ctx.save_for_backward(pre, w_rec, w_pri, rec.sig, rec.tj, rec.c_prev, rec.tc, m, sig0, tj0, tc0)
         ctx.n, ctx.k = n, k
         return out
 
@@ -426,47 +468,3 @@ class _GridScan(torch.autograd.Function):
         d_w_rec = torch.bmm(m_prev.transpose(1, 2), d_gates.view(d, rows, g_cols))
         d_w_pri = torch.bmm(m.view(d, rows, k * n).transpose(1, 2), d_gates0.reshape(d, rows, 4 * n))
         return d_pre, d_w_rec, d_w_pri, None, None
-
-
-class _ScanState:
-    """Carried memory and hidden vector, and reusable work buffers, for inference."""
-
-    def __init__(self, d_count, batch, n, n_nonpri, like):
-        self.n, self.n_nonpri = n, n_nonpri
-        self.d, self.b = d_count, batch
-        self.g_cols = n_nonpri * 4 * n
-        self.pre = None
-        new = like.new_empty
-        self.g = new(d_count, batch, self.g_cols)
-        self.sig = new(d_count, batch, 3 * n_nonpri * n)
-        self.tj = new(d_count, batch, n_nonpri, n)
-        self.c = like.new_zeros(d_count, batch, n_nonpri, n)  # memories of dims 1..N-1
-        self.m = like.new_zeros(d_count, batch, n_nonpri, n)  # new hidden vectors of dims 1..N-1
-        self.g0 = new(d_count, batch, 4 * n)
-        self.sig0 = new(d_count, batch, 3 * n)
-        self.c0 = new(d_count, batch, n)
-        self.tmp0 = new(d_count, batch, n)
-
-
-def _step_inplace(p, st, w_rec, w_pri):
-    """One step of the recurrence (the same as :class:`_GridScan`'s), written into preallocated buffers."""
-    n, k, g_cols = st.n, st.n_nonpri, st.g_cols
-    torch.baddbmm(p[..., :g_cols], st.m[:, :, -1], w_rec, out=st.g)
-    # gate-major layout (see _stacked_weights): sigmoid over [i, f, o] of all dims, tanh over j
-    three = 3 * k * n
-    torch.sigmoid(st.g[..., :three], out=st.sig)
-    torch.tanh(st.g[..., three:], out=st.tj.view(st.d, st.b, k * n))
-    sig = st.sig.view(st.d, st.b, 3, k, n)
-    if k > 1:  # memories of input dims 1..N-2 are their projections; dim N-1's is carried in place
-        st.c[:, :, :-1] = p[..., g_cols + 5 * n :].view(st.d, st.b, k - 1, n)
-    st.c.mul_(sig[:, :, 1]).addcmul_(sig[:, :, 0], st.tj)
-    torch.tanh(st.c, out=st.m)
-    st.m.mul_(sig[:, :, 2])
-    torch.baddbmm(p[..., g_cols : g_cols + 4 * n], st.m.view(st.d, st.b, -1), w_pri, out=st.g0)
-    torch.sigmoid(st.g0[..., : 3 * n], out=st.sig0)
-    sig0 = st.sig0.view(st.d, st.b, 3, n)
-    torch.tanh(st.g0[..., 3 * n :], out=st.tmp0)
-    torch.mul(sig0[:, :, 1], p[..., g_cols + 4 * n : g_cols + 5 * n], out=st.c0)
-    st.c0.addcmul_(sig0[:, :, 0], st.tmp0)
-    torch.tanh(st.c0, out=st.tmp0)
-    return st.tmp0.mul_(sig0[:, :, 2])
