@@ -298,6 +298,14 @@ def grid_scan(cells: Sequence[GridLSTMCell], xs: torch.Tensor, time_chunk: int |
     return outs.transpose(1, 2)
 
 
+def _tanh(x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """tanh as ``2 sigmoid(2x) - 1``: equal up to float rounding (about 1e-7 in float32), and
+    about 4x faster than ``torch.tanh`` on the CPUs binkit is developed on (AVX-512), where
+    it was a fifth of the whole scan's time."""
+    out = torch.mul(x, 2, out=out) if out is not None else x.mul(2)
+    return out.sigmoid_().mul_(2).sub_(1)
+
+
 class _Recurrence:
     """Dimensions 1..N-1 of the scan, step by step: the only part that must be a loop.
 
@@ -335,13 +343,13 @@ class _Recurrence:
             torch.baddbmm(p[..., :g_cols], self.m_prev, w_rec, out=g)
             # gate-major layout (see _stacked_weights): sigmoid over [i, f, o] of all dims, tanh over j
             torch.sigmoid(g[..., : 3 * k * n], out=sig.view(d, b, 3 * k * n))
-            torch.tanh(g[..., 3 * k * n :], out=tj.view(d, b, k * n))
+            _tanh(g[..., 3 * k * n :], out=tj.view(d, b, k * n))
             if k > 1:  # memories of the input dims are their projections; dim N-1's is carried
                 self.c[:, :, :-1] = p[..., g_cols + 5 * n :].view(d, b, k - 1, n)
             if self.keep:
                 self.c_prev[:, t] = self.c
             self.c.mul_(sig[:, :, 1]).addcmul_(sig[:, :, 0], tj)
-            torch.tanh(self.c, out=tc)
+            _tanh(self.c, out=tc)
             torch.mul(sig[:, :, 2], tc, out=self.m[:, t])
             self.m_prev = self.m[:, t, :, -1]
         return self.m[:, :steps]
@@ -357,8 +365,8 @@ def _priority(pre, m, w_pri, n, k):
     g_cols, rows = 4 * k * n, steps * b
     g0 = torch.baddbmm(pre[..., g_cols : g_cols + 4 * n].reshape(d, rows, 4 * n), m.reshape(d, rows, k * n), w_pri)
     sig0 = torch.sigmoid_(g0[..., : 3 * n]).view(d, steps, b, 3, n)
-    tj0 = torch.tanh_(g0[..., 3 * n :]).view(d, steps, b, n)
-    tc0 = torch.addcmul(sig0[..., 0, :] * tj0, sig0[..., 1, :], pre[..., g_cols + 4 * n : g_cols + 5 * n]).tanh_()
+    tj0 = _tanh(g0[..., 3 * n :]).view(d, steps, b, n)
+    tc0 = _tanh(torch.addcmul(sig0[..., 0, :] * tj0, sig0[..., 1, :], pre[..., g_cols + 4 * n : g_cols + 5 * n]))
     return sig0[..., 2, :] * tc0, sig0, tj0, tc0
 
 
