@@ -157,7 +157,7 @@ def main(argv=None) -> int:
             mp = args.mp if dev.type == "cpu" else max(args.mp, 4.0)
             s_per_mp, gflops = time_inference(cfg, dev, mp)
             share = recurrent_share(cfg, dev) if dev.type == "cpu" else float("nan")
-            blocks_s = time_training(cfg, dev, steps=2 if dev.type == "cpu" else 10)
+            blocks_s = time_training(cfg, dev, steps=8)  # a few steps: one or two are too noisy on a shared host
             print(
                 f"{cfg.name:<8} {params:>11,} {s_per_mp:>7.2f} {gflops:>8.1f} {gflops / peak:>8.0%} "
                 f"{share:>10.0%} {blocks_s:>12.1f}"
