@@ -176,6 +176,15 @@ def binarize_files(
     if not os.access(outdir, os.W_OK):
         raise InputError(f"{outdir}: output folder is not writable")
 
+    from .io import remove_leftovers
+
+    # Never write over a scan: refuse the whole batch before touching anything.
+    sources = {Path(src).resolve() for src in inputs}
+    for src in inputs:
+        dest = output_path(src, outdir)
+        if dest.resolve() in sources:
+            raise InputError(f"{dest}: the output of {src} would overwrite an input scan; "
+                             "write to another folder (-o)")
     report = BatchReport()
     by_dest: dict[Path, Path] = {}
     todo = []
@@ -185,6 +194,7 @@ def binarize_files(
             report.failed.append((str(src), f"same output name as {by_dest[dest]} ({dest.name}); rename one"))
             continue
         by_dest[dest] = src
+        remove_leftovers(dest)  # a killed run's temporary file for this output
         if dest.exists() and not overwrite:
             report.skipped.append(dest)
         else:

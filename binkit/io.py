@@ -19,6 +19,7 @@ message that names the file.
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 import warnings
@@ -36,6 +37,8 @@ __all__ = [
     "save_binary",
     "as_gray",
     "as_mask",
+    "atomic_write",
+    "remove_leftovers",
 ]
 
 #: ITU-R BT.601 luma weights (R, G, B).  They are the weights PIL's ``convert("L")``
@@ -337,12 +340,64 @@ def save_binary(path, ink) -> Path:
     pixels = np.where(mask, np.uint8(0), np.uint8(255))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write here ({exc.strerror or exc})") from None
+    atomic_write(path, lambda fh: Image.fromarray(pixels).save(fh, format="PNG"))
+    return path
+
+
+#: How binkit names a file while it writes it: ``.<name>.<random>.tmp`` beside
+#: the destination (:func:`atomic_write`), so a rerun can recognise and remove
+#: what a killed run left (:func:`remove_leftovers`).
+TEMP_PREFIX, TEMP_SUFFIX = ".", ".tmp"
+
+
+def _new_file_mode(path: Path) -> int:
+    """The permissions an ordinary write would give: the existing file's, else 0o666 less the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        pass
+    try:  # Linux tells the umask without changing it
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting it, and set it back at once
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def atomic_write(path, write) -> Path:
+    """Write a file through a temporary name in the same folder, then rename it into place.
+
+    A crash or a kill never leaves half a file at ``path``; the finished file
+    gets the permissions an ordinary write would give (mkstemp's own 0600
+    would otherwise stick).
+
+    Parameters
+    ----------
+    path : path
+        The destination; its folder must exist.
+    write : callable
+        ``write(binary_file_object)`` writes the content.
+
+    Raises
+    ------
+    binkit.InputError
+        The folder cannot be written to.
+    """
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     except OSError as exc:
         raise InputError(f"{path}: cannot write here ({exc.strerror or exc})") from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            Image.fromarray(pixels).save(fh, format="PNG")
+            write(fh)
+        os.chmod(tmp, _new_file_mode(path))
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -350,3 +405,24 @@ def save_binary(path, ink) -> Path:
             raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
         raise
     return path
+
+
+def remove_leftovers(path) -> list[Path]:
+    """Remove the temporary files a killed :func:`atomic_write` of ``path`` left beside it.
+
+    Only names of binkit's own pattern for this very destination
+    (``.<name>.<8 random characters>.tmp``) are touched.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    path = Path(path)
+    removed = []
+    for tmp in path.parent.glob(f"{TEMP_PREFIX}{glob.escape(path.name)}.*{TEMP_SUFFIX}"):
+        middle = tmp.name[len(TEMP_PREFIX) + len(path.name) + 1 : -len(TEMP_SUFFIX)]
+        if len(middle) == 8 and tmp.is_file():  # mkstemp's random part
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed

@@ -32,12 +32,12 @@ import json
 import os
 import platform
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from ._errors import InputError
+from .io import atomic_write
 
 __all__ = [
     "FAMILIES",
@@ -227,24 +227,11 @@ def from_checkpoint(path, family_name: str | None = None):
     return model.eval()
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename: never half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_record(path, record: dict) -> Path:
     """Write a provenance record as indented JSON, atomically."""
     path = Path(path)
     text = json.dumps(record, indent=2, default=str) + "\n"
-    _atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+    atomic_write(path, lambda fh: fh.write(text.encode()))
     return path
 
 
@@ -278,7 +265,7 @@ def save(family_name: str, name: str, config: dict, state_dict: dict, record: di
     blob = {"config": config,
             "state_dict": {k: (v.half() if v.is_floating_point() else v) for k, v in state_dict.items()}}
     pt = dest / f"{name}.pt"
-    _atomic_write(pt, lambda tmp: torch.save(blob, tmp))
+    atomic_write(pt, lambda fh: torch.save(blob, fh))
     write_record(dest / f"{name}.json", {"name": name, "family": family_name, **record})
     return pt
 
