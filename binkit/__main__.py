@@ -57,6 +57,8 @@ def _binarize(args) -> int:
             takers = [m.name for m in methods().values() if "device" in {p.name for p in m.parameters}]
             raise InputError(f"--device applies to {' and '.join(takers)}, not {name}")
         params["device"] = args.device
+    if not str(args.out_dir).strip():
+        raise InputError("-o/--out-dir is empty; name the output folder (use -o . for the current folder)")
     files, problems = collect_inputs(args.inputs)
     report = binarize_files(files, args.out_dir, name, overwrite=args.overwrite, workers=args.workers,
                             progress=not args.no_progress, **params)

@@ -114,9 +114,24 @@ _WORKER_RUN = None
 
 
 def _start_worker(method: str, params: dict) -> None:
+    """Set up a worker process: build the method, leave Ctrl-C to the parent, die with the parent."""
     global _WORKER_RUN
+    import signal
+    import threading
+    import time
+
     from .registry import binarizer
 
+    # Ctrl-C reaches the whole process group; the parent decides (no new pages, this one finished).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def exit_with_parent():  # a killed parent (SIGKILL) must not leave workers holding its pipes
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=exit_with_parent, daemon=True).start()
     _WORKER_RUN = binarizer(method, **params)
 
 
@@ -208,11 +223,16 @@ def binarize_files(
                 _record(report, src, dest, _binarize_one(str(src), str(dest), run))
                 bar.update(1)
         else:
-            with ProcessPoolExecutor(n, initializer=_start_worker, initargs=(record.name, params)) as pool:
+            pool = ProcessPoolExecutor(n, initializer=_start_worker, initargs=(record.name, params))
+            try:
                 futures = [(src, dest, pool.submit(_binarize_in_worker, str(src), str(dest))) for src, dest in todo]
                 for src, dest, fut in futures:
                     _record(report, src, dest, fut.result())
                     bar.update(1)
+            except BaseException:  # Ctrl-C: start no new page; the workers finish (or drop) the one they hold
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+            pool.shutdown()
     finally:
         bar.close()
     return report

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -350,3 +351,93 @@ def test_a_rerun_removes_the_temporary_file_a_killed_run_left(scans):
     assert code == 0, err
     assert not leftover.exists() and other.read_text() == "mine"
     assert sorted(p.name for p in out.iterdir()) == [".notes.txt.tmp", "p0.png", "p1.png", "p2.png"]
+
+
+# ---------------------------------------------------------------------------
+# signals (issue 16, cases 2 and 3): Ctrl-C stops a parallel batch at once, workers die with their parent
+
+
+def _slow_batch(tmp_path, pages=24, side=900):
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "many"
+    for k in range(pages):
+        _save_gray(folder / f"s{k:02d}.png", rng.random((side, side)))
+    return folder
+
+
+def _start(args):
+    return subprocess.Popen([sys.executable, "-m", "binkit", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def _wait_for(condition, timeout):
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("target", ["group", "main"])
+def test_ctrl_c_stops_a_parallel_batch_within_a_page(tmp_path, target):
+    import signal
+    import time
+
+    folder, out = _slow_batch(tmp_path), tmp_path / "out"
+    proc = _start(["binarize", folder, "-o", out, "--method", "logistic", "--workers", "2", "--no-progress"])
+    assert _wait_for(lambda: out.is_dir() and any(out.glob("*.png")), 120), proc.stderr.read() if proc.poll() else ""
+    t = time.monotonic()
+    if target == "group":
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    else:
+        proc.send_signal(signal.SIGINT)  # kill -INT of the main process alone
+    _, err = proc.communicate(timeout=60)
+    stopped_after = time.monotonic() - t
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    written = sorted(out.glob("*.png"))
+    assert len(written) < 24 and stopped_after < 20
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary file left
+    for p in written:  # every output there is whole
+        assert read_gt(p, allow_majority_ink=True).shape == (900, 900)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process table from /proc")
+def test_workers_exit_when_their_parent_is_killed(tmp_path):
+    import signal
+
+    folder = _slow_batch(tmp_path)
+    proc = _start(["binarize", folder, "-o", tmp_path / "out", "--method", "logistic", "--workers", "2",
+                   "--no-progress"])
+
+    def children():
+        found = []
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+            except OSError:
+                continue
+            if fields.get("PPid", "").strip() == str(proc.pid):
+                found.append(int(status.parent.name))
+        return found
+
+    assert _wait_for(lambda: len(children()) >= 2, 120)
+    workers = children()
+    proc.send_signal(signal.SIGKILL)  # the main process only, as a crashed or OOM-killed one
+    proc.wait(timeout=30)
+    def alive(pid):  # a zombie has exited: only its parent's bookkeeping is left
+        try:
+            return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return False
+
+    assert _wait_for(lambda: not any(alive(pid) for pid in workers), 30), [alive(p) for p in workers]
+
+
+def test_empty_output_folder_is_refused(scans):
+    code, _, err = _cli("binarize", scans / "scans" / "p0.png", "-o", "", "--method", "otsu", "--no-progress")
+    assert code == 2 and "-o/--out-dir is empty" in err and "Traceback" not in err
