@@ -60,8 +60,12 @@ def _binarize(args) -> int:
     if not str(args.out_dir).strip():
         raise InputError("-o/--out-dir is empty; name the output folder (use -o . for the current folder)")
     files, problems = collect_inputs(args.inputs)
+    if args.shard:
+        from .batch import shard
+
+        files = shard(files, args.shard)
     report = binarize_files(files, args.out_dir, name, overwrite=args.overwrite, workers=args.workers,
-                            progress=not args.no_progress, **params)
+                            progress=not args.no_progress, format=args.format, **params)
     problems += report.failed
     line = f"{name}: wrote {len(report.written)} to {args.out_dir}"
     if report.skipped:
@@ -249,6 +253,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "--param k=0.2 (repeatable)")
     p.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
     p.add_argument("--workers", type=int, default=None, help="processes for the classical methods (default: cores)")
+    p.add_argument("--format", default="png", choices=["png", "png1", "tif"],
+                   help="png: 8-bit 0/255 (default, what the DIBCO tool reads); png1: 1-bit PNG; tif: 1-bit "
+                   "CCITT-G4 TIFF for archives. The scan's DPI is kept")
+    p.add_argument("--shard", default=None, metavar="K/N",
+                   help="do only the K-th of N equal slices of the sorted inputs (N machines, K = 1..N; "
+                   "e.g. a SLURM array: --shard $((SLURM_ARRAY_TASK_ID+1))/$SLURM_ARRAY_TASK_COUNT)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_binarize)
 

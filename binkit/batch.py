@@ -13,6 +13,7 @@ prediction ``page7.png`` is scored against the GT ``page7.png``, ``page7.bmp``,
 from __future__ import annotations
 
 import glob
+import json
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ __all__ = [
     "BatchReport",
     "collect_inputs",
     "output_path",
+    "shard",
     "binarize_files",
     "match_pairs",
     "evaluate_folders",
@@ -91,17 +93,56 @@ def collect_inputs(items: Iterable[str | os.PathLike]) -> tuple[list[Path], list
     return unique, problems
 
 
-def output_path(source: Path, outdir: Path) -> Path:
-    """Where ``binkit binarize`` writes the result of ``source``: ``outdir/<stem>.png``."""
-    return Path(outdir) / f"{Path(source).stem}.png"
+def output_path(source: Path, outdir: Path, format: str = "png") -> Path:
+    """Where ``binkit binarize`` writes the result of ``source``: ``outdir/<stem>.png`` (``.tif`` for tif)."""
+    from .io import BINARY_FORMATS
+
+    return Path(outdir) / f"{Path(source).stem}{BINARY_FORMATS[format][0]}"
 
 
-def _binarize_one(source: str, dest: str, run) -> str | None:
+def shard(files: Sequence[Path], spec: str) -> list[Path]:
+    """The K-th of N slices of the sorted ``files``, for ``spec = "K/N"`` (1 <= K <= N).
+
+    Slices are contiguous and differ in size by one at most; every file is in
+    exactly one slice, so N machines given K = 1..N together do the whole
+    list, each its own part (a SLURM array: ``--shard $((SLURM_ARRAY_TASK_ID + 1))/$SLURM_ARRAY_TASK_COUNT``).
+    """
+    k, sep, n = str(spec).partition("/")
+    try:
+        k, n = int(k), int(n)
+    except ValueError:
+        k = n = 0
+    if not sep or not 1 <= k <= n:
+        raise InputError(f"--shard {spec!r}: expected K/N with 1 <= K <= N, e.g. --shard 2/8")
+    ordered = sorted(files, key=str)
+    size, extra = divmod(len(ordered), n)
+    start = (k - 1) * size + min(k - 1, extra)
+    return ordered[start : start + size + (1 if k <= extra else 0)]
+
+
+def _scan_dpi(source) -> tuple | None:
+    """The resolution the scan's file records, if any (only its header is read)."""
+    from PIL import Image
+
+    try:
+        with Image.open(source) as image:
+            dpi = image.info.get("dpi")
+    except (OSError, ValueError, SyntaxError):
+        return None
+    return tuple(float(v) for v in dpi) if dpi and all(v and v > 0 for v in dpi) else None
+
+
+def _description(record: dict) -> str:
+    params = ", ".join(f"{k}={v}" for k, v in sorted(record.get("params", {}).items()))
+    return f"{record.get('method')} ({params})" if params else str(record.get("method"))
+
+
+def _binarize_one(source: str, dest: str, run, format: str = "png", made_by: dict | None = None) -> str | None:
     """Binarize one file with ``run`` (a :func:`binkit.binarizer`); return None, or the one-line reason it failed."""
     from .io import read_image, save_binary
 
     try:
-        save_binary(dest, run(read_image(source)))
+        save_binary(dest, run(read_image(source)), format=format, dpi=_scan_dpi(source), made_by=made_by)
     except (InputError, FileNotFoundError) as exc:
         return str(exc)
     except MemoryError:
@@ -113,7 +154,7 @@ def _binarize_one(source: str, dest: str, run) -> str | None:
 _WORKER_RUN = None
 
 
-def _start_worker(method: str, params: dict) -> None:
+def _start_worker(method: str, params: dict, format: str, made_by: dict) -> None:
     """Set up a worker process: build the method, leave Ctrl-C to the parent, die with the parent."""
     global _WORKER_RUN
     import signal
@@ -132,11 +173,12 @@ def _start_worker(method: str, params: dict) -> None:
         os._exit(1)
 
     threading.Thread(target=exit_with_parent, daemon=True).start()
-    _WORKER_RUN = binarizer(method, **params)
+    _WORKER_RUN = (binarizer(method, **params), format, made_by)
 
 
 def _binarize_in_worker(source: str, dest: str) -> str | None:
-    return _binarize_one(source, dest, _WORKER_RUN)
+    run, format, made_by = _WORKER_RUN
+    return _binarize_one(source, dest, run, format, made_by)
 
 
 def binarize_files(
@@ -147,6 +189,7 @@ def binarize_files(
     overwrite: bool = False,
     workers: int | None = None,
     progress: bool = True,
+    format: str = "png",
     **params,
 ) -> BatchReport:
     """Binarize files into ``outdir`` as 0/255 PNGs (0 = ink), skipping finished ones.
@@ -168,6 +211,8 @@ def binarize_files(
         model loaded once, on ``device``.
     progress : bool
         Show a progress bar.
+    format : {"png", "png1", "tif"}
+        Output format (:data:`binkit.io.BINARY_FORMATS`); the scan's DPI is kept.
     **params
         The method's parameters (:func:`binkit.binarizer`), e.g. ``window=31``;
         ``weights`` and ``device`` for ``gridlstm``.
@@ -181,8 +226,17 @@ def binarize_files(
     from .registry import binarizer
     from .registry import method as method_record
 
+    from . import __version__
+    from .io import BINARY_FORMATS, made_by
+
+    if format not in BINARY_FORMATS:
+        raise InputError(f"--format {format!r}: choose one of {', '.join(BINARY_FORMATS)}")
     record = method_record(method)
     run = binarizer(record.name, **params)  # checks the parameters (and loads a model) before any file
+    # how each output is made, recorded in it: every parameter that changes the result, defaults included
+    made = {"method": record.name, "binkit": __version__,
+            "params": {p.name: params.get(p.name, p.default) for p in record.parameters if p.name != "device"}}
+    made = json.loads(json.dumps(made, default=str))  # as it reads back from a file (paths as text)
     outdir = Path(outdir)
     try:
         outdir.mkdir(parents=True, exist_ok=True)
@@ -196,22 +250,33 @@ def binarize_files(
     # Never write over a scan: refuse the whole batch before touching anything.
     sources = {Path(src).resolve() for src in inputs}
     for src in inputs:
-        dest = output_path(src, outdir)
+        dest = output_path(src, outdir, format)
         if dest.resolve() in sources:
             raise InputError(f"{dest}: the output of {src} would overwrite an input scan; "
                              "write to another folder (-o)")
     report = BatchReport()
-    by_dest: dict[Path, Path] = {}
-    todo = []
+    by_dest: dict[Path, list[Path]] = {}
     for src in inputs:
-        dest = output_path(src, outdir)
-        if dest in by_dest:
-            report.failed.append((str(src), f"same output name as {by_dest[dest]} ({dest.name}); rename one"))
+        by_dest.setdefault(output_path(src, outdir, format), []).append(Path(src))
+    todo = []
+    for dest, srcs in by_dest.items():
+        if len(srcs) > 1:  # which one the user meant is not binkit's guess: none is written
+            for src in srcs:
+                others = ", ".join(str(o) for o in srcs if o != src)
+                report.failed.append((str(src), f"{src}: {others} would be written to the same {dest}; "
+                                                "rename one (neither was written)"))
             continue
-        by_dest[dest] = src
+        src = srcs[0]
         remove_leftovers(dest)  # a killed run's temporary file for this output
         if dest.exists() and not overwrite:
-            report.skipped.append(dest)
+            before = made_by(dest)
+            if before is not None and (before.get("method"), before.get("params")) != (made["method"],
+                                                                                        made["params"]):
+                report.failed.append((str(src), f"{dest}: made by {_description(before)}, not by "
+                                                f"{_description(made)}; --overwrite redoes it, or write to "
+                                                "another folder"))
+            else:
+                report.skipped.append(dest)
         else:
             todo.append((src, dest))
 
@@ -220,10 +285,10 @@ def binarize_files(
     try:
         if n == 1:
             for src, dest in todo:
-                _record(report, src, dest, _binarize_one(str(src), str(dest), run))
+                _record(report, src, dest, _binarize_one(str(src), str(dest), run, format, made))
                 bar.update(1)
         else:
-            pool = ProcessPoolExecutor(n, initializer=_start_worker, initargs=(record.name, params))
+            pool = ProcessPoolExecutor(n, initializer=_start_worker, initargs=(record.name, params, format, made))
             try:
                 futures = [(src, dest, pool.submit(_binarize_in_worker, str(src), str(dest))) for src, dest in todo]
                 for src, dest, fut in futures:

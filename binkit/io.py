@@ -39,6 +39,8 @@ __all__ = [
     "as_mask",
     "atomic_write",
     "remove_leftovers",
+    "BINARY_FORMATS",
+    "made_by",
 ]
 
 #: ITU-R BT.601 luma weights (R, G, B).  They are the weights PIL's ``convert("L")``
@@ -311,20 +313,38 @@ def as_mask(array, name: str = "mask") -> np.ndarray:
     )
 
 
-def save_binary(path, ink) -> Path:
-    """Write an ink mask as an 8-bit PNG with ink = 0 and page = 255.
+#: Output formats of :func:`save_binary`: name -> (file suffix, description).
+BINARY_FORMATS = {
+    "png": (".png", "8-bit PNG, ink = 0, page = 255 (what the DIBCO tool reads)"),
+    "png1": (".png", "1-bit PNG (black = ink), 8x smaller"),
+    "tif": (".tif", "1-bit TIFF with CCITT Group 4 compression (black = ink), for archives"),
+}
 
-    This is the form the official DIBCO tool reads correctly.  The file is
+#: Key of the PNG text chunk / TIFF description that records how an output was made.
+MADE_BY_KEY = "binkit"
+
+
+def save_binary(path, ink, *, format: str = "png", dpi=None, made_by: dict | None = None) -> Path:
+    """Write an ink mask: by default an 8-bit PNG with ink = 0 and page = 255.
+
+    The 8-bit PNG is the form the official DIBCO tool reads correctly; the
+    1-bit formats (:data:`BINARY_FORMATS`) are for archives.  The file is
     written to a temporary name in the same folder and then renamed, so a
-    crash never leaves a half-written PNG behind.  Missing parent folders are
-    created.
+    crash never leaves a half-written file behind.  Missing parent folders
+    are created.
 
     Parameters
     ----------
     path : str or os.PathLike
-        Destination; a ``.png`` suffix is expected.
+        Destination (its suffix should match ``format``).
     ink : (H, W) array_like of bool
         True = ink (see :func:`as_mask` for what else is accepted).
+    format : {"png", "png1", "tif"}
+    dpi : (float, float), optional
+        Resolution to record in the file (e.g. the scan's).
+    made_by : dict, optional
+        How the mask was made (method, parameters, binkit version), stored as
+        JSON in a PNG text chunk or the TIFF's description; :func:`made_by` reads it.
 
     Returns
     -------
@@ -333,17 +353,55 @@ def save_binary(path, ink) -> Path:
     Raises
     ------
     binkit.InputError
-        ``ink`` is not a mask, or the folder cannot be written to.
+        ``ink`` is not a mask, an unknown format, or the folder cannot be written to.
     """
+    import json
+
+    from PIL import PngImagePlugin
+
+    if format not in BINARY_FORMATS:
+        raise InputError(f"format {format!r}: choose one of {', '.join(BINARY_FORMATS)}")
     path = Path(path)
     mask = as_mask(ink, name="ink")
-    pixels = np.where(mask, np.uint8(0), np.uint8(255))
+    if format == "png":
+        image = Image.fromarray(np.where(mask, np.uint8(0), np.uint8(255)))
+    else:
+        image = Image.fromarray(~mask)  # mode "1": True is white
+    options = {"dpi": tuple(float(v) for v in dpi)} if dpi else {}
+    text = json.dumps(made_by, sort_keys=True, default=str) if made_by else None
+    if format == "tif":
+        options["compression"] = "group4"
+        if text:
+            options["description"] = f"{MADE_BY_KEY} {text}"
+    elif text:
+        info = PngImagePlugin.PngInfo()
+        info.add_text(MADE_BY_KEY, text)
+        options["pnginfo"] = info
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{path}: cannot write here ({exc.strerror or exc})") from None
-    atomic_write(path, lambda fh: Image.fromarray(pixels).save(fh, format="PNG"))
+    atomic_write(path, lambda fh: image.save(fh, format="TIFF" if format == "tif" else "PNG", **options))
     return path
+
+
+def made_by(path) -> dict | None:
+    """How a binkit output was made (what :func:`save_binary` recorded), or None if it says nothing."""
+    import json
+
+    try:
+        with Image.open(path) as image:
+            if image.format == "TIFF":
+                text = image.tag_v2.get(270, "")  # ImageDescription
+                text = text[len(MADE_BY_KEY) + 1 :] if text.startswith(MADE_BY_KEY + " ") else ""
+            else:
+                text = image.info.get(MADE_BY_KEY, "")
+    except _PIL_READ_ERRORS:
+        return None
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
 
 
 #: How binkit names a file while it writes it: ``.<name>.<random>.tmp`` beside

@@ -124,7 +124,24 @@ def test_same_output_name_from_two_folders_is_refused(scans, capsys):
     _save_gray(other / "p0.tif", _page(9).image)
     code, _, err = _run(["binarize", str(scans / "scans" / "p0.png"), str(other / "p0.tif"), "-o",
                          str(scans / "out"), "--method", "otsu", "--no-progress"], capsys)
-    assert code == 2 and "same output name" in err
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 2 and all("would be written to the same" in line for line in lines)
+    # each line names the rejected file first, and the other one
+    assert lines[0].startswith(f"binkit: error: {scans / 'scans' / 'p0.png'}: {other / 'p0.tif'}")
+    assert lines[1].startswith(f"binkit: error: {other / 'p0.tif'}: {scans / 'scans' / 'p0.png'}")
+    assert not (scans / "out" / "p0.png").exists()  # which one was meant is not binkit's guess
+
+
+def test_same_output_name_when_the_first_is_unreadable(scans, capsys):
+    """Issue 16, case 18: a bad first file must not decide what happens to a good second one."""
+    bad = scans / "a" / "p5.png"
+    bad.parent.mkdir()
+    bad.write_bytes(b"not a png")
+    _save_gray(scans / "b" / "p5.png", _page(5).image)
+    code, _, err = _run(["binarize", str(bad), str(scans / "b" / "p5.png"), "-o", str(scans / "out"),
+                         "--method", "otsu", "--no-progress"], capsys)
+    assert code == 2 and str(bad) in err and str(scans / "b" / "p5.png") in err
+    assert not (scans / "out" / "p5.png").exists()
 
 
 def test_output_folder_that_cannot_be_created(scans, capsys):
@@ -441,3 +458,61 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path):
 def test_empty_output_folder_is_refused(scans):
     code, _, err = _cli("binarize", scans / "scans" / "p0.png", "-o", "", "--method", "otsu", "--no-progress")
     assert code == 2 and "-o/--out-dir is empty" in err and "Traceback" not in err
+
+
+# ---------------------------------------------------------------------------
+# outputs record how they were made (case 20); archive formats; shards
+
+
+def test_a_rerun_with_another_method_does_not_count_other_outputs_as_done(scans):
+    out = scans / "out"
+    code, _, err = _cli("binarize", scans / "scans", "-o", out, "--method", "sauvola", "--no-progress")
+    assert code == 0, err
+    assert binkit.io.made_by(out / "p0.png") == {
+        "method": "sauvola", "binkit": binkit.__version__, "params": {"window": 51, "k": 0.2, "r": 128 / 255}}
+    before = (out / "p0.png").read_bytes()
+    code, stdout, err = _cli("binarize", scans / "scans", "-o", out, "--method", "otsu", "--no-progress")
+    assert code == 2 and "skipped" not in stdout and len(err.strip().splitlines()) == 3
+    assert "made by sauvola (k=0.2, r=0.50" in err and "not by otsu; --overwrite redoes it" in err
+    assert (out / "p0.png").read_bytes() == before  # nothing was overwritten
+    code, stdout, err = _cli("binarize", scans / "scans", "-o", out, "--method", "sauvola", "--no-progress")
+    assert code == 0 and "skipped 3 already done" in stdout  # the same method and parameters: done
+    code, _, err = _cli("binarize", scans / "scans", "-o", out, "--method", "sauvola", "--param", "window=31",
+                        "--no-progress")
+    assert code == 2 and "window=51" in err and "window=31" in err
+    code, _, err = _cli("binarize", scans / "scans", "-o", out, "--method", "otsu", "--overwrite", "--no-progress")
+    assert code == 0 and binkit.io.made_by(out / "p1.png")["method"] == "otsu"
+
+
+@pytest.mark.parametrize("format, suffix, mode", [("png", ".png", "L"), ("png1", ".png", "1"), ("tif", ".tif", "1")])
+def test_output_formats_keep_the_scans_dpi(tmp_path, format, suffix, mode):
+    page = _page(1)
+    Image.fromarray(np.round(page.image * 255).astype(np.uint8)).save(tmp_path / "scan.tif", dpi=(400, 400))
+    code, _, err = _cli("binarize", tmp_path / "scan.tif", "-o", tmp_path / "out", "--method", "otsu",
+                        "--format", format, "--no-progress")
+    assert code == 0, err
+    written = tmp_path / "out" / f"scan{suffix}"
+    with Image.open(written) as image:
+        assert image.mode == mode and round(image.info["dpi"][0]) == 400
+        if format == "tif":
+            assert image.info.get("compression") == "group4"
+    np.testing.assert_array_equal(read_gt(written, allow_majority_ink=True), binkit.binarize(page.image, "otsu"))
+    assert binkit.io.made_by(written)["method"] == "otsu"
+
+
+def test_shards_split_the_sorted_inputs_without_overlap(tmp_path):
+    from binkit.batch import shard
+
+    files = [tmp_path / f"f{k:02d}.png" for k in range(11)]
+    parts = [shard(files[::-1], f"{k}/4") for k in range(1, 5)]
+    assert [len(p) for p in parts] == [3, 3, 3, 2]
+    assert sum(parts, []) == sorted(files)
+    for bad in ("0/4", "5/4", "2", "a/b", "1/0"):
+        with pytest.raises(binkit.InputError, match="--shard"):
+            shard(files, bad)
+    folder = _slow_batch(tmp_path, pages=5, side=64)
+    for k in (1, 2):
+        code, _, err = _cli("binarize", folder, "-o", tmp_path / "out", "--method", "otsu", "--shard", f"{k}/2",
+                            "--no-progress")
+        assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"s{k:02d}.png" for k in range(5)]
