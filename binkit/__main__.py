@@ -87,33 +87,81 @@ def _methods(args) -> int:
     return 0
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """A warning as the command line shows it: ``binkit: warning: FILE: ...`` (no source line)."""
+    return f"binkit: warning: {message}\n"
+
+
+def _finite_or_none(value):
+    """JSON has no NaN or infinity: None (null) for an undefined or infinite measure."""
+    import math
+
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _write_results(path, write, what: str) -> None:
+    """Write a results file atomically (never half a file), creating its folder; InputError if impossible."""
+    from .io import atomic_write
+
+    out = Path(path)
+    if out.is_dir():
+        raise InputError(f"{out}: {what} is a folder; name a file")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
+    atomic_write(out, write)
+
+
 def _evaluate(args) -> int:
     import csv
+    import io
+    import json
+    import warnings
 
     import numpy as np
 
     from .batch import evaluate_folders
+    from .metrics import MEASURES
     from .plot import metrics_table
 
-    rows, problems = evaluate_folders(args.pred, args.gt, weights_dir=args.weights, progress=not args.no_progress)
-    from .metrics import MEASURES
-
+    for option, value in (("--csv", args.csv), ("--json", args.json)):
+        if value is not None and not str(value).strip():
+            raise InputError(f"{option} is empty; name the file to write")
+    original = warnings.formatwarning
+    warnings.formatwarning = _one_line_warning  # e.g. read_gt's grey-GT warning: one line, no source
+    try:
+        rows, problems = evaluate_folders(args.pred, args.gt, weights_dir=args.weights,
+                                          progress=not args.no_progress)
+    finally:
+        warnings.formatwarning = original
     keys = tuple(MEASURES)
+    means = {k: float(np.mean([r[k] for r in rows])) for k in keys} if rows else {}
     if rows:
         table = [(r["image"], r) for r in rows]
-        table.append((f"mean of {len(rows)}", {k: float(np.mean([r[k] for r in rows])) for k in keys}))
+        table.append((f"mean of {len(rows)}", means))
         print(metrics_table(table, keys=("fm", "fps", "psnr", "drd", "nrm", "mpm"), label="image"))
     if args.csv and rows:
-        out = Path(args.csv)
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            with open(out, "w", newline="") as fh:
-                writer = csv.writer(fh, lineterminator="\n")
-                writer.writerow(("image",) + keys)
-                writer.writerows([r["image"], *(repr(float(r[k])) for k in keys)] for r in rows)
-        except OSError as exc:
-            raise InputError(f"{out}: cannot write ({exc.strerror or exc})") from None
-        print(f"per-image results: {out}")
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(("image",) + keys)
+        writer.writerows([r["image"], *(repr(float(r[k])) for k in keys)] for r in rows)
+        _write_results(args.csv, lambda fh: fh.write(text.getvalue().encode()), "--csv")
+        print(f"per-image results: {args.csv}")
+    if args.json:
+        record = {
+            "pred": str(args.pred),
+            "gt": str(args.gt),
+            "weights": None if args.weights is None else str(args.weights),
+            "measures": list(keys),
+            "images": [{"image": r["image"], **{k: _finite_or_none(r[k]) for k in keys}} for r in rows],
+            "mean": {"n": len(rows), **{k: _finite_or_none(v) for k, v in means.items()}},
+            "problems": [{"file": item, "reason": reason} for item, reason in problems],
+        }
+        text = json.dumps(record, indent=1, allow_nan=False) + "\n"
+        _write_results(args.json, lambda fh: fh.write(text.encode()), "--json")
+        print(f"results as JSON: {args.json}")
     _report_problems(problems)
     return 2 if problems or not rows else 0
 
@@ -272,11 +320,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="score a folder of binarizations against a folder of ground truth (DIBCO measures)",
         description="Match --pred and --gt files by name (GT may carry a suffix such as _gt or _GT), print each "
         "image's FM, Fps, PSNR, DRD, NRM, MPM and the means. Pseudo-F weights are computed from each GT, or read "
-        "from the organisers' <gt>_RWeights.dat / <gt>_PWeights.dat files in --weights.",
+        "from the organisers' <gt>_RWeights.dat / <gt>_PWeights.dat files in --weights. Predictions must be binary: "
+        "1-bit, or only 0 (ink) and 255 (page); GT follows the DIBCO rule (only exact 0 is ink). A file that is "
+        "neither (grey levels, 0/60, 0/1), or weights no DIBCO generator makes, is reported and not scored "
+        "(exit code 2).",
     )
     p.add_argument("--pred", required=True, help="folder of binarized images (0 = ink, 255 = page)")
     p.add_argument("--gt", required=True, help="folder of ground-truth images (0 = ink, 255 = page)")
     p.add_argument("--csv", default=None, help="also write the per-image measures to this CSV file")
+    p.add_argument("--json", default=None, metavar="FILE",
+                   help="also write the per-image measures, their means and the refused files to this JSON file "
+                   "(keys of binkit.metrics.MEASURES; null where a measure is NaN or infinite)")
     p.add_argument("--weights", default=None, help="folder of DIBCO .dat weight files (default: compute them)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_evaluate)

@@ -355,6 +355,95 @@ def match_pairs(pred_dir, gt_dir) -> tuple[list[tuple[Path, Path]], list[tuple[s
     return pairs, problems
 
 
+def _values_text(values) -> str:
+    """``values 0 and 60``, ``values 0, 60 and 255``, ``the value 60``, ``256 grey levels from 0 to 255``."""
+    values = [int(v) for v in values]
+    if len(values) == 1:
+        return f"the value {values[0]} only"
+    if len(values) <= 4:
+        return "values " + ", ".join(map(str, values[:-1])) + f" and {values[-1]}"
+    return f"{len(values)} grey levels from {values[0]} to {values[-1]}"
+
+
+def _distinct(a) -> list[int]:
+    """The sorted distinct values of an integer image (a histogram for 8 and 16 bits: no sort)."""
+    import numpy as np
+
+    if a.dtype in (np.uint8, np.uint16):
+        return np.flatnonzero(np.bincount(a.ravel(), minlength=1)).tolist()
+    return np.unique(a).tolist()
+
+
+# What a binary file may hold besides 0 (ink): white at 8 bits, or at 16 bits.
+_WHITES = (255, 65535)
+
+_ZERO_ONE = ("a 0/1 mask, whose polarity cannot be told (1 = ink, or 1 = page?); save it with 0 = ink and "
+             "255 = page, e.g. binkit.io.save_binary(path, mask) for a mask with True = ink")
+
+
+def _binary_pixels(path, role: str):
+    """Decode ``path``; return (grey integer pixels or None for a 1-bit file, ink mask, sorted distinct values).
+
+    The checks shared by predictions and ground truths (see :func:`evaluate_folders`).
+    """
+    import numpy as np
+
+    from .io import _open_pixels, as_gray
+
+    pixels, mode = _open_pixels(path)
+    if mode == "1":
+        return None, ~pixels.astype(bool), [0, 1]  # PIL maps black (ink) to False
+    if pixels.ndim == 3:  # colour or grey + alpha: the luminance, at 8 bits, as read_gt reads it
+        pixels = np.rint(as_gray(pixels, name=str(path)) * 255).astype(np.uint8)
+    if not np.issubdtype(pixels.dtype, np.integer):
+        raise InputError(f"{path}: a {pixels.dtype} image; a {role} must be an 8-bit file holding "
+                         "0 (ink) and 255 (page)")
+    values = _distinct(pixels)
+    if 1 in values and set(values) <= {0, 1}:
+        raise InputError(f"{path}: {_values_text(values)}: {_ZERO_ONE}")
+    return pixels, pixels == 0, values
+
+
+def _read_prediction(path):
+    """Read a binarized image for scoring: a 1-bit file (black = ink), or 0 = ink and 255 = page.
+
+    Parameters
+    ----------
+    path : path
+        A 1-bit image, or an 8-bit (or 16-bit) grey or colour image whose
+        only values are 0 and 255 (65535 at 16 bits); an all-ink or all-page
+        image is fine.
+
+    Returns
+    -------
+    ink : (H, W) ndarray of bool
+        True = ink.
+
+    Raises
+    ------
+    binkit.InputError
+        Anything else, named with what it holds: grey levels (an image not
+        binarized yet), another pair such as 0/60, or a 0/1 file (1 = ink or
+        1 = page cannot be told: a viewer shows both as black).
+    """
+    pixels, ink, values = _binary_pixels(path, "binarized image")
+    if pixels is not None and not any(set(values) <= {0, white} for white in _WHITES):
+        hint = "; binarize it first (binkit binarize)" if len(values) > 4 else ""
+        raise InputError(f"{path}: {_values_text(values)}; expected only 0 (ink) and 255 (page){hint}")
+    return ink
+
+
+def _read_ground_truth(path):
+    """A ground truth by :func:`binkit.io.read_gt`'s DIBCO rule, less the files that rule cannot read right."""
+    from .io import read_gt
+
+    pixels, _, values = _binary_pixels(path, "ground truth")
+    if pixels is not None and 0 not in values and not any(set(values) <= {white} for white in _WHITES):
+        raise InputError(f"{path}: {_values_text(values)} and no pixel is 0, so by the DIBCO rule (only exact 0 "
+                         "is ink) this ground truth has no ink; expected 0 (ink) and 255 (page)")
+    return read_gt(path)
+
+
 def evaluate_folders(pred_dir, gt_dir, *, weights_dir=None, progress: bool = True):
     """Score every prediction in ``pred_dir`` against its GT with :func:`binkit.metrics.evaluate`.
 
@@ -373,29 +462,55 @@ def evaluate_folders(pred_dir, gt_dir, *, weights_dir=None, progress: bool = Tru
         ``image`` (the prediction's stem) and every measure of
         :func:`binkit.metrics.evaluate`, one per matched pair.
     problems : list of (file, reason)
-        Unmatched files and files that could not be scored.
+        Unmatched files, and files that could not be scored, each under the
+        file at fault (prediction, GT or weight file).
+
+    Notes
+    -----
+    What is scored:
+
+    * **predictions** must be binary files (:func:`_read_prediction`): 1-bit,
+      or only 0 (ink) and 255 (page).  Grey levels, other pairs (0/60) and
+      0/1 files are refused, since scoring them would answer wrong in silence.
+    * **ground truths** follow :func:`binkit.io.read_gt` (the DIBCO rule: only
+      exact 0 is ink, with a warning for grey pixels), except two kinds that
+      rule would misread, which are refused: 0/1 files (as above), and files
+      with no pixel at 0 but values other than white (ink stored as, e.g., 60).
+    * **weight files** must pass :func:`binkit.metrics.read_dibco_weights` and
+      :func:`binkit.metrics.check_dibco_weights` (what the DIBCO weight
+      generator's maps satisfy for that GT).
+
+    Each refused file is one problem, and its pair is not scored.
     """
     from tqdm.auto import tqdm
 
-    from .io import read_gt
-    from .metrics import evaluate, read_dibco_weights
+    from .metrics import check_dibco_weights, evaluate, read_dibco_weights
 
     pairs, problems = match_pairs(pred_dir, gt_dir)
     rows = []
     for pred_path, gt_path in tqdm(pairs, desc="evaluate", unit="page", disable=not progress):
+        at_fault = pred_path
         try:
-            # predictions are binary images in the DIBCO convention, so read_gt's rules apply
-            pred = read_gt(pred_path, allow_majority_ink=True)
-            gt = read_gt(gt_path)
+            pred = _read_prediction(pred_path)
+            at_fault = gt_path
+            gt = _read_ground_truth(gt_path)
+            at_fault = pred_path
             if pred.shape != gt.shape:
                 raise InputError(f"{pred_path}: size {pred.shape[1]}x{pred.shape[0]} differs from its ground "
                                  f"truth {gt_path.name} ({gt.shape[1]}x{gt.shape[0]})")
             weights = None
             if weights_dir is not None:
                 wd = Path(weights_dir)
-                weights = (read_dibco_weights(wd / f"{gt_path.stem}_RWeights.dat", gt.shape),
-                           read_dibco_weights(wd / f"{gt_path.stem}_PWeights.dat", gt.shape))
+                files = (wd / f"{gt_path.stem}_RWeights.dat", wd / f"{gt_path.stem}_PWeights.dat")
+                at_fault = files[0]
+                rw = read_dibco_weights(files[0], gt.shape)
+                at_fault = files[1]
+                pw = read_dibco_weights(files[1], gt.shape)
+                at_fault = wd
+                check_dibco_weights(rw, pw, gt, names=tuple(map(str, files)))
+                weights = (rw, pw)
+            at_fault = pred_path
             rows.append({"image": pred_path.stem, **evaluate(pred, gt, weights)})
         except (InputError, FileNotFoundError) as exc:
-            problems.append((str(pred_path), str(exc)))
+            problems.append((str(at_fault), str(exc)))
     return rows, problems

@@ -123,6 +123,7 @@ __all__ = [
     "DRD_WEIGHTS",
     "MEASURES",
     "Measure",
+    "check_dibco_weights",
     "evaluate",
     "fmeasure",
     "pseudo_fmeasure",
@@ -278,8 +279,16 @@ def _check_weights(weights, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         w = w.astype(np.float64, copy=False)
         if not np.isfinite(w).all():
             raise InputError(f"{name}: contains NaN or infinite values")
+        if w.size and float(w.min()) < 0:
+            # a negative weight lets Rps or Pps exceed 100 %: no weight map of the measure has one
+            raise InputError(f"{name}: negative values (min {float(w.min()):.6g}); pseudo-F weights are >= 0")
         out.append(w)
-    return out[0], out[1]
+    rw, pw = out
+    if gt.any() and not float(rw[gt].sum()) > 0:
+        # every recalled pixel would weigh 0, so Fps would be 0 whatever the prediction
+        raise InputError(f"recall_weights: all zero on the {int(np.count_nonzero(gt))} ink pixels of gt; "
+                         "recall weights are positive across each stroke")
+    return rw, pw
 
 
 # --------------------------------------------------------------------------
@@ -687,7 +696,8 @@ def evaluate(pred, gt, weights=None) -> dict:
     ------
     binkit.InputError
         Masks that are not 2-D, not bool (or 0/1), of different shapes or of
-        zero size; weights of the wrong shape or with non-finite values.
+        zero size; weights of the wrong shape, with non-finite or negative
+        values, or recall weights that are all zero on the ink of ``gt``.
 
     Examples
     --------
@@ -740,7 +750,9 @@ def read_dibco_weights(path, shape) -> np.ndarray:
     Raises
     ------
     binkit.InputError
-        Missing or unreadable file, or a value count other than H * W.
+        Missing or unreadable file, a value count other than H * W, or a
+        value no weight file holds (NaN, infinite, negative).  What the pair
+        must satisfy for its GT is checked by :func:`check_dibco_weights`.
     """
     path = Path(path)
     try:
@@ -763,7 +775,79 @@ def read_dibco_weights(path, shape) -> np.ndarray:
             f"{path}: holds {values.size} numbers, expected {h} x {w} = {h * w} "
             "(wrong shape, or a damaged file)"
         )
+    # Both kinds of weight file hold finite values >= 0 (GW = D / NR, PW - 1 = min(Dp / NP, 2)).
+    if not np.isfinite(values).all():
+        raise InputError(f"{path}: holds NaN or infinite values; not a DIBCO weight file")
+    if values.size and float(values.min()) < 0:
+        raise InputError(f"{path}: holds negative values (min {float(values.min()):.6g}); DIBCO weights are >= 0")
     return values.reshape(h, w)
+
+
+def check_dibco_weights(recall_weights, precision_weights, gt, *, names=("recall_weights", "precision_weights")):
+    """Check that a pair of weight maps can come from the DIBCO weight generator for ``gt``.
+
+    :func:`read_dibco_weights` checks one file on its own; this checks what
+    the pair must satisfy for its ground truth, so that a wrong, swapped,
+    zeroed or hand-edited file is refused instead of giving a plausible Fps.
+
+    Parameters
+    ----------
+    recall_weights, precision_weights : (H, W) array_like of float
+        GW and PW - 1, as :func:`read_dibco_weights` returns them.
+    gt : (H, W) ndarray of bool
+        The ground truth they belong to, True = ink.
+    names : (str, str)
+        What to call the two maps in messages, e.g. their file names.
+
+    Raises
+    ------
+    binkit.InputError
+        One line naming the map, when any of these rules of the generator
+        (:func:`pseudo_weights`, the organisers' ``BinEvalWeights``) fails:
+
+        * both maps are finite and >= 0, of the GT's shape;
+        * recall weights are 0 on the page, and not all 0 on a GT with ink
+          (the weights across a stroke add up to about 1);
+        * precision weights ``PW - 1 = min(Dp / NP, 2)`` lie in [0, 2] and
+          are 0 on GT ink.
+
+    Notes
+    -----
+    The official 2John files and binkit's weights for the DIBCO 2009-2016
+    ground truths satisfy every rule.  Recall weights have no upper bound
+    (1.5 and 2 occur on DIBCO pages).
+    """
+    g = as_mask(gt, "gt")
+    rname, pname = names
+    maps = []
+    for name, w in ((rname, recall_weights), (pname, precision_weights)):
+        w = np.asarray(w)
+        if w.shape != g.shape:
+            raise InputError(f"{name}: shape {w.shape} differs from gt shape {g.shape}")
+        if not (np.issubdtype(w.dtype, np.floating) or np.issubdtype(w.dtype, np.integer)):
+            raise InputError(f"{name}: expected a numeric array, got dtype {w.dtype}")
+        w = w.astype(np.float64, copy=False)
+        if not np.isfinite(w).all():
+            raise InputError(f"{name}: contains NaN or infinite values")
+        if w.size and float(w.min()) < 0:
+            raise InputError(f"{name}: negative values (min {float(w.min()):.6g}); DIBCO weights are >= 0")
+        maps.append(w)
+    rw, pw = maps
+    n_ink = int(np.count_nonzero(g))
+    off = int(np.count_nonzero(rw[~g]))
+    if off:
+        raise InputError(f"{rname}: {off} page pixels of the ground truth have a recall weight; recall weights "
+                         "lie on GT ink only (is this a precision weight file, or another page's?)")
+    if n_ink and not float(rw[g].sum()) > 0:
+        raise InputError(f"{rname}: all zero on the {n_ink} ink pixels of the ground truth; "
+                         "recall weights are positive across each stroke")
+    # the .dat files hold 6 decimals and the generator caps PW - 1 at exactly 2
+    if pw.size and float(pw.max()) > 2 + 5e-7:
+        raise InputError(f"{pname}: values up to {float(pw.max()):.6g}; precision weights PW - 1 lie in [0, 2]")
+    on = int(np.count_nonzero(pw[g]))
+    if on:
+        raise InputError(f"{pname}: {on} ink pixels of the ground truth have a precision weight; precision weights "
+                         "PW - 1 are 0 on GT ink (is this a recall weight file, or another page's?)")
 
 
 def write_dibco_weights(path, w) -> Path:
