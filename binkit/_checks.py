@@ -30,6 +30,7 @@ __all__ = [
     "check_fraction",
     "check_odd_window",
     "check_bool",
+    "page_window",
 ]
 
 
@@ -185,6 +186,38 @@ def check_odd_window(name: str, value, minimum: int = 3) -> int:
     if is_integer(value) and int(value) >= minimum and int(value) % 2 == 1:
         return int(value)
     raise _refused(name, f"an odd integer >= {minimum}", value)
+
+
+def page_window(window: int, shape: tuple[int, ...]) -> int:
+    """Clamp a checked odd ``window`` to ``2 * max(H, W) + 1``, the largest side a page needs.
+
+    A window of that side, centred on any pixel, already reaches past the
+    far edge of the page in both directions, so it holds the whole page
+    from every pixel; a larger one only repeats the mirrored page and costs
+    memory in the square of its side (``window=100001`` on a 300 x 300 page
+    would pad it to 10^10 pixels).  Windows up to the limit are returned
+    unchanged, so results on ordinary windows do not move.  Clamping rather
+    than refusing keeps one ``--param window=...`` usable on a batch of
+    pages of mixed sizes.
+
+    Parameters
+    ----------
+    window : int
+        Odd, already checked (:func:`check_odd_window`).
+    shape : tuple of int
+        The page's ``(H, W)``.
+
+    Returns
+    -------
+    int
+        Odd: ``min(window, 2 * max(H, W) + 1)``.
+
+    Examples
+    --------
+    >>> page_window(100001, (300, 200)), page_window(51, (300, 200))
+    (601, 51)
+    """
+    return min(int(window), 2 * max(int(n) for n in shape[:2]) + 1)
 
 
 def check_bool(name: str, value) -> bool:

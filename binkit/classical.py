@@ -6,6 +6,22 @@ twin ``method_threshold(image, **params)`` that returns the threshold itself
 (a number for Otsu, a float64 *threshold surface* ``T`` of shape ``(H, W)``
 for the local methods), so a notebook can plot it next to the image.
 
+A page without contrast has no ink
+----------------------------------
+A page whose grey levels span at most one 8-bit level (``max - min <
+1.5 / 255``, :data:`MIN_CONTRAST`: a blank sheet, a constant array, a white
+page with specks one level darker) has nothing to separate, and every
+method returns no ink for it, whatever its level.  Without this rule a
+blank white page came out all ink with Niblack (every pixel ties with its
+flat window's mean) and Wolf (``R = 0``), and a constant dark page all ink
+with most methods.  The threshold functions still return their surfaces;
+the rule is applied where a surface becomes ink (:func:`_ink`), so it holds
+for every method of this module and for :mod:`binkit.hybrid`, which uses
+the same helper.  A page with two or more levels of contrast is thresholded
+as the method says: on a white page with a few specks two levels darker,
+Otsu and Wolf mark the specks, Niblack about 40 % of the paper (its flat
+windows tie, see :func:`niblack_threshold`).
+
 The rule that turns a threshold into ink is the same everywhere::
 
     ink = image <= T
@@ -35,6 +51,15 @@ constants for 8-bit images (0..255).  A constant ``c`` in grey levels becomes
 ``R = 128`` is ``128 / 255 = 0.50196...`` (:data:`SAUVOLA_R`), Bernsen's
 contrast limit 15 is ``15 / 255``.  Dimensionless constants (``k``,
 Bradley's ``t``) do not change.  Window sizes are in pixels.
+
+A window larger than the page is clamped to ``2 * max(H, W) + 1``
+(:func:`binkit._checks.page_window`): a window of that side already holds
+the whole page from every pixel, and a larger one only repeats the mirrored
+page at a memory cost in the square of its side (``window=7001`` on a
+346 x 346 page took 2 GB, ``window=100001`` ran out of memory).  It is a
+clamp, not a refusal, so that one ``window`` serves a batch of pages of
+mixed sizes; windows up to the limit are used as given, so the clamp never
+changes a result on a window that fits.
 
 Local windows
 -------------
@@ -107,7 +132,7 @@ import numpy as np
 from scipy import ndimage
 from skimage.filters import threshold_niblack, threshold_otsu, threshold_sauvola
 
-from ._checks import check_odd_window, check_real
+from ._checks import check_odd_window, check_real, page_window
 from .io import as_gray
 
 __all__ = [
@@ -116,6 +141,7 @@ __all__ = [
     "THRESHOLDS",
     "SAUVOLA_R",
     "TIE_TOLERANCE",
+    "MIN_CONTRAST",
     "otsu",
     "otsu_threshold",
     "niblack",
@@ -136,6 +162,10 @@ __all__ = [
 
 #: Absolute tolerance of the rule ``ink = image <= T`` (see the module notes).
 TIE_TOLERANCE = 1e-6
+
+#: A page whose grey levels span less than this (at most one 8-bit level) has
+#: no contrast, hence no ink (see the module notes).
+MIN_CONTRAST = 1.5 / 255
 
 #: Sauvola's ``R = 128`` (8-bit grey levels) on binkit's [0, 1] scale.
 SAUVOLA_R = 128 / 255
@@ -160,8 +190,18 @@ def _gray(image) -> np.ndarray:
     return as_gray(image, name="image").astype(np.float64)
 
 
+def _no_contrast(gray: np.ndarray) -> bool:
+    """True for a page whose levels span less than :data:`MIN_CONTRAST`: it has no ink."""
+    return float(gray.max()) - float(gray.min()) < MIN_CONTRAST
+
+
 def _ink(gray: np.ndarray, threshold) -> np.ndarray:
-    """The one rule of this module: ink where ``gray <= T`` (up to TIE_TOLERANCE)."""
+    """The one rule of this module: ink where ``gray <= T`` (up to TIE_TOLERANCE).
+
+    A page without contrast (:func:`_no_contrast`) has no ink, whatever ``T``.
+    """
+    if _no_contrast(gray):
+        return np.zeros(gray.shape, dtype=bool)
     return np.asarray(gray <= np.asarray(threshold) + TIE_TOLERANCE, dtype=bool)
 
 
@@ -364,7 +404,7 @@ def niblack_threshold(image, window: int = DEFAULT_WINDOW, k: float = -0.2) -> n
 
 def _niblack_threshold(gray: np.ndarray, window, k) -> np.ndarray:
     """:func:`niblack_threshold` of a checked float64 ``gray``; the scalars are checked here, once."""
-    window = check_odd_window("window", window)
+    window = page_window(check_odd_window("window", window), gray.shape)
     k = check_real("k", k)
     return threshold_niblack(gray, window_size=window, k=-k)
 
@@ -454,7 +494,7 @@ def sauvola_threshold(image, window: int = DEFAULT_WINDOW, k: float = 0.2,
 
 def _sauvola_threshold(gray: np.ndarray, window, k, r) -> np.ndarray:
     """:func:`sauvola_threshold` of a checked float64 ``gray``; the scalars are checked here, once."""
-    window = check_odd_window("window", window)
+    window = page_window(check_odd_window("window", window), gray.shape)
     k = check_real("k", k, minimum=0.0, min_open=True)
     r = check_real("r", r, minimum=0.0, min_open=True)
     return threshold_sauvola(gray, window_size=window, k=k, r=r)
@@ -538,7 +578,7 @@ def wolf_threshold(image, window: int = DEFAULT_WINDOW, k: float = 0.5) -> np.nd
 
 def _wolf_threshold(gray: np.ndarray, window, k) -> np.ndarray:
     """:func:`wolf_threshold` of a checked float64 ``gray``; the scalars are checked here, once."""
-    window = check_odd_window("window", window)
+    window = page_window(check_odd_window("window", window), gray.shape)
     k = check_real("k", k, minimum=0.0, min_open=True)
     m, s = _local_mean_std(gray, window)
     r = float(s.max())
@@ -623,7 +663,7 @@ def nick_threshold(image, window: int = DEFAULT_WINDOW, k: float = -0.1) -> np.n
 
 def _nick_threshold(gray: np.ndarray, window, k) -> np.ndarray:
     """:func:`nick_threshold` of a checked float64 ``gray``; the scalars are checked here, once."""
-    window = check_odd_window("window", window)
+    window = page_window(check_odd_window("window", window), gray.shape)
     k = check_real("k", k, minimum=-1.0, maximum=0.0)
     m, s = _local_mean_std(gray, window)
     return m + k * np.sqrt(s * s + m * m)
@@ -704,7 +744,7 @@ def phansalkar_threshold(image, window: int = DEFAULT_WINDOW, k: float = 0.25,
 
 def _phansalkar_threshold(gray: np.ndarray, window, k, r, p, q) -> np.ndarray:
     """:func:`phansalkar_threshold` of a checked float64 ``gray``; the scalars are checked here, once."""
-    window = check_odd_window("window", window)
+    window = page_window(check_odd_window("window", window), gray.shape)
     k = check_real("k", k, minimum=0.0, min_open=True)
     r = check_real("r", r, minimum=0.0, min_open=True)
     p = check_real("p", p, minimum=0.0)
@@ -800,7 +840,7 @@ def bernsen_threshold(image, window: int = DEFAULT_WINDOW, contrast_limit: float
 
 def _bernsen_threshold(gray: np.ndarray, window, contrast_limit, global_threshold) -> np.ndarray:
     """:func:`bernsen_threshold` of a checked float64 ``gray``; the scalars are checked here, once."""
-    window = check_odd_window("window", window)
+    window = page_window(check_odd_window("window", window), gray.shape)
     contrast_limit = check_real("contrast_limit", contrast_limit, minimum=0.0, maximum=1.0)
     global_threshold = check_real("global_threshold", global_threshold, minimum=0.0, maximum=1.0)
     lo = ndimage.minimum_filter(gray, size=window, mode="nearest")
@@ -878,7 +918,7 @@ def bradley_threshold(image, window: int = DEFAULT_WINDOW, t: float = 0.15) -> n
 
 def _bradley_threshold(gray: np.ndarray, window, t) -> np.ndarray:
     """:func:`bradley_threshold` of a checked float64 ``gray``; the scalars are checked here, once."""
-    window = check_odd_window("window", window)
+    window = page_window(check_odd_window("window", window), gray.shape)
     t = check_real("t", t, minimum=0.0, maximum=1.0, max_open=True)
     m, _ = _local_mean_std(gray, window)
     return m * (1.0 - t)

@@ -199,14 +199,15 @@ def test_otsu_matches_brute_force_on_random_histograms():
 def test_constant_images():
     for level in (0, 1, 128, 254, 255):
         img = np.full((30, 40), level, np.uint8)
-        # Otsu: no split; threshold 0 as in DoxaPy, so only pure black is ink.
+        # Otsu: no split; threshold 0 as in DoxaPy.
         assert otsu_threshold(img) == 0.0
-        assert binkit.classical.otsu(img).all() == (level == 0)
-        # Niblack: T = m = pixel everywhere; ties are ink (<=), as in DoxaPy.
-        assert binkit.classical.niblack(img, window=15).all()
+        # Niblack's surface is T = m = pixel everywhere (ties, as in DoxaPy) ...
+        assert np.allclose(binkit.classical.niblack_threshold(img, window=15), level / 255)
+        # ... but a page without contrast has no ink, whatever the method or level (issue 16).
         for name, func in METHODS.items():
             ink = func(img)
             assert ink.dtype == bool and ink.shape == img.shape, name
+            assert not ink.any(), (name, level)
 
 
 def test_flat_patch_in_noise_is_a_tie():

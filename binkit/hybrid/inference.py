@@ -4,6 +4,14 @@ Whole pages (:func:`page_heights`, :func:`binarize`): the page is cut into
 512 x 512 tiles, ``dZ`` is averaged over the tiles weighted by each tile's
 soft text count under ``C0`` (tiles of blank paper say little about the
 text), and the one surface ``C0 + mean dZ`` decides every pixel.
+
+A page without contrast (grey levels spanning at most one 8-bit level,
+:data:`binkit.classical.MIN_CONTRAST`) has no ink: :func:`hybrid_probability`
+is 0 on it and :func:`binarize` returns no ink, without running the CNN.
+(Its degenerate global levels give ``kappa = 1``, which puts every pixel on
+the surface's 0.5 cliff; the hybrid's rule ``S >= 0.5`` then made a blank
+page all ink.)  Windows larger than the page are clamped as in
+:mod:`binkit.hybrid.logistic`.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import torch
 
 from .._checks import check_int
 from .._errors import InputError
+from ..classical import _no_contrast
 from ..io import as_gray, as_mask
 from .logistic import DEFAULT_TEXT_WINDOW, _local_statistics, surface_grid
 from .model import SurfaceAdjuster, adjuster_input, inference_copy
@@ -37,7 +46,11 @@ class HybridPage:
 
 def prepare_page(name: str, image, gt=None, n: int = 16) -> HybridPage:
     """Local statistics, global levels and the fitted classical surface of one page."""
-    image = as_gray(image, name)
+    return _prepare_page(name, as_gray(image, name), gt, n)
+
+
+def _prepare_page(name: str, image: np.ndarray, gt, n: int) -> HybridPage:
+    """:func:`prepare_page` of a page already checked by :func:`binkit.io.as_gray`."""
     if gt is not None:
         gt = as_mask(gt, f"{name} ground truth")
         if gt.shape != image.shape:
@@ -143,10 +156,16 @@ def lut_lookup(lut: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 def hybrid_probability(image, model: SurfaceAdjuster | None = None, device=None,
                        max_tiles: int | None = None) -> np.ndarray:
-    """The hybrid soft text map of a page, (H, W) float32 in [0, 1] (see :func:`page_heights`)."""
+    """The hybrid soft text map of a page, (H, W) float32 in [0, 1] (see :func:`page_heights`).
+
+    0 everywhere on a page without contrast (see the module notes).
+    """
     from .spline import surface_lut
 
-    page = prepare_page("image", image, n=model.config.n if model is not None else 16)
+    gray = as_gray(image, "image")
+    if _no_contrast(gray):
+        return np.zeros(gray.shape, dtype=np.float32)
+    page = _prepare_page("image", gray, None, model.config.n if model is not None else 16)
     heights = page_heights(page, model, device, max_tiles=max_tiles)
     return lut_lookup(surface_lut(heights), page.b, page.t)
 
@@ -169,5 +188,6 @@ def binarize(image, model: SurfaceAdjuster | None = None, device=None, max_tiles
     Returns
     -------
     ink : (H, W) ndarray of bool
+        True = ink; none on a page without contrast.
     """
     return hybrid_probability(image, model, device, max_tiles) >= 0.5

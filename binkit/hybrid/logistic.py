@@ -69,7 +69,16 @@ Window defaults (RECONSTRUCTED): ``text_window = 3``; ``background_window``
 is the odd number nearest ``4 SW + 1``, with the stroke width ``SW`` twice the
 mean distance-transform value on the skeleton of the Otsu ink
 (:func:`stroke_width`), or 31 when that cannot be estimated.  Borders are
-mirrored (NumPy's ``"reflect"``), as in :mod:`binkit.classical`.
+mirrored (NumPy's ``"reflect"``), as in :mod:`binkit.classical`.  A window
+larger than the page (given or from the ``4 SW + 1`` rule) is clamped to
+``2 * max(H, W) + 1``, the side that already holds the whole page from every
+pixel (:func:`binkit._checks.page_window`; the rule and why it is a clamp
+are in :mod:`binkit.classical`).
+
+A page without contrast (grey levels spanning at most one 8-bit level,
+:data:`binkit.classical.MIN_CONTRAST`) has no ink: :func:`logistic_binarize`
+returns none and :func:`logistic_probability` is 0 everywhere (on such a
+page ``kappa = 1`` and ``S`` would sit at 0.5, on the cliff).
 
 How well the defaults do (measured, not from the paper)
 -------------------------------------------------------
@@ -132,9 +141,9 @@ from scipy.special import expit
 from skimage.filters.rank import median as _rank_median
 from skimage.morphology import skeletonize
 
-from .._checks import check_bool, check_int, check_odd_window, is_real
+from .._checks import check_bool, check_int, check_odd_window, is_real, page_window
 from .._errors import InputError
-from ..classical import TIE_TOLERANCE, _gray, _ink, _otsu_threshold
+from ..classical import TIE_TOLERANCE, _gray, _ink, _no_contrast, _otsu_threshold
 
 __all__ = [
     "DEFAULT_TEXT_WINDOW",
@@ -207,7 +216,9 @@ def local_median(image, window: int = FALLBACK_BACKGROUND_WINDOW, *, threads: in
     image : (H, W) or (H, W, 3|4) array_like
         Anything :func:`binkit.io.as_gray` accepts.
     window : int, default 31
-        Odd, >= 3.  It may exceed the image: the mirroring then repeats.
+        Odd, >= 3.  It may exceed the image: the mirroring then repeats, up
+        to ``2 * max(H, W) + 1``, where it is clamped (it then holds the
+        whole page from every pixel).
     threads : int, optional
         Horizontal strips filtered in parallel, >= 1 (default: the CPU count, at
         most 8; pages under a quarter megapixel use one).  The result does
@@ -237,7 +248,7 @@ def local_median(image, window: int = FALLBACK_BACKGROUND_WINDOW, *, threads: in
     0.0
     """
     gray = _gray(image)
-    window = check_odd_window("window", window, 3)
+    window = page_window(check_odd_window("window", window, 3), gray.shape)
     if threads is not None:
         threads = check_int("threads", threads, minimum=1)
     return _local_median(gray, window, threads)
@@ -285,7 +296,7 @@ def local_mean(image, window: int = DEFAULT_TEXT_WINDOW) -> np.ndarray:
     image : (H, W) or (H, W, 3|4) array_like
         Anything :func:`binkit.io.as_gray` accepts.
     window : int, default 3
-        Odd, >= 1 (1 returns the image itself).
+        Odd, >= 1 (1 returns the image itself); clamped to ``2 * max(H, W) + 1``.
 
     Returns
     -------
@@ -298,7 +309,8 @@ def local_mean(image, window: int = DEFAULT_TEXT_WINDOW) -> np.ndarray:
     cost independent of the window) with the border mirrored as in
     :func:`local_median`, computed in float64.
     """
-    return _local_mean(_gray(image), check_odd_window("window", window, 1))
+    gray = _gray(image)
+    return _local_mean(gray, page_window(check_odd_window("window", window, 1), gray.shape))
 
 
 def _local_mean(gray: np.ndarray, window: int) -> np.ndarray:
@@ -474,7 +486,7 @@ def global_levels(image, median=None, window: int | None = None) -> GlobalLevels
     if median is None:
         if window is None:
             window = _default_background_window(gray)
-        median = _local_median(gray, check_odd_window("window", window, 3))
+        median = _local_median(gray, page_window(check_odd_window("window", window, 3), gray.shape))
     else:
         median = _gray(median)
         if median.shape != gray.shape:
@@ -574,6 +586,9 @@ def _local_statistics(gray: np.ndarray, background_window: int | None, text_wind
     gray = (np.rint(gray * 255) / 255).astype(np.float32).astype(np.float64)
     if background_window is None:
         background_window = _default_background_window(gray)
+    # windows past the page only repeat its mirror image, at a cost in their square
+    background_window = page_window(background_window, gray.shape)
+    text_window = page_window(text_window, gray.shape)
     if swap:
         b = _local_mean(gray, background_window)
         t = _local_median(gray, text_window) if text_window >= 3 else gray.astype(np.float32)
@@ -712,9 +727,12 @@ def logistic_probability(image, background_window: int | None = None, text_windo
     -------
     P : (H, W) ndarray of float32
         In [0, 1]; ``P >= 0.5`` is (up to exact ties) :func:`logistic_binarize`.
+        0 everywhere on a page without contrast (see the module notes).
     """
     variant = _variant(variant)
     stats = local_statistics(image, background_window, text_window, swap)
+    if _no_contrast(stats.t):
+        return np.zeros(stats.t.shape, dtype=np.float32)
     return _logistic_surface(stats.b, stats.t, stats.levels, variant).astype(np.float32)
 
 
@@ -763,7 +781,8 @@ def logistic_binarize(image, background_window: int | None = None, text_window: 
     Ties: the spec writes both ``S >= 0.5`` and ``A < kappa M``, which differ
     only where ``A = kappa M`` exactly.  Here ties (within
     :data:`binkit.classical.TIE_TOLERANCE`) go to the page, so a flat page,
-    where ``A = M`` and ``kappa = 1``, has no ink.
+    where ``A = M`` and ``kappa = 1``, has no ink.  A page without contrast
+    (:data:`binkit.classical.MIN_CONTRAST`) has none either.
 
     Examples
     --------
@@ -775,6 +794,8 @@ def logistic_binarize(image, background_window: int | None = None, text_window: 
     """
     variant = _variant(variant)
     stats = local_statistics(image, background_window, text_window, swap)
+    if _no_contrast(stats.t):
+        return np.zeros(stats.t.shape, dtype=bool)
     tau = _decision_threshold(stats.b, stats.levels, variant)
     return np.asarray(stats.t < tau - TIE_TOLERANCE, dtype=bool)
 
