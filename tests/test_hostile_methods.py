@@ -114,3 +114,11 @@ def test_registry_window_is_clamped():
 def test_window_within_the_page_is_unchanged():
     # 301 fits a 300 x 300 page's limit (601): the result is the formula's, not the clamp's
     assert not np.array_equal(classical.sauvola(_PAGE, window=301), classical.sauvola(_PAGE, window=601))
+
+
+def test_gridlstm_finds_no_ink_on_a_page_without_contrast():
+    import binkit
+
+    page = np.ones((96, 128), np.float32)
+    page[::2] -= 1 / 255  # half the pixels one level darker: still no contrast
+    assert not binkit.binarize(page, "gridlstm", device="cpu").any()

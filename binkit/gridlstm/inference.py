@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..classical import _no_contrast
 from ..io import as_gray
 from ..runtime import pick_device
 from .inputs import sequence_bands_of_gray
@@ -39,7 +40,11 @@ def page_logits(image, model: GridLSTMBinarizer, device=None, max_blocks: int | 
     (H, W) ndarray of float32
         Positive = ink.
     """
-    image = as_gray(image)
+    return _page_logits(as_gray(image), model, device, max_blocks)
+
+
+def _page_logits(image: np.ndarray, model: GridLSTMBinarizer, device, max_blocks) -> np.ndarray:
+    """:func:`page_logits` of a page :func:`binkit.io.as_gray` has checked."""
     dev = pick_device(device)
     if max_blocks is None:
         max_blocks = 128 if dev.type == "cpu" else 512
@@ -88,6 +93,11 @@ def binarize(image, model: GridLSTMBinarizer, device=None, max_blocks: int | Non
     (H, W) ndarray of bool
         True = ink.  A pixel is ink where the reference would round
         ``sigmoid(page logit)`` to 0, i.e. where the ink logit is >= 0
-        (TF rounds half to even, so 0.5 counts as ink).
+        (TF rounds half to even, so 0.5 counts as ink).  A page with no contrast
+        (grey levels within :data:`binkit.classical.MIN_CONTRAST`) has no ink,
+        as with every binkit method.
     """
-    return page_logits(image, model, device, max_blocks) >= 0
+    gray = as_gray(image)
+    if _no_contrast(gray):
+        return np.zeros(gray.shape, bool)
+    return _page_logits(gray, model, device, max_blocks) >= 0
