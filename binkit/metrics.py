@@ -223,6 +223,22 @@ MEASURES = MappingProxyType({m.key: m for m in (
 )})  # read-only: one table for the whole kit
 
 
+def _weight_map(name: str, w, shape) -> np.ndarray:
+    """One pseudo-F weight map, checked: the GT's shape, numeric, finite, >= 0; as float64."""
+    w = np.asarray(w)
+    if w.shape != shape:
+        raise InputError(f"{name}: shape {w.shape} differs from gt shape {shape}")
+    if not (np.issubdtype(w.dtype, np.floating) or np.issubdtype(w.dtype, np.integer)):
+        raise InputError(f"{name}: expected a numeric array, got dtype {w.dtype}")
+    w = w.astype(np.float64, copy=False)
+    if not np.isfinite(w).all():
+        raise InputError(f"{name}: contains NaN or infinite values")
+    if w.size and float(w.min()) < 0:
+        # a negative weight lets Rps or Pps exceed 100 %: no weight map of the measure has one
+        raise InputError(f"{name}: negative values (min {float(w.min()):.6g}); pseudo-F weights are >= 0")
+    return w
+
+
 def _drd_weights() -> np.ndarray:
     """The 5x5 DRD weight matrix of Lu, Kot and Shi (2004).
 
@@ -269,21 +285,7 @@ def _check_weights(weights, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise InputError(
             "weights: expected a (recall_weights, precision_weights) pair of (H, W) arrays"
         ) from None
-    out = []
-    for name, w in (("recall_weights", rw), ("precision_weights", pw)):
-        w = np.asarray(w)
-        if w.shape != gt.shape:
-            raise InputError(f"{name}: shape {w.shape} differs from gt shape {gt.shape}")
-        if not (np.issubdtype(w.dtype, np.floating) or np.issubdtype(w.dtype, np.integer)):
-            raise InputError(f"{name}: expected a numeric array, got dtype {w.dtype}")
-        w = w.astype(np.float64, copy=False)
-        if not np.isfinite(w).all():
-            raise InputError(f"{name}: contains NaN or infinite values")
-        if w.size and float(w.min()) < 0:
-            # a negative weight lets Rps or Pps exceed 100 %: no weight map of the measure has one
-            raise InputError(f"{name}: negative values (min {float(w.min()):.6g}); pseudo-F weights are >= 0")
-        out.append(w)
-    rw, pw = out
+    rw, pw = (_weight_map(name, w, gt.shape) for name, w in (("recall_weights", rw), ("precision_weights", pw)))
     if gt.any() and not float(rw[gt].sum()) > 0:
         # every recalled pixel would weigh 0, so Fps would be 0 whatever the prediction
         raise InputError(f"recall_weights: all zero on the {int(np.count_nonzero(gt))} ink pixels of gt; "
@@ -819,20 +821,7 @@ def check_dibco_weights(recall_weights, precision_weights, gt, *, names=("recall
     """
     g = as_mask(gt, "gt")
     rname, pname = names
-    maps = []
-    for name, w in ((rname, recall_weights), (pname, precision_weights)):
-        w = np.asarray(w)
-        if w.shape != g.shape:
-            raise InputError(f"{name}: shape {w.shape} differs from gt shape {g.shape}")
-        if not (np.issubdtype(w.dtype, np.floating) or np.issubdtype(w.dtype, np.integer)):
-            raise InputError(f"{name}: expected a numeric array, got dtype {w.dtype}")
-        w = w.astype(np.float64, copy=False)
-        if not np.isfinite(w).all():
-            raise InputError(f"{name}: contains NaN or infinite values")
-        if w.size and float(w.min()) < 0:
-            raise InputError(f"{name}: negative values (min {float(w.min()):.6g}); DIBCO weights are >= 0")
-        maps.append(w)
-    rw, pw = maps
+    rw, pw = (_weight_map(name, w, g.shape) for name, w in ((rname, recall_weights), (pname, precision_weights)))
     n_ink = int(np.count_nonzero(g))
     off = int(np.count_nonzero(rw[~g]))
     if off:
