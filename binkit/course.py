@@ -12,7 +12,10 @@ line ``# HINT: ...``.
 * :func:`teacher_edition` is the master with its outputs, solutions included.
 * :func:`write_editions` writes both for a whole folder: ``make editions``.
 * :func:`time_notebooks` runs notebooks top to bottom and reports the seconds
-  each takes (``python -m binkit.course --time``).
+  each takes (``python -m binkit.course --time``, ``--time --full``).
+* :func:`answer_digest` and :func:`check_answer` let a check cell test an
+  exact answer without showing it: the check holds a short digest, not the
+  value.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from ._errors import InputError
 
 __all__ = [
     "SOLUTION_MARK",
+    "answer_digest",
+    "check_answer",
     "HINT_MARK",
     "solution_cells",
     "student_edition",
@@ -54,6 +59,63 @@ def _read(path) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: not a readable notebook ({exc})") from None
+
+
+def _canonical(value, digits) -> str:
+    """A stable text for ``value``: numbers rounded to ``digits`` decimals, text trimmed and lower-cased."""
+    import numbers
+
+    import numpy as np
+
+    if isinstance(value, (str, bytes)):
+        text = value.decode() if isinstance(value, bytes) else value
+        return "s:" + " ".join(text.split()).lower()
+    if isinstance(value, (bool, np.bool_)):
+        return f"b:{bool(value)}"
+    if isinstance(value, numbers.Integral):
+        return f"i:{int(value)}"
+    if isinstance(value, numbers.Real):
+        x = float(value)
+        if digits is None:
+            raise InputError("a real-valued answer needs digits= (how many decimals must match)")
+        x = round(x, digits) + 0.0           # + 0.0 turns -0.0 into 0.0
+        return f"f:{x:.{digits}f}"
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return "d:{" + ",".join(f"{_canonical(k, digits)}={_canonical(v, digits)}"
+                                for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))) + "}"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
+        return "l:[" + ",".join(_canonical(v, digits) for v in items) + "]"
+    raise InputError(f"cannot make a digest of a {type(value).__name__}")
+
+
+def answer_digest(value, *, digits: int | None = None) -> str:
+    """A 12-character digest of an exercise's answer, for a check that must not show it.
+
+    Parameters
+    ----------
+    value : int, float, bool, str, or a list/tuple/set/dict/ndarray of them
+        The answer.  Text is compared trimmed and lower-cased; sets in any order.
+    digits : int, optional
+        Decimals that must match for real numbers (required when there are any).
+
+    Examples
+    --------
+    >>> answer_digest(12864)
+    '35a916f51235'
+    >>> check_answer(201 * 64, '35a916f51235')
+    """
+    import hashlib
+
+    return hashlib.sha256(_canonical(value, digits).encode()).hexdigest()[:12]
+
+
+def check_answer(value, digest: str, *, digits: int | None = None, hint: str = "") -> None:
+    """Raise ``AssertionError`` (with ``hint``) unless ``value`` has the given :func:`answer_digest`."""
+    if answer_digest(value, digits=digits) != digest:
+        raise AssertionError("not yet: this is not the expected answer" + (f" ({hint})" if hint else ""))
 
 
 def solution_cells(nb: dict) -> list[int]:
@@ -131,7 +193,7 @@ def write_editions(src="notebooks", student="student", teacher="teacher") -> dic
     return counts
 
 
-def time_notebooks(paths: Iterable, *, quick: bool = True, timeout: int = 900) -> list[tuple[str, float, bool]]:
+def time_notebooks(paths: Iterable, *, quick: bool = True, timeout: int = 1800) -> list[tuple[str, float, bool]]:
     """Execute notebooks one at a time (nbconvert, in a scratch copy) and time each.
 
     Returns
@@ -143,6 +205,8 @@ def time_notebooks(paths: Iterable, *, quick: bool = True, timeout: int = 900) -
     env = {**os.environ, "MPLBACKEND": "Agg"}
     if quick:
         env["BINKIT_QUICK"] = "1"
+    else:
+        env.pop("BINKIT_QUICK", None)
     rows = []
     for path in paths:
         path = Path(path).resolve()
@@ -163,10 +227,11 @@ def main(argv=None) -> int:
     ap.add_argument("--src", default="notebooks")
     ap.add_argument("--student", default="student")
     ap.add_argument("--teacher", default="teacher")
-    ap.add_argument("--time", action="store_true", help="time every notebook in quick mode instead")
+    ap.add_argument("--time", action="store_true", help="time every notebook (quick mode) instead")
+    ap.add_argument("--full", action="store_true", help="with --time: full mode, as a class would run them")
     args = ap.parse_args(argv)
     if args.time:
-        rows = time_notebooks(sorted(Path(args.src).glob("*.ipynb")))
+        rows = time_notebooks(sorted(Path(args.src).glob("*.ipynb")), quick=not args.full)
         width = max(len(r[0]) for r in rows)
         print(f"{'notebook':<{width}}  seconds  ok")
         for name, seconds, ok in rows:

@@ -4,9 +4,13 @@ Every overlay in binkit uses the same colour code, so a learner reads an
 error picture the same way in every notebook:
 
 * correct ink (true positive): **black**
-* false positive (page predicted as ink): **red**
-* false negative (ink the method missed): **blue**
+* false positive (page predicted as ink): **orange** (Okabe-Ito vermillion)
+* false negative (ink the method missed): **blue** (Okabe-Ito blue)
 * correct page (true negative): **white**
+
+Orange against blue stays distinct under the common colour-vision
+deficiencies (red-green and blue-yellow), and the line colours ``C0``..``C7``
+follow the same Okabe-Ito palette.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from .results import format_table
 __all__ = [
     "live",
     "COLORS",
+    "FIGURE_WIDTH",
+    "PALETTE",
     "error_overlay",
     "metrics_table",
     "show_images",
@@ -34,14 +40,20 @@ __all__ = [
 #: RGB colours in [0, 1] for the four outcomes of a pixel.
 COLORS = {
     "tp": (0.0, 0.0, 0.0),
-    "fp": (0.85, 0.10, 0.10),
-    "fn": (0.10, 0.35, 0.95),
+    "fp": (0.835, 0.369, 0.0),
+    "fn": (0.0, 0.447, 0.698),
     "tn": (1.0, 1.0, 1.0),
 }
 
+#: Okabe & Ito's colour-blind-safe palette (2008), the line colours C0..C7.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
+
+#: Width in inches of every course figure (heights vary with the content).
+FIGURE_WIDTH = 9.0
+
 _STYLE = {
     "figure.dpi": 100,
-    "figure.figsize": (9, 4),
+    "figure.figsize": (FIGURE_WIDTH, 4),
     "image.cmap": "gray",
     "image.interpolation": "nearest",
     "axes.titlesize": 10,
@@ -56,10 +68,11 @@ def use_style() -> None:
     import matplotlib as mpl
 
     mpl.rcParams.update(_STYLE)
+    mpl.rcParams["axes.prop_cycle"] = mpl.cycler(color=list(PALETTE))
 
 
 def error_overlay(pred, gt) -> np.ndarray:
-    """Colour each pixel by its outcome: TP black, FP red, FN blue, TN white.
+    """Colour each pixel by its outcome: TP black, FP orange, FN blue, TN white.
 
     Parameters
     ----------
@@ -130,15 +143,15 @@ from ._errors import InputError  # noqa: E402
 def weighted_error_overlay(pred, gt, weights, *, floor: float = 0.15) -> np.ndarray:
     """Error overlay whose colour strength shows what each error costs in the pseudo-F-measure.
 
-    The colours are those of :func:`error_overlay` (TP black, FP red, FN
+    The colours are those of :func:`error_overlay` (TP black, FP orange, FN
     blue, TN white), but a wrong pixel is blended from white towards its
     colour by an intensity ``t`` in [0, 1] that follows its pseudo-F weight
     (Ntirogiannis, Gatos, Pratikakis 2013; see :func:`binkit.metrics.pseudo_weights`):
 
     * false positive: ``t = (1 + PW') / 3``, where ``PW'`` is the stored
       precision weight (PW - 1, in [0, 2]).  An FP far from the text weighs 1
-      (pale red, ``t = 1/3``); one that would thicken or merge strokes weighs
-      up to 3 (full red).
+      (pale orange, ``t = 1/3``); one that would thicken or merge strokes weighs
+      up to 3 (full orange).
     * false negative: ``t = floor + (1 - floor) min(GW, 1)``, GW the recall
       weight (about 1 in the middle of a thin stroke, 0 on the stroke's
       contour).  The small ``floor`` keeps every miss visible, even those the

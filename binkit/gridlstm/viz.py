@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 #: Box colours of the three inputs (and of the 64-block) in every picture.
-INPUT_COLORS = {"x1": "tab:orange", "x2": "tab:cyan", "x3": "tab:green", "block": "gold"}
+INPUT_COLORS = {"x1": "#E69F00", "x2": "#56B4E9", "x3": "#009E73", "block": "#F0E442"}  # Okabe-Ito
 
 #: Which sequence set and direction each first-layer reader uses, and the
 #: model attribute that holds its weights (``docs/gridlstm_reference.md`` A3.2).
@@ -125,7 +125,7 @@ def draw_reading_orders(axes, footprint: int, steps: int, block: int = BLOCK, cm
 
     Read footprints are coloured by the step at which they were read (first
     = dark, latest = yellow), unread ones are left light grey, and the footprint read last is
-    outlined in red.
+    outlined in orange.
 
     Parameters
     ----------
@@ -157,7 +157,7 @@ def draw_reading_orders(axes, footprint: int, steps: int, block: int = BLOCK, cm
         ax.imshow(shown, cmap=cmap, vmin=0, vmax=latest, extent=(-0.5, k - 0.5, k - 0.5, -0.5))
         if 0 < steps <= k * k:
             r, c = np.argwhere(order == steps - 1)[0]
-            ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="red", lw=2))
+            ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="#D55E00", lw=2))
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"{corner.replace('_', '-')}: {int(mask.sum())} of {k * k} read", fontsize=9)
