@@ -6,6 +6,7 @@ Bad input ends with exit code 2 and a one-line message naming the file; no trace
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -307,6 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shard", default=None, metavar="K/N",
                    help="do only the K-th of N equal slices of the sorted inputs (N machines, K = 1..N; "
                    "e.g. a SLURM array: --shard $((SLURM_ARRAY_TASK_ID+1))/$SLURM_ARRAY_TASK_COUNT)")
+    p.add_argument("--max-pixels", default=None, metavar="N",
+                   help="refuse pages larger than N pixels (default 150000000, or $BINKIT_MAX_PIXELS); "
+                   "checked before a file is decoded")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_binarize)
 
@@ -332,6 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write the per-image measures, their means and the refused files to this JSON file "
                    "(keys of binkit.metrics.MEASURES; null where a measure is NaN or infinite)")
     p.add_argument("--weights", default=None, help="folder of DIBCO .dat weight files (default: compute them)")
+    p.add_argument("--max-pixels", default=None, metavar="N",
+                   help="refuse pages larger than N pixels (default 150000000, or $BINKIT_MAX_PIXELS); "
+                   "checked before a file is decoded")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_evaluate)
 
@@ -404,7 +411,14 @@ def main(argv=None) -> int:
     from .datasets.fetch.errors import DownloadError
 
     args = build_parser().parse_args(argv)
+    saved_limit = os.environ.get("BINKIT_MAX_PIXELS")
     try:
+        if getattr(args, "max_pixels", None) is not None:
+            from .io import max_pixels
+
+            # through the environment, so that worker processes obey it too
+            os.environ["BINKIT_MAX_PIXELS"] = args.max_pixels
+            max_pixels()  # a bad value is refused here, before any work
         return args.func(args)
     except (InputError, FileNotFoundError, DownloadError) as exc:
         print(f"binkit: error: {exc}", file=sys.stderr)
@@ -412,6 +426,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("binkit: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if saved_limit is None:
+            os.environ.pop("BINKIT_MAX_PIXELS", None)
+        else:
+            os.environ["BINKIT_MAX_PIXELS"] = saved_limit
 
 
 if __name__ == "__main__":

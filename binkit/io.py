@@ -26,7 +26,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ._errors import InputError
 
@@ -41,6 +41,8 @@ __all__ = [
     "remove_leftovers",
     "BINARY_FORMATS",
     "made_by",
+    "MAX_PIXELS",
+    "max_pixels",
 ]
 
 #: ITU-R BT.601 luma weights (R, G, B).  They are the weights PIL's ``convert("L")``
@@ -51,9 +53,89 @@ LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 # Exceptions PIL raises for files that are missing, not images, or damaged.
 _PIL_READ_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
 
+#: The largest page binkit reads by default, in pixels (150 MP: an A2 sheet at
+#: 600 dpi is about 108 MP).  A file that declares more is refused before it is
+#: decoded, so a small file that claims a huge size cannot take the memory.
+#: Raise it with the environment variable ``BINKIT_MAX_PIXELS`` or the
+#: ``max_pixels=`` argument of :func:`read_image` and :func:`read_gt`.
+MAX_PIXELS = 150_000_000
 
-def _open_pixels(path) -> tuple[np.ndarray, str]:
-    """Decode ``path`` fully and return (pixels, PIL mode), or raise InputError."""
+
+def max_pixels() -> int:
+    """The pixel limit in force: ``BINKIT_MAX_PIXELS`` if set, else :data:`MAX_PIXELS`.
+
+    Raises
+    ------
+    binkit.InputError
+        ``BINKIT_MAX_PIXELS`` is not a positive whole number.
+    """
+    text = os.environ.get("BINKIT_MAX_PIXELS", "").strip()
+    if not text:
+        return MAX_PIXELS
+    try:
+        value = float(text)                # accepts 300000000 and 3e8 alike
+    except ValueError:
+        value = 0.0
+    if not (value.is_integer() and value > 0):  # NaN, inf, fractions, zero and negatives
+        value = 0
+    value = int(value)
+    if value <= 0:
+        raise InputError(f"pixel limit {text!r} (--max-pixels or BINKIT_MAX_PIXELS): expected a positive "
+                         "whole number of pixels, e.g. 300000000")
+    return value
+
+
+def _check_pixel_limit(path, size, limit) -> None:
+    """Refuse a file whose declared ``size`` (W, H) exceeds ``limit`` pixels."""
+    limit = max_pixels() if limit is None else limit
+    if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit <= 0:
+        raise InputError(f"max_pixels={limit!r}: expected a positive whole number of pixels")
+    w, h = size
+    if w * h > limit:
+        raise InputError(
+            f"{path}: {w} x {h} pixels ({w * h / 1e6:.1f} MP) is more than binkit's limit of "
+            f"{limit / 1e6:.0f} MP; raise it with BINKIT_MAX_PIXELS (or max_pixels=) if the page is real"
+        )
+
+
+_EXIF_ORIENTATION = 0x0112
+
+
+class _CapturedStderr:
+    """Collect what C libraries (libtiff) write to file descriptor 2 while the block runs.
+
+    libtiff reports damaged data as warnings on stderr and still returns an
+    image; binkit treats any such message as a damaged file.
+    """
+
+    def __enter__(self):
+        import sys
+
+        try:
+            sys.stderr.flush()
+        except (AttributeError, ValueError, OSError):
+            pass
+        self._file = tempfile.TemporaryFile()
+        self._saved = os.dup(2)
+        os.dup2(self._file.fileno(), 2)
+        return self
+
+    def __exit__(self, *exc):
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._file.seek(0)
+        self.text = self._file.read().decode("utf-8", "replace")
+        self._file.close()
+        return False
+
+
+def _open_pixels(path, limit=None) -> tuple[np.ndarray, str]:
+    """Decode ``path`` fully and return (pixels, PIL mode), or raise InputError.
+
+    The rules every reader shares: the pixel limit (checked before decoding),
+    one page only, libtiff warnings refuse the file, and the EXIF orientation
+    is applied, so pixels come out as a viewer displays them.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -66,8 +148,34 @@ def _open_pixels(path) -> tuple[np.ndarray, str]:
     if size == 0:
         raise InputError(f"{path}: empty file (0 bytes), not an image")
     try:
-        with Image.open(path) as img:
-            img.load()  # decode now, so truncation is caught here and not later
+        # binkit's own limit (checked next, from the header) replaces Pillow's
+        # decompression-bomb guard, so that a raised BINKIT_MAX_PIXELS is obeyed.
+        pillow_limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            img = Image.open(path)
+        finally:
+            Image.MAX_IMAGE_PIXELS = pillow_limit
+        with img:
+            _check_pixel_limit(path, img.size, limit)
+            pages = getattr(img, "n_frames", 1)
+            if pages > 1:
+                raise InputError(
+                    f"{path}: holds {pages} pages ({img.format} with {pages} frames); binkit reads one page "
+                    "per file: split it first, e.g. `convert in.tif out_%03d.png` or tiffsplit"
+                )
+            if img.format == "TIFF":
+                with _CapturedStderr() as err:
+                    img.load()
+                messages = [line.strip() for line in err.text.splitlines() if line.strip()]
+                if messages:
+                    raise InputError(
+                        f"{path}: damaged image: the TIFF decoder reported {len(messages)} problem"
+                        f"{'s' if len(messages) > 1 else ''} ({messages[0][:120]})"
+                    )
+            else:
+                img.load()  # decode now, so truncation is caught here and not later
+            if img.getexif().get(_EXIF_ORIENTATION, 1) not in (1, None):
+                img = ImageOps.exif_transpose(img)  # as a viewer shows it: a phone's portrait JPEG upright
             mode = img.mode
             if mode in ("P", "PA"):
                 # Palette images may carry transparency; expand to RGBA first.
@@ -75,6 +183,8 @@ def _open_pixels(path) -> tuple[np.ndarray, str]:
             elif mode in ("CMYK", "YCbCr", "LAB", "HSV"):
                 img = img.convert("RGB")
             pixels = np.asarray(img)
+    except InputError:
+        raise
     except UnidentifiedImageError:
         raise InputError(f"{path}: not an image file (unrecognised format)") from None
     except Image.DecompressionBombError:
@@ -95,11 +205,11 @@ def as_gray(array, name: str = "image") -> np.ndarray:
     Parameters
     ----------
     array : (H, W), (H, W, 3) or (H, W, 4) ndarray
-        ``bool`` (True = white), ``uint8`` (0..255), ``uint16`` (0..65535),
-        other integers within 0..65535 (treated as 16-bit), or floats in
-        [0, 1].  Three channels are RGB, converted to luminance with
-        :data:`LUMA_WEIGHTS`.  Four channels are RGBA, composited on a white
-        page before the conversion; two channels are grey + alpha.
+        ``uint8`` (0..255), ``uint16`` (0..65535), floats in [0, 1], or
+        another integer type under the integer rule below.  Three channels
+        are RGB, converted to luminance with :data:`LUMA_WEIGHTS`.  Four
+        channels are RGBA, composited on a white page before the conversion;
+        two channels are grey + alpha.
     name : str
         What to call the array (a file name, an argument name) in error messages.
 
@@ -108,11 +218,24 @@ def as_gray(array, name: str = "image") -> np.ndarray:
     gray : (H, W) ndarray of float32
         Values in [0, 1], 0 = black.
 
+    Notes
+    -----
+    **The integer rule**, the same for every method: ``uint8`` is 8-bit
+    (divided by 255) and ``uint16`` is 16-bit (divided by 65535).  Any other
+    integer type (``int8``, ``int32``, ``int64``, ``uint32``, ...; an int32
+    TIFF) is 8-bit if all its values lie in 0..255, 16-bit if they lie in
+    0..65535, and refused otherwise.  So 8-bit data stored in a wide type
+    reads as 8-bit; the price is that a 16-bit page stored in a wide type and
+    darker than 256/65535 everywhere would read as 8-bit, which no real scan is.
+
+    A ``bool`` array is refused: in binkit a bool array is a mask (True = ink),
+    not a picture of a page, and reading True as white would invert it.
+
     Raises
     ------
     binkit.InputError
-        Wrong number of dimensions or channels, an empty array, NaN or
-        infinite values, or values outside the range of the dtype's convention.
+        Wrong number of dimensions or channels, an empty array, a bool array,
+        NaN or infinite values, or values outside the integer rule or [0, 1].
     """
     a = np.asarray(array)
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 2, 3, 4)):
@@ -123,17 +246,22 @@ def as_gray(array, name: str = "image") -> np.ndarray:
         raise InputError(f"{name}: empty image (shape {a.shape})")
 
     if a.dtype == bool:
-        scaled = a.astype(np.float32)
-    elif a.dtype == np.uint8:
+        raise InputError(
+            f"{name}: a bool array is a mask (True = ink), not a page to binarize; pass the scan itself, "
+            "or np.where(mask, 0, 255).astype(np.uint8) to binarize a picture of the mask"
+        )
+    if a.dtype == np.uint8:
         scaled = a.astype(np.float32) / np.float32(255)
+    elif a.dtype == np.uint16:
+        scaled = a.astype(np.float32) / np.float32(65535)
     elif np.issubdtype(a.dtype, np.integer):
         lo, hi = int(a.min()), int(a.max())
         if lo < 0 or hi > 65535:
             raise InputError(
-                f"{name}: integer values {lo}..{hi} fit neither 8 nor 16 bits; "
+                f"{name}: {a.dtype} values {lo}..{hi} fit neither 8 bits (0..255) nor 16 bits (0..65535); "
                 "scale the image to [0, 1] floats first"
             )
-        scaled = a.astype(np.float32) / np.float32(65535)
+        scaled = a.astype(np.float32) / np.float32(255 if hi <= 255 else 65535)
     elif np.issubdtype(a.dtype, np.floating):
         scaled = a.astype(np.float32)
         if not np.isfinite(scaled).all():
@@ -161,13 +289,16 @@ def as_gray(array, name: str = "image") -> np.ndarray:
     return np.ascontiguousarray(np.clip(gray, 0.0, 1.0), dtype=np.float32)
 
 
-def read_image(path) -> np.ndarray:
+def read_image(path, *, max_pixels: int | None = None) -> np.ndarray:
     """Read a scan as a grey float32 image in [0, 1].
 
     Parameters
     ----------
     path : str or os.PathLike
         Any format PIL reads: PNG, BMP, TIFF, JPEG, PPM/PGM/PBM, ...
+    max_pixels : int, optional
+        Refuse files declaring more pixels than this (default: ``BINKIT_MAX_PIXELS``
+        or :data:`MAX_PIXELS`, 150 MP).  Checked before decoding.
 
     Returns
     -------
@@ -183,13 +314,19 @@ def read_image(path) -> np.ndarray:
     * 16-bit images are divided by 65535; 8-bit ones by 255.
     * Palette images are expanded through their palette (and transparency).
     * 1-bit images give 0 and 1.
-    * Only the first frame of a multi-page TIFF is read.
+    * Integer images of other types (an int32 TIFF) follow the integer rule
+      of :func:`as_gray`: 8-bit if their values lie in 0..255.
+    * The EXIF orientation is applied: pixels come out as a viewer shows them.
+    * Multi-page TIFFs and animated GIF/PNG/WebP files are refused with their
+      page count: binkit reads one page per file.
+    * Any message of the TIFF decoder (libtiff reports damaged compressed
+      data as warnings and still returns an image) refuses the file.
 
     Raises
     ------
     binkit.InputError
-        Missing, empty, unreadable, truncated or non-image file.  The message
-        is one line and starts with the file's path.
+        Missing, empty, unreadable, truncated, damaged, multi-page, too large
+        or non-image file.  The message is one line and starts with the file's path.
 
     Examples
     --------
@@ -201,7 +338,9 @@ def read_image(path) -> np.ndarray:
     >>> img.dtype, img.shape
     (dtype('float32'), (191, 384))
     """
-    pixels, mode = _open_pixels(path)
+    pixels, mode = _open_pixels(path, max_pixels)
+    if mode == "1":
+        pixels = pixels.astype(np.uint8) * np.uint8(255)  # a 1-bit scan: black 0, white 255
     try:
         return as_gray(pixels, name=str(path))
     except InputError:
@@ -210,7 +349,7 @@ def read_image(path) -> np.ndarray:
         raise InputError(f"{path}: unsupported image mode {mode} ({exc})") from None
 
 
-def read_gt(path, *, allow_majority_ink: bool = False) -> np.ndarray:
+def read_gt(path, *, allow_majority_ink: bool = False, max_pixels: int | None = None) -> np.ndarray:
     """Read a ground-truth image as an ink mask (``True`` = ink).
 
     Parameters
@@ -221,6 +360,8 @@ def read_gt(path, *, allow_majority_ink: bool = False) -> np.ndarray:
         A ground truth whose pixels are mostly ink is almost surely inverted
         (white text on black), and is refused.  Pass True when such a mask is
         intended.
+    max_pixels : int, optional
+        As for :func:`read_image`.
 
     Returns
     -------
@@ -238,6 +379,10 @@ def read_gt(path, *, allow_majority_ink: bool = False) -> np.ndarray:
     * Colour and palette images: converted to luminance first, rounded to
       8 bits, then the same rule (only pure black is ink).
 
+    The file rules of :func:`read_image` hold too: the pixel limit, one page
+    per file, decoder messages refuse the file, and the EXIF orientation is
+    applied (so a GT and its scan, rotated alike, still match).
+
     A ground truth that holds grey values other than black and white is read
     with the same rule, and a :class:`UserWarning` says how many pixels were
     grey, since anti-aliased GT usually means a resampled file.
@@ -248,7 +393,7 @@ def read_gt(path, *, allow_majority_ink: bool = False) -> np.ndarray:
         Unreadable file (see :func:`read_image`), or a mask that is more than
         half ink while ``allow_majority_ink`` is False.
     """
-    pixels, mode = _open_pixels(path)
+    pixels, mode = _open_pixels(path, max_pixels)
     if mode == "1":
         ink = ~pixels.astype(bool)  # PIL maps PBM 1 (black) to False
     else:

@@ -167,7 +167,8 @@ def test_as_gray_validates_arrays():
         as_gray(np.zeros((2, 2, 2, 2)))
     with pytest.raises(binkit.InputError, match="empty"):
         as_gray(np.zeros((0, 3)))
-    assert as_gray(np.zeros((2, 2), bool)).dtype == np.float32
+    with pytest.raises(binkit.InputError, match="mask"):
+        as_gray(np.zeros((2, 2), bool))
 
 
 def test_as_mask():
