@@ -205,6 +205,59 @@ def _ink(gray: np.ndarray, threshold) -> np.ndarray:
     return np.asarray(gray <= np.asarray(threshold) + TIE_TOLERANCE, dtype=bool)
 
 
+#: Pixels per band (about 4 MP) of the local methods' ink functions.  They work
+#: through a page in bands of rows, each with the window's halo, so their
+#: memory is bounded by the band and not by the page (a float64 surface and its
+#: integral images cost about 85 bytes per pixel: 2.6 GB for Sauvola on a
+#: 30-MP page before).  The result is the one of the whole page at once.
+BAND_PIXELS = 1 << 22
+
+
+def _bands(shape, window: int):
+    """Row ranges ``(r0, r1, a, b)``: output rows ``r0:r1`` from input rows ``a:b`` (the halo added).
+
+    One band (the whole page) unless the page is at least two bands tall.  A
+    band holds at least ``window`` rows, so a window never reaches past the
+    band's own rows, and the mirrored border of the page is the same as when
+    the whole page is processed.
+    """
+    height, width = shape
+    halo = window // 2
+    rows = max(BAND_PIXELS // max(width, 1), window, 64)
+    if height < 2 * rows:
+        yield 0, height, 0, height
+        return
+    for r0 in range(0, height, rows):
+        r1 = min(height, r0 + rows)
+        yield r0, r1, max(0, r0 - halo), min(height, r1 + halo)
+
+
+def _local_ink(gray32: np.ndarray, window: int, surface) -> np.ndarray:
+    """``ink = gray <= surface(gray, window)`` computed band by band (see :data:`BAND_PIXELS`).
+
+    ``gray32`` is the checked float32 page (held once, at 4 bytes per pixel);
+    each band is turned into float64 on its own.  ``window`` is already
+    clamped to the whole page (:func:`binkit._checks.page_window`).  The first
+    band is computed before the contrast test, so bad parameters are refused
+    on every page.
+    """
+    ink = np.zeros(gray32.shape, dtype=bool)
+    flat = _no_contrast(gray32)
+    for r0, r1, a, b in _bands(gray32.shape, window):
+        band = gray32[a:b].astype(np.float64)
+        threshold = surface(band, window)[r0 - a:r1 - a]
+        if flat:
+            return ink
+        ink[r0:r1] = band[r0 - a:r1 - a] <= threshold + TIE_TOLERANCE
+    return ink
+
+
+def _local_setup(image, window) -> tuple[np.ndarray, int]:
+    """The checked float32 page and its window, clamped to the page: the start of every local method."""
+    gray32 = as_gray(image, name="image")
+    return gray32, page_window(check_odd_window("window", window), gray32.shape)
+
+
 def _local_mean_std(gray: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
     """Local mean and standard deviation over ``window x window`` squares.
 
@@ -426,8 +479,8 @@ def niblack(image, window: int = DEFAULT_WINDOW, k: float = -0.2) -> np.ndarray:
     >>> ink.dtype, ink.shape
     (dtype('bool'), (191, 384))
     """
-    gray = _gray(image)
-    return _ink(gray, _niblack_threshold(gray, window=window, k=k))
+    gray32, window = _local_setup(image, window)
+    return _local_ink(gray32, window, lambda g, w: _niblack_threshold(g, window=w, k=k))
 
 
 # ----------------------------------------------------------------------------
@@ -518,8 +571,8 @@ def sauvola(image, window: int = DEFAULT_WINDOW, k: float = 0.2,
     >>> ink.dtype, ink.shape
     (dtype('bool'), (191, 384))
     """
-    gray = _gray(image)
-    return _ink(gray, _sauvola_threshold(gray, window=window, k=k, r=r))
+    gray32, window = _local_setup(image, window)
+    return _local_ink(gray32, window, lambda g, w: _sauvola_threshold(g, window=w, k=k, r=r))
 
 
 # ----------------------------------------------------------------------------
@@ -576,13 +629,18 @@ def wolf_threshold(image, window: int = DEFAULT_WINDOW, k: float = 0.5) -> np.nd
     return _wolf_threshold(_gray(image), window=window, k=k)
 
 
-def _wolf_threshold(gray: np.ndarray, window, k) -> np.ndarray:
-    """:func:`wolf_threshold` of a checked float64 ``gray``; the scalars are checked here, once."""
+def _wolf_threshold(gray: np.ndarray, window, k, r=None, darkest=None) -> np.ndarray:
+    """:func:`wolf_threshold` of a checked float64 ``gray``; the scalars are checked here, once.
+
+    ``r`` (the largest local standard deviation) and ``darkest`` (the page's
+    lowest level) are the page's own unless given: a band of a page needs the
+    whole page's values.
+    """
     window = page_window(check_odd_window("window", window), gray.shape)
     k = check_real("k", k, minimum=0.0, min_open=True)
     m, s = _local_mean_std(gray, window)
-    r = float(s.max())
-    darkest = float(gray.min())
+    r = float(s.max()) if r is None else r
+    darkest = float(gray.min()) if darkest is None else darkest
     ratio = s / r if r > 0 else np.zeros_like(s)
     return m - k * (1.0 - ratio) * (m - darkest)
 
@@ -604,8 +662,14 @@ def wolf(image, window: int = DEFAULT_WINDOW, k: float = 0.5) -> np.ndarray:
     >>> ink.dtype, ink.shape
     (dtype('bool'), (191, 384))
     """
-    gray = _gray(image)
-    return _ink(gray, _wolf_threshold(gray, window=window, k=k))
+    gray32, window = _local_setup(image, window)
+    bands = list(_bands(gray32.shape, window))
+    r = darkest = None
+    if len(bands) > 1:  # Wolf's R and M belong to the whole page: a first pass over the bands finds them
+        r = max(float(_local_mean_std(gray32[a:b].astype(np.float64), window)[1][r0 - a:r1 - a].max())
+                for r0, r1, a, b in bands)
+        darkest = float(gray32.min())
+    return _local_ink(gray32, window, lambda g, w: _wolf_threshold(g, window=w, k=k, r=r, darkest=darkest))
 
 
 # ----------------------------------------------------------------------------
@@ -686,8 +750,8 @@ def nick(image, window: int = DEFAULT_WINDOW, k: float = -0.1) -> np.ndarray:
     >>> ink.dtype, ink.shape
     (dtype('bool'), (191, 384))
     """
-    gray = _gray(image)
-    return _ink(gray, _nick_threshold(gray, window=window, k=k))
+    gray32, window = _local_setup(image, window)
+    return _local_ink(gray32, window, lambda g, w: _nick_threshold(g, window=w, k=k))
 
 
 # ----------------------------------------------------------------------------
@@ -771,8 +835,8 @@ def phansalkar(image, window: int = DEFAULT_WINDOW, k: float = 0.25, r: float = 
     >>> ink.dtype, ink.shape
     (dtype('bool'), (191, 384))
     """
-    gray = _gray(image)
-    return _ink(gray, _phansalkar_threshold(gray, window=window, k=k, r=r, p=p, q=q))
+    gray32, window = _local_setup(image, window)
+    return _local_ink(gray32, window, lambda g, w: _phansalkar_threshold(g, window=w, k=k, r=r, p=p, q=q))
 
 
 # ----------------------------------------------------------------------------
@@ -867,9 +931,9 @@ def bernsen(image, window: int = DEFAULT_WINDOW, contrast_limit: float = 15 / 25
     >>> ink.dtype, ink.shape
     (dtype('bool'), (191, 384))
     """
-    gray = _gray(image)
-    return _ink(gray, _bernsen_threshold(gray, window=window, contrast_limit=contrast_limit,
-                                        global_threshold=global_threshold))
+    gray32, window = _local_setup(image, window)
+    return _local_ink(gray32, window, lambda g, w: _bernsen_threshold(
+        g, window=w, contrast_limit=contrast_limit, global_threshold=global_threshold))
 
 
 # ----------------------------------------------------------------------------
@@ -941,8 +1005,8 @@ def bradley(image, window: int = DEFAULT_WINDOW, t: float = 0.15) -> np.ndarray:
     >>> ink.dtype, ink.shape
     (dtype('bool'), (191, 384))
     """
-    gray = _gray(image)
-    return _ink(gray, _bradley_threshold(gray, window=window, t=t))
+    gray32, window = _local_setup(image, window)
+    return _local_ink(gray32, window, lambda g, w: _bradley_threshold(g, window=w, t=t))
 
 
 # ----------------------------------------------------------------------------

@@ -122,3 +122,57 @@ def test_gridlstm_finds_no_ink_on_a_page_without_contrast():
     page = np.ones((96, 128), np.float32)
     page[::2] -= 1 / 255  # half the pixels one level darker: still no contrast
     assert not binkit.binarize(page, "gridlstm", device="cpu").any()
+
+
+# ---------------------------------------------------------------- case 6: memory bounded by a band, not the page
+
+LOCAL_METHODS = ["niblack", "sauvola", "wolf", "nick", "phansalkar", "bernsen", "bradley"]
+
+
+def _tall_page():
+    from binkit.datasets import synthetic_page
+
+    return synthetic_page(7, size=(420, 160), font_size=(12, 16)).image
+
+
+@pytest.mark.parametrize("window", [3, 51, 101])
+@pytest.mark.parametrize("method", LOCAL_METHODS)
+def test_banded_local_methods_equal_the_whole_page(method, window, monkeypatch):
+    page = _tall_page()
+    whole = classical.METHODS[method](page, window=window)
+    monkeypatch.setattr(classical, "BAND_PIXELS", 1)  # bands of max(window, 64) rows: several per page
+    assert len(list(classical._bands(page.shape, window))) >= 2
+    banded = classical.METHODS[method](page, window=window)
+    np.testing.assert_array_equal(banded, whole)
+    assert 0.01 < whole.mean() < 0.9 or method == "niblack"
+
+
+@pytest.mark.dibco
+@pytest.mark.parametrize("method", ["sauvola", "wolf", "bernsen"])
+def test_banded_local_methods_equal_the_whole_page_on_h_dibco_2016(method, dibco_root, monkeypatch):
+    from binkit.datasets import load_dibco
+
+    for sample in load_dibco(dibco_root, years=[2016])[:4]:
+        monkeypatch.setattr(classical, "BAND_PIXELS", 1 << 40)
+        whole = classical.METHODS[method](sample.image)
+        monkeypatch.setattr(classical, "BAND_PIXELS", 1 << 16)
+        np.testing.assert_array_equal(classical.METHODS[method](sample.image), whole)
+
+
+@pytest.mark.parametrize("method", LOCAL_METHODS)
+def test_local_methods_take_memory_by_the_band_not_by_the_page(method, monkeypatch):
+    import tracemalloc
+
+    page = np.tile(np.round(_tall_page() * 255).astype(np.uint8), (6, 16))  # 2520 x 2560: 6.5 MP
+    monkeypatch.setattr(classical, "BAND_PIXELS", 1 << 20)  # 1 MP bands, as 4 MP ones on a 26-MP page
+    assert len(list(classical._bands(page.shape, 51))) >= 6
+    tracemalloc.start()
+    try:
+        ink = classical.METHODS[method](page)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert ink.shape == page.shape
+    # the float32 page (4 B/px) and the bool output (1 B/px), plus bands: well under
+    # the 85 B/px of a whole-page float64 surface with its integral images
+    assert peak / page.size < 40, f"{method}: {peak / page.size:.1f} bytes per pixel"
