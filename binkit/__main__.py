@@ -195,17 +195,31 @@ def _train_config(args, defaults: dict | None = None):
     from .train import TrainConfig
 
     given = {name: getattr(args, name) for name in ("epochs", "blocks_per_epoch", "batch_size", "val_every",
-                                                    "val_blocks", "lr", "seed")
-             if getattr(args, name) is not None}
+                                                    "val_blocks", "lr", "lr_decay", "seed")
+             if getattr(args, name, None) is not None}
     return TrainConfig(**{**(defaults or {}), **given}, device=args.device, progress=not args.no_progress)
+
+
+#: ``binkit train gridlstm --recipe general``: binkit's departures from the paper for a
+#: model meant for scans unlike DIBCO's (the bare command keeps the paper's protocol).
+GENERAL_RECIPE = {"augment": 2, "mix_synthetic": 48, "mixed_share": 0.3, "val_synthetic": 8, "lr_decay": "cosine"}
 
 
 def _train(args) -> int:
     if args.model == "hybrid":
+        only = [f"--{n.replace('_', '-')}" for n in ("augment", "mix_synthetic", "mixed_share", "val_synthetic")
+                if getattr(args, n) is not None] + (["--recipe general"] if args.recipe == "general" else [])
+        if only:
+            raise InputError(f"{', '.join(only)}: gridlstm only, not for the hybrid")
         return _train_hybrid(args)
     from .gridlstm.run import RunSpec, run
 
-    cfg = _train_config(args)
+    recipe = GENERAL_RECIPE if args.recipe == "general" else {}
+    cfg = _train_config(args, {k: v for k, v in recipe.items() if k == "lr_decay"})
+    mix = {k: v for k, v in recipe.items() if k in ("augment", "mix_synthetic", "mixed_share", "val_synthetic")}
+    for name in mix.keys() | {"augment", "mix_synthetic", "mixed_share", "val_synthetic"}:
+        if getattr(args, name) is not None:
+            mix[name] = getattr(args, name)
     spec = RunSpec(
         footprint=args.footprint,
         scale=args.scale,
@@ -218,6 +232,7 @@ def _train(args) -> int:
         data=args.data,
         synthetic=args.synthetic,
         train_cfg=cfg,
+        **mix,
     )
     summary = run(spec, args.out)
     if summary:
@@ -274,6 +289,8 @@ def _add_protocol_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--val-every", type=int, default=None, help="validate every k epochs (10)")
     p.add_argument("--val-blocks", type=int, default=None, help="validation sample size: gridlstm 2048, hybrid 32")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate: gridlstm 1e-3, hybrid 1e-4")
+    p.add_argument("--lr-decay", default=None, choices=["none", "cosine"],
+                   help="none (the paper: constant) or cosine (falls to 5%% of --lr by the last epoch)")
     p.add_argument("--seed", type=int, default=None, help="42")
     p.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
     p.add_argument("--no-progress", action="store_true")
@@ -367,6 +384,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test", type=int, nargs="*", default=[2016], metavar="YEAR")
     p.add_argument("--data", default=None, help="DIBCO root (default: $BINKIT_DIBCO_ROOT)")
     p.add_argument("--synthetic", action="store_true", help="treat --train/--val/--test as synthetic page seeds")
+    p.add_argument("--recipe", default="paper", choices=["paper", "general"],
+                   help="paper (the default: the paper's protocol as it is) or general (binkit's recipe for scans "
+                   "unlike DIBCO's: " + ", ".join(f"{k}={v}" for k, v in GENERAL_RECIPE.items())
+                   + "); the options below override it")
+    p.add_argument("--augment", type=int, default=None, metavar="N",
+                   help="gridlstm only: N randomly altered copies of every training page (brightness, contrast, "
+                   "gamma, blur, noise, JPEG, scale)")
+    p.add_argument("--mix-synthetic", type=int, default=None, metavar="N",
+                   help="gridlstm only: add N synthetic pages (with exact GT) to the training pages")
+    p.add_argument("--mixed-share", type=float, default=None, metavar="R",
+                   help="gridlstm only: share of every epoch's training blocks drawn from the synthetic pages")
+    p.add_argument("--val-synthetic", type=int, default=None, metavar="N",
+                   help="gridlstm only: add N synthetic pages to the validation pages")
     _add_protocol_options(p)
     p.add_argument("--out", required=True, help="run folder: checkpoints, logs, results")
     p.set_defaults(func=_train)

@@ -44,6 +44,12 @@ class RunSpec:
     data: str | None = None  # DIBCO root; None = binkit.datasets.dibco_root's search
     synthetic: bool = False  # use synthetic pages instead of DIBCO (CPU demos, tests)
     synthetic_size: tuple = (256, 384)
+    # The general recipe's additions (binkit's departures from the paper; all off by default):
+    augment: int = 0  # altered copies of every training page (binkit.datasets.augment)
+    mix_synthetic: int = 0  # synthetic pages added to the training pages, seeds MIX_SEED + k
+    mixed_share: float | None = None  # share of training blocks from them (None: by their block count)
+    val_synthetic: int = 0  # synthetic pages added to the validation pages, seeds VAL_SEED + k
+    mix_size: tuple = (512, 768)
     train_cfg: TrainConfig = field(default_factory=TrainConfig)
 
     @property
@@ -54,6 +60,17 @@ class RunSpec:
     @property
     def model_config(self) -> GridLSTMConfig:
         return GridLSTMConfig(footprint=self.footprint, scale=self.scale, units_per_pixel=self.units_per_pixel)
+
+
+#: First seeds of the synthetic pages a run mixes into training and validation:
+#: far from the small seeds tests and demos use, and from each other.
+MIX_SEED, VAL_SEED = 100_000, 200_000
+
+
+def _mixed_pages(first_seed: int, count: int, size) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    from ..datasets import load_split
+
+    return load_split(range(first_seed, first_seed + count), synthetic=True, synthetic_size=size)
 
 
 def load_pages(spec: RunSpec, split: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -126,9 +143,13 @@ def run(spec: RunSpec, out) -> dict:
         spec.model_config,
         spec.loss,
         load_pages(spec, "train"),
-        load_pages(spec, "val"),
+        load_pages(spec, "val") + _mixed_pages(VAL_SEED, spec.val_synthetic, spec.mix_size),
         reference_layout=spec.reference_layout,
         cache_dir=out / "cache",
+        augment=spec.augment,
+        augment_seed=cfg.seed,
+        mixed=_mixed_pages(MIX_SEED, spec.mix_synthetic, spec.mix_size),
+        mixed_share=spec.mixed_share,
     )
     result = fit(task, cfg, out)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 evaluates and writes

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from .._errors import InputError
+from ..datasets.augment import Augmentation, augment_page
 from ..datasets.blocks import sample_block_index, to_blocks
 from ..io import as_gray, as_mask
 from .inputs import make_sequences
@@ -124,6 +125,19 @@ class GridLSTMTask:
         Where to keep the pseudo-F weights between runs.
     model : GridLSTMBinarizer, optional
         Start from this model instead of a fresh one.
+    augment : int, default 0
+        Randomly altered copies of every training page to add
+        (:func:`binkit.datasets.augment.augment_page`); 0 = the paper's pages only.
+    augmentation : Augmentation, optional
+        Their ranges (default :class:`~binkit.datasets.augment.Augmentation`).
+    augment_seed : int, default 0
+        Seed of the copies (the run's seed).
+    mixed : sequence of (name, image, gt), optional
+        More training pages (e.g. synthetic hard pages), kept in a pool of their own.
+    mixed_share : float, optional
+        Share of each epoch's training blocks drawn from ``mixed`` (in (0, 1)).
+        Without it, the mixed pages join the others and every block of every
+        page is equally likely.
     """
 
     def __init__(
@@ -136,9 +150,25 @@ class GridLSTMTask:
         reference_layout: bool = False,
         cache_dir=None,
         model: GridLSTMBinarizer | None = None,
+        augment: int = 0,
+        augmentation: Augmentation | None = None,
+        augment_seed: int = 0,
+        mixed: Sequence = (),
+        mixed_share: float | None = None,
     ):
+        from .._checks import check_int, check_real
+
         if not train or not val:
             raise InputError("training needs at least one training page and one validation page")
+        self.augment = check_int("augment", augment, minimum=0)
+        self.augmentation = augmentation if augmentation is not None else Augmentation()
+        self.augment_seed = int(augment_seed)
+        if mixed_share is not None:
+            mixed_share = check_real("mixed_share", mixed_share, minimum=0.0, maximum=1.0,
+                                     min_open=True, max_open=True)
+            if not mixed:
+                raise InputError("mixed_share needs mixed pages (e.g. --mix-synthetic N)")
+        self.mixed_share = mixed_share
         self.config = config
         self.loss_name = loss
         self.loss_fn = get_loss(loss)
@@ -146,14 +176,35 @@ class GridLSTMTask:
         dyn = loss == "dynamic"
         kw = dict(with_weights=dyn, reference_layout=reference_layout, cache_dir=cache_dir)
         self.pages = {
-            "train": [prepare_page(n, i, g, config, **kw) for n, i, g in train],
+            "train": [prepare_page(n, i, g, config, **kw) for n, i, g in self._with_copies(train, 0)],
+            "mixed": [prepare_page(n, i, g, config, **kw) for n, i, g in self._with_copies(mixed, 1)],
             "val": [prepare_page(n, i, g, config, **kw) for n, i, g in val],
         }
+        if self.mixed_share is None:  # one pool: every block of every page equally likely
+            self.pages["train"] += self.pages.pop("mixed")
         self.model = model if model is not None else GridLSTMBinarizer(config)
+
+    def _with_copies(self, pages: Sequence, pool: int) -> list:
+        """The pages, each followed by its ``augment`` altered copies (named ``<page>~aug<k>``)."""
+        out = []
+        for index, (name, image, gt) in enumerate(pages):
+            out.append((name, image, gt))
+            for k in range(self.augment):
+                rng = np.random.default_rng([self.augment_seed, pool, index, k])
+                out.append((f"{name}~aug{k + 1}", *augment_page(image, gt, rng, self.augmentation)))
+        return out
 
     # -- Task protocol ------------------------------------------------------
     def batches(self, split: str, n: int, rng: np.random.Generator) -> dict:
-        pages = self.pages[split]
+        if split == "train" and "mixed" in self.pages:
+            n_mixed = int(round(n * self.mixed_share))
+            parts = [self._draw(self.pages["train"], n - n_mixed, rng), self._draw(self.pages["mixed"], n_mixed, rng)]
+            order = rng.permutation(n)  # the two pools interleaved within every batch
+            return {k: np.concatenate([p[k] for p in parts])[order] for k in parts[0]}
+        return self._draw(self.pages[split], n, rng)
+
+    @staticmethod
+    def _draw(pages, n: int, rng: np.random.Generator) -> dict:
         page_of, index = sample_block_index([p.n_blocks for p in pages], n, rng)
         keys = ["top_left", "bottom_left", "target"] + (["weights"] if pages[0].weights is not None else [])
         out = {}
@@ -198,4 +249,8 @@ class GridLSTMTask:
             "reference_layout": self.reference_layout,
             "train": [p.name for p in self.pages["train"]],
             "val": [p.name for p in self.pages["val"]],
+            **({"mixed": [p.name for p in self.pages["mixed"]], "mixed_share": self.mixed_share}
+               if "mixed" in self.pages else {}),
+            **({"augment": self.augment, "augmentation": self.augmentation.to_dict(),
+                "augment_seed": self.augment_seed} if self.augment else {}),
         }
