@@ -437,3 +437,66 @@ def test_dibco_2016_smallest_page(dibco_root):
     sample = next(s for s in load_dibco(dibco_root, years=[2016]) if s.name == "2016_H10")
     img, gt = sample.image, sample.gt
     assert fmeasure(logistic_binarize(img), gt) >= fmeasure(otsu(img), gt) - 1
+
+
+# ---------------------------------------------------------------- a surface per tile, blended (issue 15, part 4)
+
+
+def _adjuster(bias=0.0):
+    """An adjuster whose dZ is the same for every tile (its head's weights are zero)."""
+    from binkit.hybrid.model import AdjusterConfig, SurfaceAdjuster
+
+    model = SurfaceAdjuster(AdjusterConfig()).eval()
+    with torch.no_grad():
+        model.head[-1].bias.fill_(bias)
+    return model
+
+
+def _big_page():
+    return synthetic_page(11, size=(700, 900), font_size=(18, 26)).image  # 2 x 2 tiles of 512
+
+
+def test_tile_weights_are_a_partition_of_unity_with_no_jumps():
+    from binkit.hybrid.inference import _tent_weights
+
+    w = _tent_weights(1300, [256.0, 768.0, 1044.0])
+    np.testing.assert_allclose(w.sum(axis=0), 1.0, atol=1e-12)
+    assert (w >= 0).all() and np.abs(np.diff(w, axis=1)).max() <= 1 / (1044 - 768) + 1e-12
+    assert w[0, :257].min() == 1.0 and w[2, 1044:].min() == 1.0  # flat beyond the outer centres
+
+
+def test_tile_adaptation_equals_the_page_surface_when_every_tile_agrees():
+    from binkit.hybrid.inference import hybrid_probability
+
+    page, model = _big_page(), _adjuster(bias=0.3)
+    per_page = hybrid_probability(page, model, "cpu", adapt="page")
+    per_tile = hybrid_probability(page, model, "cpu", adapt="tile")
+    np.testing.assert_allclose(per_tile, per_page, atol=1e-5)
+
+
+def test_tile_adaptation_differs_across_the_page_and_has_no_seams(monkeypatch):
+    from binkit.hybrid import inference
+    from binkit.hybrid.inference import hybrid_probability
+
+    real = inference._tile_adjustments
+
+    def alternating(page, model, device, max_tiles, tile_batch):  # tiles pull the surface up, down, up, down
+        corners, weights, dz = real(page, model, device, max_tiles, tile_batch)
+        return corners, weights, {i: np.full_like(d, 0.3 if i % 2 else -0.3) for i, d in dz.items()}
+
+    monkeypatch.setattr(inference, "_tile_adjustments", alternating)
+    page, model = _big_page(), _adjuster()
+    per_page = hybrid_probability(page, model, "cpu", adapt="page")
+    per_tile = hybrid_probability(page, model, "cpu", adapt="tile")
+    assert np.abs(per_tile - per_page).max() > 0.05  # the tiles' own surfaces show
+    # at a tile edge (x = 512, the second tile starts at 900 - 512 = 388) the map changes
+    # no more than at columns inside a tile
+    jumps = np.abs(np.diff(per_tile, axis=1)).mean(axis=0)
+    assert jumps[[387, 511]].max() < 3 * np.median(jumps) + 1e-3
+
+
+def test_adapt_is_checked():
+    from binkit.hybrid.inference import binarize as hybrid_binarize
+
+    with pytest.raises(InputError, match="adapt"):
+        hybrid_binarize(synthetic_page(1, size=(96, 128)).image, _adjuster(bias=0.0), "cpu", adapt="pixel")

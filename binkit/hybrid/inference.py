@@ -29,7 +29,8 @@ from .logistic import DEFAULT_TEXT_WINDOW, _local_statistics, surface_grid
 from .model import SurfaceAdjuster, adjuster_input, inference_copy
 from .spline import fit_surface, greville_abscissae
 
-__all__ = ["HybridPage", "prepare_page", "page_heights", "lut_lookup", "hybrid_probability", "binarize"]
+__all__ = ["ADAPT", "HybridPage", "prepare_page", "page_heights", "tile_probability", "lut_lookup",
+           "hybrid_probability", "binarize"]
 
 
 @dataclass
@@ -88,6 +89,44 @@ def _tiles(shape: tuple[int, int], size: int) -> list[tuple[int, int]]:
 
 
 @torch.no_grad()
+def _tile_adjustments(page: HybridPage, model: SurfaceAdjuster, device, max_tiles, tile_batch):
+    """(corners, text weights, {tile index: dZ}) of the page's 512 x 512 tiles (the CNN's pass)."""
+    from ..runtime import pick_device
+    from .spline import surface_lut
+
+    device = pick_device(device)
+    model = inference_copy(model).to(device)  # BatchNorm folded, channels-last: same dZ, faster (no-op if done)
+    size = model.config.patch
+    lut0 = surface_lut(page.c0)
+    corners = _tiles(page.image.shape, size)
+    weights = []
+    for r, c in corners:
+        ib = np.clip(np.rint(page.b[r: r + size, c: c + size] * 255), 0, 255).astype(np.intp)
+        it = np.clip(np.rint(page.t[r: r + size, c: c + size] * 255), 0, 255).astype(np.intp)
+        weights.append(float(lut0[ib, it].sum()) + 1.0)
+    order = np.argsort(weights)[::-1]
+    if max_tiles is not None:
+        order = order[: check_int("max_tiles", max_tiles, minimum=1)]
+    greville = torch.as_tensor(greville_abscissae(model.config.n), dtype=torch.float32, device=device)
+    fake = HybridPage(page.name, page.image, page.b, page.t, page.c0, np.zeros(page.image.shape, bool))
+    dz = {}
+    for k in range(0, len(order), tile_batch):
+        chunk = order[k: k + tile_batch]
+        patch = torch.as_tensor(np.stack([_crop(fake, *corners[i], size, False)[0] for i in chunk]), device=device)
+        c0 = torch.as_tensor(np.broadcast_to(page.c0, (len(chunk), *page.c0.shape)).copy(), device=device)
+        x = adjuster_input(patch, c0, greville).contiguous(memory_format=torch.channels_last)
+        out = model(x).double().cpu().numpy()
+        for j, i in enumerate(chunk):
+            dz[int(i)] = out[j]
+    return corners, weights, dz
+
+
+def _mean_heights(page: HybridPage, weights, dz) -> np.ndarray:
+    """``C0`` plus the text-weighted mean of the tiles' ``dZ``."""
+    total = sum(weights[i] for i in dz)
+    return (page.c0 + sum(weights[i] * d for i, d in dz.items()) / total).astype(np.float32)
+
+
 def page_heights(page: HybridPage, model: SurfaceAdjuster | None, device=None, *, max_tiles: int | None = None,
                  tile_batch: int = 8) -> np.ndarray:
     """The page's control-point heights ``C0 + dZ``, ``dZ`` averaged over its 512 x 512 tiles.
@@ -110,36 +149,59 @@ def page_heights(page: HybridPage, model: SurfaceAdjuster | None, device=None, *
     """
     if model is None:
         return page.c0
-    from ..runtime import pick_device
+    _, weights, dz = _tile_adjustments(page, model, device, max_tiles, tile_batch)
+    return _mean_heights(page, weights, dz)
+
+
+def _tent_weights(n: int, centres: list[float]) -> np.ndarray:
+    """(len(centres), n) piecewise-linear weights over ``n`` pixels: 1 at a tile's centre, 0 at its neighbours'.
+
+    They sum to 1 at every pixel (flat beyond the first and last centre), so
+    neighbouring tiles' surfaces blend with no seam.
+    """
+    x = np.arange(n, dtype=np.float64)
+    eye = np.eye(len(centres))
+    return np.stack([np.interp(x, centres, eye[i]) for i in range(len(centres))])
+
+
+def tile_probability(page: HybridPage, model: SurfaceAdjuster, device=None, *, max_tiles: int | None = None,
+                     tile_batch: int = 8) -> np.ndarray:
+    """The soft text map with a surface per 512 x 512 tile, blended smoothly between tile centres.
+
+    Each tile gets its own heights ``C0 + dZ_tile`` (as the paper's CNN adjusts
+    the surface per patch); every pixel's probability is the bilinear blend of
+    the surfaces of the (up to four) tiles around it, with weights 1 at a
+    tile's centre falling linearly to 0 at its neighbours' centres.  Tiles left
+    out by ``max_tiles`` take the page's mean heights (:func:`page_heights`).
+
+    Returns
+    -------
+    probability : (H, W) ndarray of float32
+    """
     from .spline import surface_lut
 
-    device = pick_device(device)
-    model = inference_copy(model).to(device)  # BatchNorm folded, channels-last: same dZ, faster (no-op if done)
+    corners, weights, dz = _tile_adjustments(page, model, device, max_tiles, tile_batch)
+    mean = _mean_heights(page, weights, dz)
     size = model.config.patch
-    lut0 = surface_lut(page.c0)
-    corners = _tiles(page.image.shape, size)
-    weights = []
-    for r, c in corners:
-        ib = np.clip(np.rint(page.b[r: r + size, c: c + size] * 255), 0, 255).astype(np.intp)
-        it = np.clip(np.rint(page.t[r: r + size, c: c + size] * 255), 0, 255).astype(np.intp)
-        weights.append(float(lut0[ib, it].sum()) + 1.0)
-    order = np.argsort(weights)[::-1]
-    if max_tiles is not None:
-        order = order[: check_int("max_tiles", max_tiles, minimum=1)]
-    greville = torch.as_tensor(greville_abscissae(model.config.n), dtype=torch.float32, device=device)
-    fake = HybridPage(page.name, page.image, page.b, page.t, page.c0, np.zeros(page.image.shape, bool))
-    dz_sum = np.zeros_like(page.c0, dtype=np.float64)
-    weight_sum = 0.0
-    for k in range(0, len(order), tile_batch):
-        chunk = order[k: k + tile_batch]
-        patch = torch.as_tensor(np.stack([_crop(fake, *corners[i], size, False)[0] for i in chunk]), device=device)
-        c0 = torch.as_tensor(np.broadcast_to(page.c0, (len(chunk), *page.c0.shape)).copy(), device=device)
-        x = adjuster_input(patch, c0, greville).contiguous(memory_format=torch.channels_last)
-        dz = model(x).double().cpu().numpy()
-        for j, i in enumerate(chunk):
-            dz_sum += weights[i] * dz[j]
-            weight_sum += weights[i]
-    return (page.c0 + dz_sum / weight_sum).astype(np.float32)
+    h, w = page.image.shape
+    rows = sorted({r for r, _ in corners})
+    cols = sorted({c for _, c in corners})
+    wy = _tent_weights(h, [min(r + size / 2, h / 2) if len(rows) == 1 else r + size / 2 for r in rows])
+    wx = _tent_weights(w, [min(c + size / 2, w / 2) if len(cols) == 1 else c + size / 2 for c in cols])
+    prob = np.zeros((h, w), np.float64)
+    for k, (r, c) in enumerate(corners):
+        i, j = rows.index(r), cols.index(c)
+        ys, xs = np.flatnonzero(wy[i]), np.flatnonzero(wx[j])  # the tile's support: to its neighbours' centres
+        y0, y1, x0, x1 = ys[0], ys[-1] + 1, xs[0], xs[-1] + 1
+        heights = page.c0 + dz[k] if k in dz else mean
+        s = lut_lookup(surface_lut(heights), page.b[y0:y1, x0:x1], page.t[y0:y1, x0:x1])
+        prob[y0:y1, x0:x1] += wy[i, y0:y1, None] * wx[j, None, x0:x1] * s
+    return np.clip(prob, 0.0, 1.0).astype(np.float32)
+
+
+#: How :func:`binarize` adapts the surface: one for the whole page (binkit's
+#: first method, the default), or one per tile, blended (closer to the paper's CNN).
+ADAPT = ("page", "tile")
 
 
 def lut_lookup(lut: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -155,22 +217,29 @@ def lut_lookup(lut: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def hybrid_probability(image, model: SurfaceAdjuster | None = None, device=None,
-                       max_tiles: int | None = None) -> np.ndarray:
-    """The hybrid soft text map of a page, (H, W) float32 in [0, 1] (see :func:`page_heights`).
+                       max_tiles: int | None = None, adapt: str = "page") -> np.ndarray:
+    """The hybrid soft text map of a page, (H, W) float32 in [0, 1].
 
+    ``adapt="page"``: one surface for the page (:func:`page_heights`);
+    ``adapt="tile"``: one per tile, blended (:func:`tile_probability`).
     0 everywhere on a page without contrast (see the module notes).
     """
     from .spline import surface_lut
 
+    if adapt not in ADAPT:
+        raise InputError(f"adapt={adapt!r}: expected one of {', '.join(ADAPT)}")
     gray = as_gray(image, "image")
     if _no_contrast(gray):
         return np.zeros(gray.shape, dtype=np.float32)
     page = _prepare_page("image", gray, None, model.config.n if model is not None else 16)
+    if adapt == "tile" and model is not None:
+        return tile_probability(page, model, device, max_tiles=max_tiles)
     heights = page_heights(page, model, device, max_tiles=max_tiles)
     return lut_lookup(surface_lut(heights), page.b, page.t)
 
 
-def binarize(image, model: SurfaceAdjuster | None = None, device=None, max_tiles: int | None = None) -> np.ndarray:
+def binarize(image, model: SurfaceAdjuster | None = None, device=None, max_tiles: int | None = None,
+             adapt: str = "page") -> np.ndarray:
     """Hybrid binarization: ink where the adjusted surface says text (``S >= 0.5``).
 
     Parameters
@@ -184,10 +253,13 @@ def binarize(image, model: SurfaceAdjuster | None = None, device=None, max_tiles
     device : str or torch.device, optional
     max_tiles : int, optional
         Average ``dZ`` over only the most text-rich tiles (see :func:`page_heights`).
+    adapt : {"page", "tile"}, default "page"
+        One adjusted surface for the whole page, or one per 512 x 512 tile
+        blended smoothly between tile centres (:func:`tile_probability`).
 
     Returns
     -------
     ink : (H, W) ndarray of bool
         True = ink; none on a page without contrast.
     """
-    return hybrid_probability(image, model, device, max_tiles) >= 0.5
+    return hybrid_probability(image, model, device, max_tiles, adapt) >= 0.5
