@@ -22,12 +22,13 @@ else
 LAB_FLAGS := --ip=$(IP) --port=$(PORT)
 endif
 
-.PHONY: setup lab test test-unit test-notebooks test-browser editions notebook-times data clean-venv help
+.PHONY: setup lab test test-unit test-notebooks test-notebooks-nodata test-browser editions notebook-times data clean-venv help
 
 help:
 	@echo "make lab    - set up .venv and open JupyterLab on notebooks/00_start_here.ipynb"
 	@echo "              (headless server: make lab HEADLESS=1 IP=0.0.0.0 PORT=8888)"
 	@echo "make test   - set up .venv and run unit tests and every notebook under nbval (quick mode)"
+	@echo "make test-notebooks-nodata - every notebook (quick mode) with no DIBCO data: the synthetic fallback"
 	@echo "make test-browser - install chromium (apt) and playwright, then run JupyterLab widgets in headless Chromium"
 	@echo "make editions - write student/ (exercise stubs) and teacher/ (solutions) editions of the notebooks"
 	@echo "make notebook-times - run every notebook in quick mode and print its time"
@@ -57,6 +58,11 @@ test-unit: setup
 
 test-notebooks: setup
 	BINKIT_QUICK=1 MPLBACKEND=Agg $(PY) -m pytest --nbval-lax --nbval-current-env notebooks $(PYTEST_ARGS)
+
+# As a student without the DIBCO data: BINKIT_DIBCO_ROOT and BINKIT_REFERENCE_DIR unset, an
+# empty HOME and user data folder; refuses to run if binkit still finds DIBCO data.
+test-notebooks-nodata: setup
+	sh tools/test_notebooks_nodata.sh $(PY) $(PYTEST_ARGS)
 
 # A real browser: JupyterLab in Debian's headless chromium, driven by Playwright.
 # Installs /usr/bin/chromium (apt) and playwright (pip) when missing; never downloads a browser.

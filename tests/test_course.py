@@ -100,3 +100,421 @@ def test_start_here_promises_every_notebook():
     text = "\n".join(_markdown(nb))
     for path in BOOKS[1:]:
         assert f"]({path.name})" in text, f"00_start_here does not list {path.name}"
+
+
+# ---------------------------------------------------------------------------
+# The exercises' shape (issue 17): where stubs sit, model answers, checks, hints
+# ---------------------------------------------------------------------------
+#
+# An *exercise item* is a numbered line ``N. **Title.**`` in the markdown of a
+# notebook's final ``## Exercises`` section.  A solution cell (first line
+# ``# SOLUTION``) in that section solves the item numbered last above it.  Items
+# without a solution cell have a model answer in notebooks/TEACHING.md under the
+# heading ``### NN exercise N`` (NN: the notebook's number).
+
+import ast
+import re
+
+TEACHING = NOTEBOOKS / "TEACHING.md"
+ITEM = re.compile(r"(?m)^(\d+)\. \*\*([^*]+?)\.?\*\*")
+ANSWER_HEADING = re.compile(r"(?m)^### (\d\d) exercise (\d+)\s*$")
+
+
+def _load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _exercises_start(nb):
+    """Index of the markdown cell that opens the last ``## Exercises`` section (None if there is none)."""
+    starts = [i for i, c in enumerate(nb["cells"])
+              if c["cell_type"] == "markdown" and re.search(r"(?m)^## Exercises\s*$", _src(c))]
+    return starts[-1] if starts else None
+
+
+def exercise_items(nb):
+    """``{number: solution cell index or None}`` for every item of the final Exercises section."""
+    start = _exercises_start(nb)
+    if start is None:
+        return {}
+    items, last = {}, None
+    solutions = set(solution_cells(nb))
+    for i in range(start, len(nb["cells"])):
+        cell = nb["cells"][i]
+        if cell["cell_type"] == "markdown":
+            text = _src(cell)
+            if i == start:
+                text = text[re.search(r"(?m)^## Exercises\s*$", text).end():]
+            for m in ITEM.finditer(text):
+                last = int(m.group(1))
+                items.setdefault(last, None)
+        elif i in solutions and last is not None:
+            items[last] = i
+    return items
+
+
+def model_answers(text):
+    """``{(notebook number, item): answer text}`` from TEACHING.md's ``### NN exercise N`` sections."""
+    heads = list(ANSWER_HEADING.finditer(text))
+    answers = {}
+    for h, nxt in zip(heads, heads[1:] + [None]):
+        end = nxt.start() if nxt else len(text)
+        body = text[h.end():end]
+        body = re.split(r"(?m)^#{1,3} ", body)[0]        # up to the next heading of level <= 3
+        answers[(h.group(1), int(h.group(2)))] = body.strip()
+    return answers
+
+
+def _code(cell):
+    """A code cell's source as Python (IPython magics and shell lines blanked)."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in _src(cell).splitlines())
+
+
+def _top_level_bindings(tree):
+    """Names a cell binds at module level (assignments, defs, imports, loop and with targets)."""
+    names = set()
+
+    def targets(node):
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name):
+                names.add(n.id)
+
+    def visit(stmts):
+        for s in stmts:
+            if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(s.name)
+            elif isinstance(s, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in s.names)
+            elif isinstance(s, ast.Assign):
+                for t in s.targets:
+                    targets(t)
+            elif isinstance(s, (ast.AugAssign, ast.AnnAssign)):
+                targets(s.target)
+            elif isinstance(s, (ast.For, ast.AsyncFor)):
+                targets(s.target)
+                visit(s.body + s.orelse)
+            elif isinstance(s, (ast.With, ast.AsyncWith)):
+                for item in s.items:
+                    if item.optional_vars is not None:
+                        targets(item.optional_vars)
+                visit(s.body)
+            elif isinstance(s, (ast.If, ast.While)):
+                visit(s.body + s.orelse)
+            elif isinstance(s, ast.Try):
+                visit(s.body + s.orelse + s.finalbody + [x for h in s.handlers for x in h.body])
+            elif isinstance(s, ast.Expr) and isinstance(s.value, ast.NamedExpr):
+                targets(s.value.target)
+    visit(tree.body)
+    return names
+
+
+def _loads(tree):
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def misplaced_stubs(nb):
+    """Where the student edition of ``nb`` has a stub in the middle of the notebook; [] when none.
+
+    The rule (``student_edition`` turns every solution cell into a stub that raises):
+
+    1. A stub lies in the final ``## Exercises`` section, or at the *end* of a section:
+       the cell after it is its check (a code cell) and the cell after that is the
+       end of the notebook or a markdown cell opening a new ``#``/``##`` section.
+    2. No later cell depends on it: no cell after its check, other than another
+       stub, reads a name that only the solution binds (a name bound at the
+       solution's top level and by no earlier cell).  A student who skips an
+       exercise can still run everything after it.
+    """
+    student = student_edition(nb)
+    cells = student["cells"]
+    stubs = [i for i, c in enumerate(cells) if "exercise" in c.get("metadata", {}).get("tags", [])]
+    start = _exercises_start(nb)
+    problems = []
+    for i in stubs:
+        in_exercises = start is not None and i > start
+        if not in_exercises:
+            after = cells[i + 2] if i + 2 < len(cells) else None
+            at_end = (i + 1 < len(cells) and cells[i + 1]["cell_type"] == "code"
+                      and (after is None or (after["cell_type"] == "markdown"
+                                             and re.match(r"#{1,2} ", _src(after).lstrip()))))
+            if not at_end:
+                problems.append(f"cell {i}: a stub in the middle of a section (not in the final ## Exercises)")
+        earlier = set()
+        for c in nb["cells"][:i]:
+            if c["cell_type"] == "code":
+                try:
+                    earlier |= _top_level_bindings(ast.parse(_code(c)))
+                except SyntaxError:
+                    pass
+        try:
+            only_here = _top_level_bindings(ast.parse(_code(nb["cells"][i]))) - earlier
+        except SyntaxError:
+            continue
+        for j in range(i + 2, len(cells)):
+            if j in stubs or cells[j]["cell_type"] != "code":
+                continue
+            try:
+                tree = ast.parse(_code(cells[j]))
+                mine = (_top_level_bindings(ast.parse(_code(nb["cells"][j - 1])))
+                        if j - 1 in stubs else set())          # a later check reads its own solution's names
+            except SyntaxError:
+                continue
+            used = _loads(tree) & only_here - mine
+            if used:
+                problems.append(f"cell {j} needs {sorted(used)}, which only the exercise in cell {i} defines")
+            only_here -= _top_level_bindings(tree)            # rebound here: later cells no longer need the stub
+    return problems
+
+
+# A check must not print the answer in plain sight.  The rule, for every check
+# cell (the code cell right after a solution cell):
+#
+# * an ``==`` / ``!=`` comparison, or a tight tolerance band ``abs(a - b) < t``
+#   (t at most 1 % of the constant), or a call to ``isclose`` / ``allclose``,
+#   with a *constant operand*: a literal, or an expression made of literals only
+#   (``26_450 / (512 * 768)``, ``[76.256, 4.256]``, ``{2: 1_656_932}``), is a
+#   visible answer
+# * unless every number in the constant is trivial (0, 1, True, False, None) or
+#   is written in the exercise's own text (the markdown between the previous
+#   exercise and the solution: "expected: 12864 and 21" gives those away
+#   already), and it holds no string (a string constant is always an answer:
+#   a method's name, a choice between two words).
+#
+# Checks test exact answers with binkit.course.check_answer (a digest) or test a
+# computed quantity against a band (``fm >= 88``, ``wrong < 1e-4``).
+
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,_]*(?:\.\d+)?")
+
+
+def _numbers_in(text):
+    out = set()
+    for m in _NUMBER.finditer(text):
+        raw = m.group(0).rstrip(",").replace(",", "").replace("_", "")
+        try:
+            out.add(float(raw))
+        except ValueError:
+            pass
+    return out
+
+
+def _constant_value(node):
+    """The value of an expression built from literals only, else raise ValueError."""
+    for n in ast.walk(node):
+        if not isinstance(n, (ast.Constant, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.BinOp, ast.UnaryOp,
+                              ast.operator, ast.unaryop, ast.expr_context)):
+            raise ValueError("not a constant expression")
+    return eval(compile(ast.Expression(node), "<check>", "eval"), {"__builtins__": {}})
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(k)
+            yield from _leaves(v)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
+
+
+def _reveals(value, allowed):
+    for leaf in _leaves(value):
+        if leaf is None or isinstance(leaf, bool):
+            continue
+        if isinstance(leaf, (str, bytes)):
+            return True
+        if isinstance(leaf, (int, float)) and leaf not in (0, 1) and float(leaf) not in allowed \
+                and float(abs(leaf)) not in allowed:
+            return True
+    return False
+
+
+def _try_constant(node):
+    try:
+        return True, _constant_value(node)
+    except Exception:                    # not made of literals (or does not evaluate): not a literal answer
+        return False, None
+
+
+def visible_answers(check_source, exercise_text=""):
+    """The answer literals a check cell shows (``[]`` when none), by the rule above."""
+    allowed = _numbers_in(re.sub(r"(?m)^\s*\d+\. (?=\*\*)", "", exercise_text))   # not the item's own number
+    tree = ast.parse(check_source)
+    found = []
+
+    def flag(node, value):
+        found.append(f"line {node.lineno}: {ast.unparse(node)}")
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            for k, op in enumerate(node.ops):
+                pair = operands[k], operands[k + 1]
+                if isinstance(op, (ast.Eq, ast.NotEq)):
+                    for side in pair:
+                        ok, value = _try_constant(side)
+                        if ok and _reveals(value, allowed):
+                            flag(node, value)
+                            break
+                elif isinstance(op, (ast.Lt, ast.LtE)):
+                    left, right = pair
+                    ok_t, tol = _try_constant(right)
+                    if (ok_t and isinstance(tol, (int, float)) and isinstance(left, ast.Call)
+                            and getattr(left.func, "id", getattr(left.func, "attr", "")) in ("abs", "fabs")
+                            and left.args and isinstance(left.args[0], ast.BinOp)
+                            and isinstance(left.args[0].op, ast.Sub)):
+                        for side in (left.args[0].left, left.args[0].right):
+                            ok, value = _try_constant(side)
+                            if ok and isinstance(value, (int, float)) and _reveals(value, allowed) \
+                                    and tol <= 0.01 * abs(value):
+                                flag(node, value)
+                                break
+        elif isinstance(node, ast.Call):
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            if name in ("isclose", "allclose", "assert_allclose", "assert_almost_equal", "assert_equal"):
+                for arg in node.args[:2]:
+                    ok, value = _try_constant(arg)
+                    if ok and _reveals(value, allowed):
+                        flag(node, value)
+                        break
+    return found
+
+
+def _exercise_text(nb, index):
+    """The markdown right above solution cell ``index``, back to the previous code cell."""
+    parts = []
+    for cell in reversed(nb["cells"][:index]):
+        if cell["cell_type"] != "markdown":
+            break
+        parts.append(_src(cell))
+    return "\n".join(reversed(parts))
+
+
+def answer_leaks(nb):
+    leaks = []
+    for i in solution_cells(nb):
+        if i + 1 < len(nb["cells"]) and nb["cells"][i + 1]["cell_type"] == "code":
+            for hit in visible_answers(_code(nb["cells"][i + 1]), _exercise_text(nb, i)):
+                leaks.append(f"check cell {i + 1}: {hit}")
+    return leaks
+
+
+def missing_hints(nb):
+    """Solution cells whose second line is not ``# HINT: <some words>``."""
+    bad = []
+    for i in solution_cells(nb):
+        lines = [line.strip() for line in _src(nb["cells"][i]).strip().splitlines()]
+        if len(lines) < 2 or not re.match(rf"{re.escape(HINT_MARK)}\s*\S.{{4,}}", lines[1]):
+            bad.append(i)
+    return bad
+
+
+from binkit.course import HINT_MARK  # noqa: E402
+
+
+def _nb(*cells):
+    out = []
+    for kind, text in cells:
+        cell = {"cell_type": kind, "metadata": {}, "source": text}
+        if kind == "code":
+            cell.update(outputs=[], execution_count=None)
+        out.append(cell)
+    return {"cells": out, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+# --- (a) no stub in the middle of a notebook ---------------------------------------------------
+
+@pytest.mark.parametrize("path", BOOKS, ids=[p.name for p in BOOKS])
+def test_student_edition_has_no_mid_notebook_stub(path):
+    problems = misplaced_stubs(_load(path))
+    assert not problems, f"{path.name}: {problems}"
+
+
+def test_mid_notebook_stub_is_caught():
+    sol = f"{SOLUTION_MARK}\n# HINT: add them\ntotal = 2 + 3\n"
+    bad = _nb(("markdown", "## 1. Adding"), ("code", sol), ("code", "assert total > 4"),
+              ("markdown", "More text in the same section."), ("code", "print(total)"),
+              ("markdown", "## Exercises\n\n1. **Quick check.** x"))
+    problems = misplaced_stubs(bad)
+    assert any("middle of a section" in p for p in problems) and any("needs ['total']" in p for p in problems)
+    ok = _nb(("markdown", "## 1. Adding"), ("code", sol), ("code", "assert total > 4"),
+             ("markdown", "## 2. Next"), ("code", "print(2)"),
+             ("markdown", "## Exercises\n\n1. **Quick check.** x"), ("code", sol), ("code", "assert total > 4"))
+    assert misplaced_stubs(ok) == []
+
+
+# --- (b) every exercise has a solution cell or a model answer ---------------------------------
+
+def test_every_exercise_has_a_solution_or_a_model_answer():
+    assert TEACHING.is_file(), "notebooks/TEACHING.md is missing"
+    answers = model_answers(TEACHING.read_text(encoding="utf-8"))
+    missing, empty, total = [], [], 0
+    known = set()
+    for path in BOOKS:
+        items = exercise_items(_load(path))
+        assert items, f"{path.name}: no numbered exercise items in its ## Exercises section"
+        assert sorted(items) == list(range(1, len(items) + 1)), f"{path.name}: items not numbered 1..N: {sorted(items)}"
+        for number, solution in items.items():
+            total += 1
+            key = (path.name[:2], number)
+            known.add(key)
+            if solution is None and key not in answers:
+                missing.append(f"{key[0]} exercise {number}")
+            elif solution is None and len(answers[key]) < 80:
+                empty.append(f"{key[0]} exercise {number}")
+    assert not missing, f"no solution cell and no '### NN exercise N' model answer in TEACHING.md: {missing}"
+    assert not empty, f"model answers too short to be answers: {empty}"
+    stray = sorted(set(answers) - known)
+    assert not stray, f"TEACHING.md answers exercises that do not exist (renumbered?): {stray}"
+    assert total >= 40
+
+
+def test_exercise_items_and_model_answers_are_parsed():
+    nb = _nb(("markdown", "## Exercises\n\n1. **Quick check.** a\n2. **Tweak.** b"),
+             ("code", f"{SOLUTION_MARK}\n# HINT: h\nx = 1"), ("code", "assert x"),
+             ("markdown", "3. **Open question.** c"))
+    assert exercise_items(nb) == {1: None, 2: 1, 3: None}
+    text = "# Guide\n\n### 05 exercise 1\n\nThe answer is long enough.\n\n### 05 exercise 3\n\nAnother.\n\n## Next\n\nnot it"
+    assert model_answers(text) == {("05", 1): "The answer is long enough.", ("05", 3): "Another."}
+
+
+# --- (c) checks do not show the answer --------------------------------------------------------
+
+@pytest.mark.parametrize("path", BOOKS, ids=[p.name for p in BOOKS])
+def test_checks_show_no_answer_literal(path):
+    leaks = answer_leaks(_load(path))
+    assert not leaks, f"{path.name}: checks show the answer (use check_answer or a band): {leaks}"
+
+
+def test_visible_answer_rule():
+    assert visible_answers("assert step == 63")
+    assert visible_answers("assert n_ink == 31_767 and round(fm, 2) == 91.01")
+    assert visible_answers('assert closer_to == "handwritten"')
+    assert visible_answers("assert share[2] == 1 - 4 / 256")
+    assert visible_answers("assert totals == {2: 1_656_932, 4: 1_703_696}")
+    assert visible_answers("assert abs(ink_share - 26_450 / (512 * 768)) < 1e-9")
+    assert visible_answers("assert np.isclose(x, 0.525)")
+    # numbers the exercise's text already gives, trivial constants, computed comparisons and bands are fine
+    assert not visible_answers("assert adam_steps == 12864 and rounds == 21", "(expected: 12864 and 21)")
+    assert not visible_answers("assert a.shape == b.shape and n == 0 and ok == True and x is None")
+    assert not visible_answers("assert abs(mine - psnr(pred, gt)) < 1e-9")
+    assert not visible_answers("assert fm_best >= 88 and wrong < 1e-4")
+    assert not visible_answers("assert abs(fm - 88.0) < 5", "")          # a wide band is not the answer
+    assert not visible_answers("check_answer(step, '35a916f51235', hint='count from 0')")
+    nb = _nb(("markdown", "## Exercises\n\n7. **Quick check.** How many?"),
+             ("code", f"{SOLUTION_MARK}\n# HINT: count\nn = 7"), ("code", "assert n == 7"))
+    assert answer_leaks(nb) == ["check cell 2: line 1: n == 7"]      # the item's number is not "given"
+
+
+# --- (d) every solution has a hint ------------------------------------------------------------
+
+@pytest.mark.parametrize("path", BOOKS, ids=[p.name for p in BOOKS])
+def test_every_solution_has_a_hint(path):
+    bad = missing_hints(_load(path))
+    assert not bad, f"{path.name}: solution cells {bad} lack a second line '# HINT: ...'"
+
+
+def test_missing_hint_is_caught():
+    nb = _nb(("markdown", "1. **Quick check.** x"), ("code", f"{SOLUTION_MARK}\nx = 1"),
+             ("code", f"{SOLUTION_MARK}\n# HINT:\nx = 1"), ("code", f"{SOLUTION_MARK}\n# HINT: look at the table\nx = 1"))
+    assert missing_hints(nb) == [1, 2]
