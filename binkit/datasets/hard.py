@@ -524,7 +524,7 @@ def hard_page(
             sheet[:, :seam] *= np.float32(0.35)
         img[ty0:ty1, a:b] = sheet
         regions[ty0:ty1, a:b] = REGION_CODES["next_page"]
-        params_feat["next_page"] = {"side": next_side, "width": strip, "rows": [ty0, ty1],
+        params_feat["next_page"] = {"side": next_side, "width": strip, "rows": [ty0, ty1], "columns": [a, b],
                                     "fragments": fragments, "seam": seam}
 
     if patch_side is not None:
