@@ -141,7 +141,8 @@ def main(argv=None) -> None:
             t = time.perf_counter()
             rows, ink_in = _score_set(run, pages, weights[label])
             results[label][method] = (rows, ink_in, time.perf_counter() - t)
-        print(f"  {method} done", flush=True)
+        spent = sum(results[label][method][2] for label in sets)
+        print(f"  {method}: {spent:.0f} s (binarizing and scoring)", flush=True)
 
     header = (f"{'set':<10}{'method':<12}{'FM':>7}{'Fps':>7}{'PSNR':>7}{'DRD':>7}{'NRM%':>7}"
               f"{'border ink %':>14}  {'worst page (FM)':<20}")
