@@ -32,7 +32,8 @@ help:
 	@echo "make test-browser - install chromium (apt) and playwright, then run JupyterLab widgets in headless Chromium"
 	@echo "make editions - write student/ (exercise stubs) and teacher/ (solutions) editions of the notebooks"
 	@echo "make notebook-times - run every notebook in quick mode and print its time"
-	@echo "make data   - regenerate the committed synthetic pages in data/synthetic"
+	@echo "make data   - regenerate the committed synthetic pages in data/synthetic and the hard pages"
+	@echo "              (borders, gutter, facing page, corner, ruler/card, lower resolution) in data/synthetic_hard"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +79,7 @@ notebook-times: setup
 
 data: setup
 	$(PY) -m binkit synthetic --dest data/synthetic
+	$(PY) -m binkit synthetic --hard --dest data/synthetic_hard
 
 clean-venv:
 	rm -rf $(VENV)

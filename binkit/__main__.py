@@ -182,11 +182,21 @@ def _fetch_dibco(args) -> int:
 
 def _synthetic(args) -> int:
     from .datasets.locations import user_data_dir
+
+    if args.hard:
+        from .datasets.hard import HARD_SET_SIZE, write_hard_set
+
+        count = HARD_SET_SIZE if args.count is None else args.count
+        dest = args.dest or user_data_dir() / "synthetic_hard"
+        write_hard_set(dest, seeds=range(count))
+        print(f"wrote {count} hard synthetic pages (borders, gutter, facing page, corner, ruler/card) to {dest}")
+        return 0
     from .datasets.synthetic import write_synthetic_set
 
+    count = 8 if args.count is None else args.count
     dest = args.dest or user_data_dir() / "synthetic"
-    write_synthetic_set(dest, seeds=range(args.count))
-    print(f"wrote {args.count} synthetic pages to {dest}")
+    write_synthetic_set(dest, seeds=range(count))
+    print(f"wrote {count} synthetic pages to {dest}")
     return 0
 
 
@@ -432,7 +442,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("synthetic", help="write synthetic degraded pages with ground truth")
     p.add_argument("--dest", default=None, help="folder (default: the user data folder's synthetic/, "
                    "~/.local/share/binkit/synthetic, where load_synthetic() looks)")
-    p.add_argument("--count", type=int, default=8)
+    p.add_argument("--count", type=int, default=None, help="pages, seeds 0 .. count-1 (default 8; 36 with --hard)")
+    p.add_argument("--hard", action="store_true",
+                   help="hard pages: scanner borders, gutter shadow, facing page, torn/curled corner, "
+                   "ruler/colour card, lower resolution (binkit.datasets.hard); default --dest: the user "
+                   "data folder's synthetic_hard/")
     p.set_defaults(func=_synthetic)
     return parser
 

@@ -203,3 +203,23 @@ def test_write_synthetic_set_rejects_bad_seeds(tmp_path):
         write_synthetic_set(tmp_path, seeds=[1, 1])
     with pytest.raises(binkit.InputError):
         write_synthetic_set(tmp_path, seeds=[-2])
+
+
+def test_committed_set_is_reproduced():
+    # The hard pages (binkit.datasets.hard) live in their own module: the
+    # committed data/synthetic set is still what synthetic_page makes, pixel
+    # for pixel, with the same parameters.
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "data" / "synthetic"
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert manifest["generator_version"] == GENERATOR_VERSION
+    entry = manifest["pages"][0]
+    page = synthetic_page(entry["seed"], preset=manifest["preset"], vary=manifest["vary"])
+    assert entry["params"] == page.params
+    with Image.open(root / entry["image"]) as im:
+        img = np.asarray(im)
+    with Image.open(root / entry["gt"]) as g:
+        gt = np.asarray(g)
+    assert np.array_equal(img, np.clip(np.rint(page.image * 255.0), 0, 255).astype(np.uint8))
+    assert np.array_equal(gt == 0, page.gt)

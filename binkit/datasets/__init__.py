@@ -5,6 +5,11 @@
 * :func:`synthetic_page` makes a degraded page *with exact ground truth*, so
   everything in the kit also runs offline; ``data/synthetic`` in the project
   holds a small committed set of them (:func:`load_synthetic`).
+* :func:`hard_page` puts such a page in a scan (:mod:`binkit.datasets.hard`):
+  scanner borders, a gutter shadow, the facing page, a torn or curled corner,
+  a ruler or colour card, a lower resolution; its GT is still exact and none of
+  that area is ink.  ``data/synthetic_hard`` holds a committed set of 36
+  (``load_synthetic("data/synthetic_hard")`` reads it).
 
 Where data is looked for (:mod:`binkit.datasets.locations`): the folder passed
 as an argument; else the data set's environment variable
@@ -29,6 +34,7 @@ from .blocks import BLOCK, block_grid, from_blocks, pad_to_multiple, sample_bloc
 from .dibco import DIBCO_YEARS, ENV_VAR, DibcoSample, dibco_root, load_dibco
 from .fetch import fetch_dibco
 from .locations import candidate_roots, describe_candidates, user_data_dir
+from .hard import HardPage, hard_page
 from .synthetic import DEGRADATIONS, SyntheticPage, synthetic_page
 
 __all__ = [
@@ -37,12 +43,14 @@ __all__ = [
     "DIBCO_YEARS",
     "ENV_VAR",
     "DibcoSample",
+    "HardPage",
     "SYNTHETIC_ENV_VAR",
     "SyntheticPage",
     "block_grid",
     "dibco_root",
     "fetch_dibco",
     "from_blocks",
+    "hard_page",
     "load_dibco",
     "load_split",
     "load_synthetic",

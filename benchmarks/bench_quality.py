@@ -1,0 +1,184 @@
+"""Quality of every method on H-DIBCO and on the hard synthetic scans, in one table.
+
+    python benchmarks/bench_quality.py                        # H-DIBCO 2016 + data/synthetic_hard, every method
+    python benchmarks/bench_quality.py --dibco ../shared/data/dibco --sets dibco hard --methods otsu gridlstm
+    python benchmarks/bench_quality.py --quick                # 3 DIBCO pages, 8 hard pages: a quick look
+
+Every method of the registry (:func:`binkit.methods`: the classical
+thresholds, ``logistic``, and the shipped ``gridlstm`` and ``hybrid``) is built
+once with :func:`binkit.binarizer` at binkit's defaults and run on every page
+of each set.  Each page is scored with :func:`binkit.metrics.evaluate`
+(DIBCO-exact FM, pseudo-FM, PSNR, DRD, NRM; the pseudo-F weights are computed
+once per page).  The table gives, per set and method, the means over the
+pages, the worst page (lowest FM) and, on the hard set, the share of the
+border/gutter area labelled ink: of all pixels in a region of the region maps
+(scanner border, gutter band, facing page and its text, torn or folded
+corner, ruler or colour card; none of them ink in the GT), the percentage the
+method calls ink.  ``--regions`` adds that share per kind of region.
+
+Sets: ``dibco`` is one DIBCO year (``--year``, default 2016) from ``--dibco``
+(else ``BINKIT_DIBCO_ROOT``, the checkout's ``data/dibco``, the user data
+folder; see :func:`binkit.datasets.load_dibco`); it is left out with a note
+when no DIBCO data is found.  ``hard`` is the committed set of hard pages in
+``data/synthetic_hard`` (``--hard`` for another folder written by
+``binkit synthetic --hard``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import binkit  # noqa: E402
+import binkit.weights  # noqa: E402
+from binkit.datasets import load_dibco, load_synthetic  # noqa: E402
+from binkit.datasets.hard import REGION_CODES, load_regions  # noqa: E402
+from binkit.metrics import evaluate, pseudo_weights  # noqa: E402
+
+MEASURES = ("fm", "fps", "psnr", "drd", "nrm")
+QUICK_PAGES = {"dibco": 3, "hard": 8}
+
+
+def _dibco_pages(root, year: int, quick: bool):
+    try:
+        samples = load_dibco(root, [year])
+    except (FileNotFoundError, binkit.InputError) as exc:
+        print(f"DIBCO {year}: not found, set left out ({str(exc).split(';')[0]})")
+        return None
+    if quick:  # the smallest pages: a quick look, not the contest's numbers
+        samples = sorted(samples, key=lambda s: s.image.size)[:QUICK_PAGES["dibco"]]
+    return [(s.name, s.image, s.gt, None) for s in samples]
+
+
+def _hard_pages(root: Path, quick: bool):
+    manifest = json.loads((root / "manifest.json").read_text())
+    samples = load_synthetic(root)
+    if quick:
+        samples = samples[:QUICK_PAGES["hard"]]
+    print(f"hard set {root}: generator {manifest['generator_version']}, hard pages {manifest['hard_version']}, "
+          f"{len(samples)} of {len(manifest['pages'])} pages")
+    return [(s.name, s.image, s.gt, load_regions(root, s.name)) for s in samples]
+
+
+def _score_set(run, pages, weights):
+    """Per-page scores, and ink / pixel counts of the regions (hard set)."""
+    rows, ink_in = [], {}
+    for (name, image, gt, regions), w in zip(pages, weights):
+        ink = run(image)
+        s = evaluate(ink, gt, w)
+        rows.append((name, s))
+        if regions is not None:
+            for code in np.unique(regions):
+                if code == 0:
+                    continue
+                m = regions == code
+                a, b = ink_in.get(int(code), (0, 0))
+                ink_in[int(code)] = (a + int(np.count_nonzero(ink & m)), b + int(np.count_nonzero(m)))
+    return rows, ink_in
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dibco", "--data", dest="dibco", default=None,
+                    help="DIBCO root (default: $BINKIT_DIBCO_ROOT, the checkout's data/dibco, the user data folder)")
+    ap.add_argument("--year", type=int, default=2016, help="DIBCO year of the dibco set (default 2016)")
+    ap.add_argument("--hard", default=str(ROOT / "data" / "synthetic_hard"),
+                    help="folder of a hard set (default: the committed data/synthetic_hard)")
+    ap.add_argument("--sets", nargs="+", choices=("dibco", "hard"), default=["dibco", "hard"])
+    ap.add_argument("--methods", nargs="+", default=None, help="default: every method of binkit.methods()")
+    ap.add_argument("--quick", action="store_true",
+                    help=f"only the {QUICK_PAGES['dibco']} smallest DIBCO pages and the first "
+                         f"{QUICK_PAGES['hard']} hard pages")
+    ap.add_argument("--regions", action="store_true", help="also print the share labelled ink per kind of region")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    args = ap.parse_args(argv)
+    t_start = time.perf_counter()
+
+    methods = args.methods or list(binkit.methods())
+    unknown = [m for m in methods if m not in binkit.methods()]
+    if unknown:
+        ap.error(f"unknown methods {unknown}; choose from {list(binkit.methods())}")
+    if args.threads is not None or any(binkit.methods()[m].needs_torch for m in methods):
+        import torch
+
+        if args.threads is not None:
+            torch.set_num_threads(args.threads)
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    for family in [m for m in methods if m in binkit.weights.FAMILIES]:
+        name = binkit.weights.FAMILIES[family].default
+        info = binkit.weights.info(family, name)
+        print(f"{family} = shipped {name}: {info.get('epochs_reached')} of {info.get('epochs_planned')} epochs, "
+              f"{info.get('hardware')}")
+
+    sets = {}
+    if "dibco" in args.sets:
+        pages = _dibco_pages(args.dibco, args.year, args.quick)
+        if pages:
+            sets[f"DIBCO{args.year}"] = pages
+    if "hard" in args.sets:
+        sets["hard"] = _hard_pages(Path(args.hard), args.quick)
+    if not sets:
+        print("no set to score")
+        return
+    weights = {}
+    for label, pages in sets.items():
+        mp = sum(p[1].size for p in pages) / 1e6
+        print(f"{label}: {len(pages)} pages, {mp:.2f} MP")
+        weights[label] = [pseudo_weights(p[2]) for p in pages]  # once per page, shared by every method
+
+    results = {label: {} for label in sets}
+    for method in methods:
+        run = binkit.binarizer(method)  # built once (model loaded) for every set
+        for label, pages in sets.items():
+            t = time.perf_counter()
+            rows, ink_in = _score_set(run, pages, weights[label])
+            results[label][method] = (rows, ink_in, time.perf_counter() - t)
+        spent = sum(results[label][method][2] for label in sets)
+        print(f"  {method}: {spent:.0f} s (binarizing and scoring)", flush=True)
+
+    header = (f"{'set':<10}{'method':<12}{'FM':>7}{'Fps':>7}{'PSNR':>7}{'DRD':>7}{'NRM%':>7}"
+              f"{'border ink %':>14}  {'worst page (FM)':<20}")
+    print()
+    print(header)
+    print("-" * len(header))
+    for label, by_method in results.items():
+        order = sorted(by_method, key=lambda m: -np.nanmean([s["fm"] for _, s in by_method[m][0]]))
+        for method in order:
+            rows, ink_in, _ = by_method[method]
+            mean = {k: float(np.nanmean([s[k] for _, s in rows])) for k in MEASURES}
+            worst_name, worst = min(rows, key=lambda r: (np.nan_to_num(r[1]["fm"], nan=-1.0)))
+            if ink_in:
+                a = sum(v[0] for v in ink_in.values())
+                b = sum(v[1] for v in ink_in.values())
+                border = f"{100.0 * a / b:14.2f}"
+            else:
+                border = f"{'-':>14}"
+            print(f"{label:<10}{method:<12}{mean['fm']:7.2f}{mean['fps']:7.2f}{mean['psnr']:7.2f}{mean['drd']:7.2f}"
+                  f"{100 * mean['nrm']:7.2f}{border}  {worst_name} ({worst['fm']:.2f})")
+    print("\nmeans over the pages; NRM in %; border ink %: of all pixels in the hard pages' regions (borders, gutter,"
+          "\nfacing page, corner, ruler/card; page in the GT), the share the method labels ink; worst page: lowest FM.")
+
+    if args.regions and "hard" in results:
+        names = {v: k for k, v in REGION_CODES.items() if v}
+        codes = sorted({c for rows in results["hard"].values() for c in rows[1]})
+        head = f"{'method':<12}" + "".join(f"{names[c]:>11}" for c in codes)
+        print("\nhard set: share of each kind of region labelled ink, %")
+        print(head)
+        print("-" * len(head))
+        for method, (_, ink_in, _) in results["hard"].items():
+            print(f"{method:<12}" + "".join(f"{100.0 * ink_in[c][0] / ink_in[c][1]:11.2f}" for c in codes))
+        pixels = {c: next(iter(results["hard"].values()))[1][c][1] for c in codes}
+        print(f"{'pixels':<12}" + "".join(f"{pixels[c]:>11}" for c in codes))
+    print(f"\nwall time {time.perf_counter() - t_start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
