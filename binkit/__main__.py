@@ -402,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="gridlstm only: N randomly altered copies of every training page (brightness, contrast, "
                    "gamma, blur, noise, JPEG, scale)")
     p.add_argument("--mix-synthetic", type=int, default=None, metavar="N",
-                   help="gridlstm only: add N synthetic pages (with exact GT) to the training pages")
+                   help="gridlstm only: add N synthetic hard pages (borders, gutters, ...; exact GT) to the training pages")
     p.add_argument("--mixed-share", type=float, default=None, metavar="R",
                    help="gridlstm only: share of every epoch's training blocks drawn from the synthetic pages")
     p.add_argument("--val-synthetic", type=int, default=None, metavar="N",

@@ -135,8 +135,8 @@ def test_train_cli_takes_the_recipe_options_and_records_them(tmp_path, capsys, m
     log = json.loads((out / "log.json").read_text())
     task = log["task"]
     assert task["train"] == ["synth_001", "synth_001~aug1"]
-    assert task["mixed"] == ["synth_100000", "synth_100000~aug1"] and task["mixed_share"] == 0.5
-    assert task["val"] == ["synth_002", "synth_200000"]
+    assert task["mixed"] == ["hard_100000", "hard_100000~aug1"] and task["mixed_share"] == 0.5
+    assert task["val"] == ["synth_002", "hard_200000"]
     rates = [row["lr"] for row in log["history"]]
     assert rates[0] == pytest.approx(1e-3) and rates[-1] == pytest.approx(5e-5)
     assert "lr" in (out / "log.csv").read_text().splitlines()[0]

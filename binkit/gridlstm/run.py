@@ -46,9 +46,9 @@ class RunSpec:
     synthetic_size: tuple = (256, 384)
     # The general recipe's additions (binkit's departures from the paper; all off by default):
     augment: int = 0  # altered copies of every training page (binkit.datasets.augment)
-    mix_synthetic: int = 0  # synthetic pages added to the training pages, seeds MIX_SEED + k
+    mix_synthetic: int = 0  # synthetic hard pages added to the training pages, seeds MIX_SEED + k
     mixed_share: float | None = None  # share of training blocks from them (None: by their block count)
-    val_synthetic: int = 0  # synthetic pages added to the validation pages, seeds VAL_SEED + k
+    val_synthetic: int = 0  # synthetic hard pages added to the validation pages, seeds VAL_SEED + k
     mix_size: tuple = (512, 768)
     train_cfg: TrainConfig = field(default_factory=TrainConfig)
 
@@ -68,9 +68,14 @@ MIX_SEED, VAL_SEED = 100_000, 200_000
 
 
 def _mixed_pages(first_seed: int, count: int, size) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    from ..datasets import load_split
+    """Synthetic *hard* pages (scanner borders, gutters, facing pages, ...: :func:`binkit.datasets.hard_page`)."""
+    from ..datasets import hard_page
 
-    return load_split(range(first_seed, first_seed + count), synthetic=True, synthetic_size=size)
+    pages = []
+    for seed in range(first_seed, first_seed + count):
+        p = hard_page(seed, size=tuple(size))
+        pages.append((f"hard_{seed}", p.image, p.gt))
+    return pages
 
 
 def load_pages(spec: RunSpec, split: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
