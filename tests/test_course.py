@@ -23,8 +23,9 @@ def test_every_solution_is_followed_by_its_check(path):
     nb = json.loads(path.read_text())
     for i in solution_cells(nb):
         nxt = nb["cells"][i + 1] if i + 1 < len(nb["cells"]) else None
-        assert nxt is not None and nxt["cell_type"] == "code" and "assert" in _src(nxt), (
-            f"{path.name}: solution cell {i} is not followed by a check cell with an assert")
+        check = _src(nxt) if nxt is not None and nxt["cell_type"] == "code" else ""
+        assert "assert" in check or "check_answer(" in check, (
+            f"{path.name}: solution cell {i} is not followed by a check cell (an assert or check_answer)")
 
 
 def test_student_stub_raises_with_hint_and_hides_the_answer():
