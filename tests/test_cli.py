@@ -382,9 +382,18 @@ def _slow_batch(tmp_path, pages=24, side=900):
     return folder
 
 
+def _default_sigint():
+    # A shell's background job (`nohup ... &`, some CI runners) starts with SIGINT ignored, and the
+    # child would inherit that; these tests are about what binkit does with a Ctrl-C it receives.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(args):
     return subprocess.Popen([sys.executable, "-m", "binkit", *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_default_sigint)
 
 
 def _wait_for(condition, timeout):
