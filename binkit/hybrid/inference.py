@@ -186,8 +186,8 @@ def tile_probability(page: HybridPage, model: SurfaceAdjuster, device=None, *, m
     h, w = page.image.shape
     rows = sorted({r for r, _ in corners})
     cols = sorted({c for _, c in corners})
-    wy = _tent_weights(h, [min(r + size / 2, h / 2) if len(rows) == 1 else r + size / 2 for r in rows])
-    wx = _tent_weights(w, [min(c + size / 2, w / 2) if len(cols) == 1 else c + size / 2 for c in cols])
+    wy = _tent_weights(h, [r + size / 2 for r in rows])  # one centre: weight 1 everywhere
+    wx = _tent_weights(w, [c + size / 2 for c in cols])
     prob = np.zeros((h, w), np.float64)
     for k, (r, c) in enumerate(corners):
         i, j = rows.index(r), cols.index(c)
