@@ -25,6 +25,7 @@ import torch
 from binkit.gridlstm import GridLSTMBinarizer, GridLSTMConfig
 from binkit.gridlstm.inference import page_logits
 from binkit.gridlstm.losses import bce
+from binkit.runtime import denormals_flushed, freed_memory_kept
 
 
 def sgemm_gflops(device: torch.device, n: int = 2048, repeats: int = 5) -> float:
@@ -102,13 +103,15 @@ def time_training(cfg, device, batch: int = 32, steps: int = 3) -> float:
         loss.backward()
         opt.step()
 
-    step()  # warm-up
-    _sync(device)
-    t = time.perf_counter()
-    for _ in range(steps):
-        step()
-    _sync(device)
-    return batch * steps / (time.perf_counter() - t)
+    # the settings binkit.train.fit runs under: denormals flushed, freed memory kept for the next step
+    with denormals_flushed(), freed_memory_kept():
+        step()  # warm-up
+        _sync(device)
+        t = time.perf_counter()
+        for _ in range(steps):
+            step()
+        _sync(device)
+        return batch * steps / (time.perf_counter() - t)
 
 
 def peak_rss_large(footprint: int, megapixels: float) -> tuple[float, float]:

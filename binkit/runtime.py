@@ -3,19 +3,35 @@
 * quick mode: ``BINKIT_QUICK=1`` (set by ``make test``) asks every notebook
   and example for its small, CPU-friendly settings;
 * the compute device: CUDA, then Apple's MPS, then the CPU;
-* seeding every random number generator binkit uses.
+* seeding every random number generator binkit uses;
+* flushing denormal floats to zero on every CPU thread torch computes on;
+* keeping freed memory for reuse during training (glibc).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import functools
 import os
 import random
+import warnings
 
 import numpy as np
 
 from ._errors import InputError
 
-__all__ = ["QUICK_ENV_VAR", "quick_mode", "check_device", "pick_device", "seed_everything", "describe_device"]
+__all__ = [
+    "QUICK_ENV_VAR",
+    "quick_mode",
+    "check_device",
+    "pick_device",
+    "seed_everything",
+    "describe_device",
+    "denormals_flushed",
+    "flush_denormals",
+    "freed_memory_kept",
+]
 
 #: Environment variable that switches quick mode on ("1", "true", "yes").
 QUICK_ENV_VAR = "BINKIT_QUICK"
@@ -115,3 +131,168 @@ def seed_everything(seed: int) -> np.random.Generator:
     except ImportError:  # pragma: no cover - torch is a dependency
         pass
     return np.random.default_rng(seed)
+
+
+# --- denormal floats -------------------------------------------------------------------------
+#
+# Grid LSTM gates saturate on 0..255 pixel inputs, so products of their slopes and gradients
+# fall below float32's smallest normal number (1.2e-38).  x86 CPUs compute with such
+# *denormal* numbers up to 100x slower: one weight-gradient product of a training step took
+# 1.5 s instead of 40 ms.  Flushing them to zero (the FTZ and DAZ bits of each thread's MXCSR
+# register) changes results by less than 1e-38 and removes the slowdown.  The bits belong to
+# each thread: ``torch.set_flush_denormal`` sets them on the calling thread only, and torch's
+# OpenMP worker threads copy them only when they are created.  So binkit also runs that call
+# once on every worker, through the OpenMP runtime torch itself loaded.
+
+_NOTED_MAIN_ONLY = False
+
+
+def _flushes_here() -> bool:
+    """True when this thread flushes denormals: 1e-30 * 1e-10 comes out as exactly +0.0."""
+    import torch
+
+    x = torch.tensor([1e-30], dtype=torch.float32) * 1e-10
+    return int(x.view(torch.int32).item()) == 0  # bit pattern: DAZ would hide a denormal from ==
+
+
+def _flushes_everywhere() -> bool:
+    """True when every intra-op thread flushes: a product large enough to be split among them."""
+    import torch
+
+    x = torch.full((torch.get_num_threads() * (1 << 17),), 1e-30, dtype=torch.float32).mul_(1e-10)
+    return not bool(x.view(torch.int32).any())
+
+
+@functools.lru_cache(maxsize=1)
+def _openmp_runtime():
+    """torch's loaded OpenMP runtime (libgomp/libomp/libiomp5) as a ctypes library, or None."""
+    try:
+        with open("/proc/self/maps") as fh:  # Linux: the exact file torch loaded
+            paths = {line.split()[-1] for line in fh if ".so" in line}
+    except OSError:
+        return None
+    for name in ("libgomp", "libiomp5", "libomp"):
+        for path in sorted(paths):
+            if os.path.basename(path).startswith(name):
+                try:
+                    lib = ctypes.CDLL(path)
+                    fn = lib.GOMP_parallel
+                except (OSError, AttributeError):
+                    continue
+                fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint, ctypes.c_uint]
+                fn.restype = None
+                return fn
+    return None
+
+
+def _set_on_every_thread(on: bool) -> bool:
+    import torch
+
+    if not torch.set_flush_denormal(on):  # not an x86 CPU with FTZ/DAZ: nothing to do
+        return False
+    parallel = _openmp_runtime()
+    if parallel is not None:
+        # One OpenMP parallel region of torch's thread count, each thread setting its own bits.
+        callback = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(lambda _data: torch.set_flush_denormal(on))
+        parallel(ctypes.cast(callback, ctypes.c_void_p), None, torch.get_num_threads(), 0)
+    return True
+
+
+def flush_denormals(on: bool = True) -> bool:
+    """Flush (or stop flushing) denormal floats to zero on every CPU thread torch uses.
+
+    Binkit's training and Grid LSTM inference call this through
+    :func:`denormals_flushed`; call it yourself for your own loops over binkit's
+    models.  It changes results by less than 1e-38 (float32) and can make
+    training several times faster on x86 CPUs.
+
+    Parameters
+    ----------
+    on : bool, default True
+
+    Returns
+    -------
+    bool
+        Whether every intra-op thread now does as asked.  False on CPUs
+        without the setting (then nothing changes), or where only the calling
+        thread could be set (said once, as a RuntimeWarning).
+    """
+    global _NOTED_MAIN_ONLY
+    if not _set_on_every_thread(on):
+        return False
+    if on and not _flushes_everywhere():
+        if not _NOTED_MAIN_ONLY:
+            _NOTED_MAIN_ONLY = True
+            warnings.warn(
+                "binkit could flush denormal floats on torch's main thread only, not on its worker threads; "
+                "CPU training may run several times slower than it could",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def denormals_flushed():
+    """Context manager: denormals flushed to zero inside, the caller's setting restored after.
+
+    Nested uses are free; only the outermost one changes and restores the setting.
+    """
+    before = _flushes_here()
+    if not before:
+        flush_denormals(True)
+    try:
+        yield
+    finally:
+        if not before:
+            flush_denormals(False)
+
+
+# --- freed memory ---------------------------------------------------------------------------
+#
+# glibc serves every allocation above 32 MB with a fresh mmap and gives it back on free, so a
+# training step that allocates its 100-200 MB activations again touches every page anew: 3
+# million page faults in 16 Grid LSTM steps, a quarter of the time.  Inside the context large
+# blocks come from the heap and freed ones stay there for the next step.
+
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # mallopt parameters (malloc.h)
+_GLIBC_DEFAULTS = {_M_TRIM_THRESHOLD: 128 * 1024, _M_MMAP_MAX: 65536}
+_kept_depth = 0
+
+
+@functools.lru_cache(maxsize=1)
+def _glibc():
+    """The C library as ctypes, when it is glibc (has mallopt and malloc_trim); else None."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt.argtypes, libc.malloc_trim.argtypes = [ctypes.c_int, ctypes.c_int], [ctypes.c_size_t]
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
+@contextlib.contextmanager
+def freed_memory_kept():
+    """Context manager: on glibc, large freed blocks stay in the process for reuse inside.
+
+    Memory held at the peak stays held until the context ends, then goes back
+    to the system.  A no-op on other C libraries.  Nested uses are free.
+    """
+    global _kept_depth
+    libc = _glibc()
+    if libc is None:
+        yield
+        return
+    if _kept_depth == 0:
+        libc.mallopt(_M_MMAP_MAX, 0)
+        libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+    _kept_depth += 1
+    try:
+        yield
+    finally:
+        _kept_depth -= 1
+        if _kept_depth == 0:
+            for param, value in _GLIBC_DEFAULTS.items():
+                libc.mallopt(param, value)
+            libc.malloc_trim(0)
