@@ -196,7 +196,8 @@ def _stacked_weights(cells: Sequence[GridLSTMCell]):
     """Rearrange D cells' parameters for grid_scan (differentiable: built each call).
 
     Returns ``w_in`` (D, input_size + 1, cols), whose last row holds the biases,
-    ``w_rec`` (D, n, 4 k n) and ``w_pri`` (D, k n, 4 n).
+    ``w_rec`` (D, n, 4 k n) and ``w_pri`` (D, k n, 4 n).  Gate columns are gate-major
+    (``i, f, o, j``, each covering every dimension), and the ``j`` columns are doubled.
     """
     c0 = cells[0]
     n, nd = c0.num_units, c0.num_dims
@@ -234,13 +235,18 @@ def _stacked_weights(cells: Sequence[GridLSTMCell]):
     perm_pri = torch.tensor([g * n + u for g in order for u in range(n)])
     perm_in = torch.cat([perm_nonpri, k * 4 * n + perm_pri, torch.arange((k + 1) * 4 * n, w_in.shape[-1])])
     perm_in = perm_in.to(w_in.device)
-    # The biases as one more input row, read by a constant-1 input: one product then gives every
+    # tanh(x) = 2 sigmoid(2x) - 1: with the j columns doubled here, one sigmoid pass covers every
+    # gate of a step and tanh(j) is one more pass over j (see _Recurrence.run).
+    w_in = torch.cat([w_in, b_in[:, None, :]], dim=1)[..., perm_in]
+    w_rec, w_pri = w_rec[..., perm_nonpri.to(w_in.device)], w_pri[..., perm_pri.to(w_in.device)]
+    k_n = k * n
+    col_scale = w_in.new_ones(w_in.shape[-1])
+    col_scale[3 * k_n : 4 * k_n] = 2
+    col_scale[4 * k_n + 3 * n : 4 * k_n + 4 * n] = 2
+    w_in, w_rec, w_pri = w_in * col_scale, w_rec * col_scale[: 4 * k_n], w_pri * col_scale[4 * k_n : 4 * k_n + 4 * n]
+    # The biases are w_in's last row, read by a constant-1 input: one product then gives every
     # step's input terms with their biases, without a pass that first fills 200 MB with biases.
-    return (
-        torch.cat([w_in, b_in[:, None, :]], dim=1)[..., perm_in],
-        w_rec[..., perm_nonpri.to(w_in.device)],
-        w_pri[..., perm_pri.to(w_in.device)],
-    )
+    return w_in, w_rec, w_pri
 
 
 def grid_scan(cells: Sequence[GridLSTMCell], xs: torch.Tensor, time_chunk: int | None = None) -> torch.Tensor:
@@ -253,6 +259,8 @@ def grid_scan(cells: Sequence[GridLSTMCell], xs: torch.Tensor, time_chunk: int |
     priority dimension.  Everything that depends on the inputs alone (their
     projections and those projections' share of every gate) is computed
     before the loop, ``time_chunk`` steps at a time so memory stays bounded.
+    Each step's gates are then computed in place in that block: the
+    recurrent product adds into it and the activations overwrite it.
 
     Without autograd (inference), the loop writes into buffers allocated once,
     which avoids thousands of allocations per page.
@@ -264,9 +272,10 @@ def grid_scan(cells: Sequence[GridLSTMCell], xs: torch.Tensor, time_chunk: int |
     xs : (D, B, T, input_size) tensor
         ``xs[k]`` is read by ``cells[k]``, front to back.
     time_chunk : int, optional
-        Steps whose input terms are precomputed together.  Default: as many as
-        keep that precomputed block near 64 MB (it stays in cache better, and
-        f8's 6,080 columns per step would otherwise need 800 MB at 128 blocks).
+        Steps whose input terms are precomputed together (inference only).
+        Default: the largest power of two (it divides the block's 64, 256 or
+        1,024 steps) that keeps the precomputed block under about 32 MB: f8's
+        6,080 columns per step would otherwise need 800 MB at 128 blocks.
 
     Returns
     -------
@@ -274,43 +283,60 @@ def grid_scan(cells: Sequence[GridLSTMCell], xs: torch.Tensor, time_chunk: int |
         The output dimension's hidden vector at every step.
     """
     w_in, w_rec, w_pri = _stacked_weights(cells)
-    n, nd = cells[0].num_units, cells[0].num_dims
+    n, k = cells[0].num_units, cells[0].num_dims - 1
     d_count, batch, steps, _ = xs.shape
-    # a constant-1 input for the bias row of w_in
-    xs = torch.cat([xs, xs.new_ones(d_count, batch, steps, 1)], dim=-1)
     if torch.is_grad_enabled() and (xs.requires_grad or w_in.requires_grad):
-        # Training: every step's input terms at once, then the whole recurrence as one autograd
-        # node with a hand-written backward (_GridScan), instead of ~20 recorded ops per step.
-        x_tm = xs.transpose(1, 2).reshape(d_count, steps * batch, xs.shape[-1])
-        pre = torch.bmm(x_tm, w_in).view(d_count, steps, batch, -1)
-        return _GridScan.apply(pre, w_rec, w_pri, n, nd - 1).transpose(1, 2)
+        # Training: the whole scan is one autograd node with a hand-written backward (_GridScan),
+        # instead of ~20 recorded ops per step.
+        x_tm = _time_major(xs, 0, steps)
+        return _GridScan.apply(x_tm, w_in, w_rec, w_pri, n, k, steps).transpose(1, 2)
     # Inference: the same recurrence, time_chunk steps at a time, keeping only what the next chunk needs.
-    k = nd - 1
     outs = xs.new_empty(d_count, steps, batch, n)
     if time_chunk is None:
-        time_chunk = max(1, min(steps, (64 << 20) // (4 * d_count * batch * w_in.shape[-1])))
-    chunk = _Recurrence(d_count, min(time_chunk, steps), batch, n, k, xs, keep=False)
-    pre_buffer = None
+        fit = max(1, _CHUNK_BYTES // (xs.element_size() * d_count * batch * w_in.shape[-1]))
+        time_chunk = 1 << (min(fit, steps).bit_length() - 1)
+    time_chunk = min(time_chunk, steps)
+    rec = _Recurrence(d_count, time_chunk, batch, n, k, xs, keep=False)
+    x_tm = pre = None
     for t0 in range(0, steps, time_chunk):
         t1 = min(steps, t0 + time_chunk)
-        # (D, Tc*B, in + 1) @ (D, in + 1, cols) -> (D, Tc, B, cols): each step's slice is one
-        # contiguous (B, cols) block per direction.  One bmm, no copy of the weights.
-        x_tm = xs[:, :, t0:t1].transpose(1, 2).reshape(d_count, (t1 - t0) * batch, xs.shape[-1])
-        # reuse one buffer for every chunk: fresh 100-MB blocks cost page faults
-        if pre_buffer is None or pre_buffer.shape[1] != x_tm.shape[1]:
-            pre_buffer = x_tm.new_empty(d_count, x_tm.shape[1], w_in.shape[-1])
-        pre = torch.bmm(x_tm, w_in, out=pre_buffer).view(d_count, t1 - t0, batch, -1)
-        m = chunk.run(pre, w_rec)
-        outs[:, t0:t1] = _priority(pre, m, w_pri, n, k)[0]
+        x_tm = _time_major(xs, t0, t1, x_tm)
+        # one buffer for every chunk: fresh 30-MB blocks cost page faults
+        if pre is None or pre.shape[1] != x_tm.shape[1]:
+            pre = x_tm.new_empty(d_count, x_tm.shape[1], w_in.shape[-1])
+        chunk = torch.bmm(x_tm, w_in, out=pre).view(d_count, t1 - t0, batch, -1)
+        m = rec.run(chunk, w_rec)
+        _priority(chunk, m, w_pri, n, k, out=outs[:, t0:t1])
     return outs.transpose(1, 2)
 
 
-def _tanh(x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+#: Size the inference path keeps each chunk of precomputed input terms under.
+_CHUNK_BYTES = 32 << 20
+
+
+def _time_major(xs: torch.Tensor, t0: int, t1: int, buffer: torch.Tensor | None = None) -> torch.Tensor:
+    """Steps ``t0:t1`` of ``xs`` (D, B, T, w) as (D, (t1 - t0) B, w + 1) rows, step-major, with
+    a constant-1 last column (it reads the bias row of ``w_in``).  ``buffer``, if it has the
+    right size, is reused (its column of ones is already there)."""
+    d, b, _, width = xs.shape
+    rows = (t1 - t0) * b
+    if buffer is None or buffer.shape[1] != rows:
+        buffer = xs.new_empty(d, rows, width + 1)
+        buffer[..., width] = 1
+    buffer.view(d, t1 - t0, b, width + 1)[..., :width] = xs[:, :, t0:t1].transpose(1, 2)
+    return buffer
+
+
+def _sigmoid_to_tanh_(s: torch.Tensor) -> torch.Tensor:
+    """``2 s - 1`` in place, one pass: tanh(x) for s = sigmoid(2x)."""
+    return torch.add(s.new_full((), -1.0), s, alpha=2, out=s)
+
+
+def _tanh(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     """tanh as ``2 sigmoid(2x) - 1``: equal up to float rounding (about 1e-7 in float32), and
     about 4x faster than ``torch.tanh`` on the CPUs binkit is developed on (AVX-512), where
     it was a fifth of the whole scan's time."""
-    out = torch.mul(x, 2, out=out) if out is not None else x.mul(2)
-    return out.sigmoid_().mul_(2).sub_(1)
+    return _sigmoid_to_tanh_(torch.mul(x, 2, out=out).sigmoid_())
 
 
 class _Recurrence:
@@ -319,66 +345,70 @@ class _Recurrence:
     Only dimension N-1 carries its memory and hidden vector to the next step,
     and only dimensions 1..N-1 read it; the priority dimension 0 reads their
     new hidden vectors and feeds no later step (:func:`_priority` does it for
-    many steps at once).  Buffers are allocated once for ``steps`` steps and
-    reused for every chunk of a scan; the carried state survives between
-    calls of :meth:`run`.  With ``keep=True`` the activations of every step
-    are kept for :class:`_GridScan`'s backward.
+    many steps at once).  Each step's gates are computed in place in the
+    block of input terms, so afterwards it holds sigmoid(i, f, o) and tanh(j)
+    of every step.  Buffers are allocated once for ``steps`` steps and reused
+    for every chunk of a scan; the carried state survives between calls of
+    :meth:`run`.  With ``keep=True`` it also keeps what :class:`_GridScan`'s
+    backward needs besides: dimension N-1's memory before each step and
+    tanh(c') of every step.
     """
 
     def __init__(self, d, steps, b, n, k, like, keep: bool):
         new = like.new_empty
         self.n, self.k, self.keep = n, k, keep
         self.m = new(d, steps, b, k, n)  # new hidden vectors of dims 1..N-1, every step
-        self.c = like.new_zeros(d, b, k, n)  # memories, carried (dim N-1) or projected (input dims)
+        self.c = like.new_zeros(d, b, k, n)  # new memories; dim N-1's is carried to the next step
         self.m_prev = like.new_zeros(d, b, n)
-        self.g = new(d, b, 4 * k * n)
-        if keep:  # sigmoid(i, f, o), tanh(j), memory before the step, tanh(c') of every step
-            self.sig, self.tj = new(d, steps, b, 3, k, n), new(d, steps, b, k, n)
-            self.c_prev, self.tc = new(d, steps, b, k, n), new(d, steps, b, k, n)
-        else:
-            self.sig, self.tj, self.tc = new(d, 1, b, 3, k, n), new(d, 1, b, k, n), new(d, 1, b, k, n)
+        self.tc = new(d, steps if keep else 1, b, k, n)
+        if keep:
+            self.c_last = new(d, steps, b, n)
 
     def run(self, pre, w_rec) -> torch.Tensor:
-        """Steps of ``pre`` (D, T, B, cols); returns the new hidden vectors (D, T, B, k, n)."""
+        """Steps of ``pre`` (D, T, B, cols), overwritten in place; returns the new hidden vectors (D, T, B, k, n)."""
         n, k = self.n, self.k
         d, steps, b, _ = pre.shape
-        g_cols, g = 4 * k * n, self.g
+        g_cols, c = 4 * k * n, self.c
         for t in range(steps):
-            s = t if self.keep else 0
-            sig, tj, tc = self.sig[:, s], self.tj[:, s], self.tc[:, s]
             p = pre[:, t]
-            torch.baddbmm(p[..., :g_cols], self.m_prev, w_rec, out=g)
-            # gate-major layout (see _stacked_weights): sigmoid over [i, f, o] of all dims, tanh over j
-            torch.sigmoid(g[..., : 3 * k * n], out=sig.view(d, b, 3 * k * n))
-            _tanh(g[..., 3 * k * n :], out=tj.view(d, b, k * n))
-            if k > 1:  # memories of the input dims are their projections; dim N-1's is carried
-                self.c[:, :, :-1] = p[..., g_cols + 5 * n :].view(d, b, k - 1, n)
+            g = p[..., :g_cols].baddbmm_(self.m_prev, w_rec)
+            # gate-major layout (see _stacked_weights): sigmoid(i, f, o) and sigmoid(2 j) in one pass
+            g.sigmoid_()
+            i, f, o, tj = g.view(d, b, 4, k, n).unbind(2)
+            _sigmoid_to_tanh_(tj)
             if self.keep:
-                self.c_prev[:, t] = self.c
-            self.c.mul_(sig[:, :, 1]).addcmul_(sig[:, :, 0], tj)
-            _tanh(self.c, out=tc)
-            torch.mul(sig[:, :, 2], tc, out=self.m[:, t])
+                self.c_last[:, t] = c[:, :, -1]
+            # c' = f c + i j; the memories of the input dims are their projections, dim N-1's is carried
+            if k > 1:
+                torch.mul(f[:, :, :-1], p[..., g_cols + 5 * n :].view(d, b, k - 1, n), out=c[:, :, :-1])
+            c[:, :, -1].mul_(f[:, :, -1])
+            c.addcmul_(i, tj)
+            tc = _tanh(c, out=self.tc[:, t if self.keep else 0])
+            torch.mul(o, tc, out=self.m[:, t])
             self.m_prev = self.m[:, t, :, -1]
         return self.m[:, :steps]
 
 
-def _priority(pre, m, w_pri, n, k):
+def _priority(pre, m, w_pri, n, k, out=None):
     """Dimension 0 of many steps at once, from their input terms and the new m of dims 1..N-1.
 
-    Returns ``out`` (D, T, B, n) and, for the backward, sigmoid(i0, f0, o0),
-    tanh(j0) and tanh(c0).
+    Its gates are computed in place in ``pre`` (which then holds sigmoid(i0,
+    f0, o0) and tanh(j0) of every step).  Returns its output (D, T, B, n)
+    (written to ``out`` if given) and, for the backward, tanh(c0).
     """
     d, steps, b, _ = pre.shape
     g_cols, rows = 4 * k * n, steps * b
-    g0 = torch.baddbmm(pre[..., g_cols : g_cols + 4 * n].reshape(d, rows, 4 * n), m.reshape(d, rows, k * n), w_pri)
-    sig0 = torch.sigmoid_(g0[..., : 3 * n]).view(d, steps, b, 3, n)
-    tj0 = _tanh(g0[..., 3 * n :]).view(d, steps, b, n)
-    tc0 = _tanh(torch.addcmul(sig0[..., 0, :] * tj0, sig0[..., 1, :], pre[..., g_cols + 4 * n : g_cols + 5 * n]))
-    return sig0[..., 2, :] * tc0, sig0, tj0, tc0
+    g0 = pre[..., g_cols : g_cols + 4 * n]
+    g0.view(d, rows, 4 * n).baddbmm_(m.reshape(d, rows, k * n), w_pri)
+    i0, f0, o0, tj0 = g0.sigmoid_().view(d, steps, b, 4, n).unbind(3)
+    _sigmoid_to_tanh_(tj0)
+    c0 = torch.mul(i0, tj0).addcmul_(f0, pre[..., g_cols + 4 * n : g_cols + 5 * n])
+    tc0 = _tanh(c0, out=c0)
+    return torch.mul(o0, tc0, out=out), tc0
 
 
 class _GridScan(torch.autograd.Function):
-    """The recurrence of :func:`grid_scan` over all steps, with its backward written out.
+    """The scan of :func:`grid_scan` over all steps, with its backward written out.
 
     Only the recurrent dimension N-1 carries state from step to step, and only
     the non-priority dimensions 1..N-1 read it, so only they need a loop.  The
@@ -388,40 +418,50 @@ class _GridScan(torch.autograd.Function):
     dimensions 1..N-1 (one large product) are computed for all steps at once,
     so are the input dimensions' (their memories come from the inputs, not
     from the previous step); the loop, in reverse, carries only dimension
-    N-1's two n-wide gradients.  The recurrent weights' gradients are one
-    product each at the end.  One autograd node for the whole scan, instead
-    of some twenty recorded operations per step.  ``tests/test_gridlstm.py``
-    checks values and gradients against autograd through the per-step
-    reference (:meth:`GridLSTMCell.reference_scan`) in float64.
+    N-1's two n-wide gradients.  The weights' gradients are one product each
+    at the end.  One autograd node for the whole scan, instead of some twenty
+    recorded operations per step.  ``tests/test_gridlstm.py`` checks values
+    and gradients against autograd through the per-step reference
+    (:meth:`GridLSTMCell.reference_scan`) in float64.
 
     For a dimension with gates ``i, f, o`` (sigmoids) and ``j`` (tanh), memory
     ``c``, ``c' = f c + i j`` and ``m' = o tanh(c')``, the gradients of the
     gates' pre-activations are ``dc' j i(1-i)``, ``dc' c f(1-f)``,
     ``dm' tanh(c') o(1-o)`` and ``dc' i (1-j^2)``, with
     ``dc' = dm' o (1 - tanh(c')^2)`` plus what flows back from step t+1.
+    The ``j`` columns are doubled (:func:`_stacked_weights`), which halves
+    the last of these.
 
-    Inputs: ``pre`` (D, T, B, cols), every step's input terms (gate-major
-    columns, see :func:`_stacked_weights`); ``w_rec`` (D, n, 4 k n);
-    ``w_pri`` (D, k n, 4 n); ``n`` units; ``k`` non-priority dimensions.
-    Output: (D, T, B, n), the priority dimension's new hidden vector per step.
+    Inputs: ``x_tm`` (D, T B, input_size + 1), the inputs step-major with a
+    column of ones (:func:`_time_major`); ``w_in`` (D, input_size + 1, cols),
+    ``w_rec`` (D, n, 4 k n), ``w_pri`` (D, k n, 4 n) from
+    :func:`_stacked_weights`; ``n`` units; ``k`` non-priority dimensions;
+    ``steps`` T.  Output: (D, T, B, n), the priority dimension's new hidden
+    vector per step.
     """
 
     @staticmethod
-    def forward(ctx, pre, w_rec, w_pri, n, k):
-        d, steps, b, _ = pre.shape
+    def forward(ctx, x_tm, w_in, w_rec, w_pri, n, k, steps):
+        d, rows, _ = x_tm.shape
+        b = rows // steps
+        pre = torch.bmm(x_tm, w_in).view(d, steps, b, -1)
         rec = _Recurrence(d, steps, b, n, k, pre, keep=True)
         m = rec.run(pre, w_rec)
-        out, sig0, tj0, tc0 = _priority(pre, m, w_pri, n, k)
-        ctx.save_for_backward(pre, w_rec, w_pri, rec.sig, rec.tj, rec.c_prev, rec.tc, m, sig0, tj0, tc0)
+        out, tc0 = _priority(pre, m, w_pri, n, k)
+        # pre now holds every step's gate activations
+        ctx.save_for_backward(x_tm, w_in, pre, w_rec, w_pri, rec.c_last, rec.tc, m, tc0)
         ctx.n, ctx.k = n, k
         return out
 
     @staticmethod
     def backward(ctx, d_out):
-        pre, w_rec, w_pri, sig, tj, c_prev, tc, m, sig0, tj0, tc0 = ctx.saved_tensors
+        x_tm, w_in, pre, w_rec, w_pri, c_last, tc, m, tc0 = ctx.saved_tensors
         n, k = ctx.n, ctx.k
         d, steps, b, cols = pre.shape
         g_cols, rows = 4 * k * n, steps * b
+        i, f, o, tj = pre[..., :g_cols].view(d, steps, b, 4, k, n).unbind(3)
+        i0, f0, o0, tj0 = pre[..., g_cols : g_cols + 4 * n].view(d, steps, b, 4, n).unbind(3)
+        c_in0 = pre[..., g_cols + 4 * n : g_cols + 5 * n]
         # The gradient of pre, filled in place through views in pre's column order.
         d_pre = pre.new_empty(d, steps, b, cols)
         d_gates = d_pre[..., :g_cols].view(d, steps, b, 4, k, n)
@@ -430,28 +470,32 @@ class _GridScan(torch.autograd.Function):
         def sigmoid_slope(x):  # x (1 - x), for x = sigmoid(.)
             return torch.addcmul(x, x, x, value=-1)
 
-        one = pre.new_ones(())
+        one, half = pre.new_ones(()), pre.new_full((), 0.5)
 
         def tanh_slope(x):  # 1 - x^2, for x = tanh(.), in one pass
             return torch.addcmul(one.expand_as(x), x, x, value=-1)
 
+        def j_slope(x):  # (1 - x^2) / 2, for x = tanh(j): the slope in the doubled j column
+            return torch.addcmul(half.expand_as(x), x, x, value=-0.5)
+
         # dim 0, every step: out = o0 tanh(c0), c0 = f0 c_in0 + i0 j0
-        i0, f0, o0 = sig0.unbind(3)
         dc0 = tanh_slope(tc0).mul_(o0).mul_(d_out)
         torch.mul(sigmoid_slope(i0).mul_(tj0), dc0, out=d_gates0[..., 0, :])
-        torch.mul(sigmoid_slope(f0).mul_(pre[..., g_cols + 4 * n : g_cols + 5 * n]), dc0, out=d_gates0[..., 1, :])
+        torch.mul(sigmoid_slope(f0).mul_(c_in0), dc0, out=d_gates0[..., 1, :])
         torch.mul(sigmoid_slope(o0).mul_(tc0), d_out, out=d_gates0[..., 2, :])
-        torch.mul(tanh_slope(tj0).mul_(i0), dc0, out=d_gates0[..., 3, :])
+        torch.mul(j_slope(tj0).mul_(i0), dc0, out=d_gates0[..., 3, :])
         torch.mul(dc0, f0, out=d_pre[..., g_cols + 4 * n : g_cols + 5 * n])
         del dc0
         # what dim 0 sends to the new m of dims 1..N-1, every step at once
         dm = torch.bmm(d_gates0.reshape(d, rows, 4 * n), w_pri.transpose(1, 2)).view(d, steps, b, k, n)
         # dims 1..N-1: the factors of each gate's gradient (see the class docstring)
-        i, f, o = sig.unbind(3)
         torch.mul(sigmoid_slope(i), tj, out=d_gates[..., 0, :, :])
-        torch.mul(sigmoid_slope(f), c_prev, out=d_gates[..., 1, :, :])
+        if k > 1:  # the memory before the step: the input dims' projections, dim N-1's carried one
+            c_in = pre[..., g_cols + 5 * n :].view(d, steps, b, k - 1, n)
+            torch.mul(sigmoid_slope(f[..., :-1, :]), c_in, out=d_gates[..., 1, :-1, :])
+        torch.mul(sigmoid_slope(f[..., -1, :]), c_last, out=d_gates[..., 1, -1, :])
         torch.mul(sigmoid_slope(o), tc, out=d_gates[..., 2, :, :])
-        torch.mul(tanh_slope(tj), i, out=d_gates[..., 3, :, :])
+        torch.mul(j_slope(tj), i, out=d_gates[..., 3, :, :])
         to_c = tanh_slope(tc).mul_(o)  # dc' = dm' o (1 - tanh(c')^2)
         factors_last = d_gates[..., -1, :].clone()  # dim N-1's, for the loop
         # the input dims 1..N-2 receive nothing from step t+1: finish them for every step at once
@@ -480,8 +524,11 @@ class _GridScan(torch.autograd.Function):
             dc_carry = dc_r * f_last[:, t]
             dm_carry = torch.baddbmm(carry_in[:, t], dg.view(d, b, 4 * n), w_rec_last)
         d_gates[..., -1, :] = d_last
-        # recurrent weights: sum over steps of input^T @ d(gates), one product each
+        # weights: sum over steps of input^T @ d(gates), one product each
         m_prev = torch.cat([m.new_zeros(d, 1, b, n), m[:, :-1, :, -1]], dim=1).view(d, rows, n)
         d_w_rec = torch.bmm(m_prev.transpose(1, 2), d_gates.view(d, rows, g_cols))
         d_w_pri = torch.bmm(m.view(d, rows, k * n).transpose(1, 2), d_gates0.reshape(d, rows, 4 * n))
-        return d_pre, d_w_rec, d_w_pri, None, None
+        d_pre = d_pre.view(d, rows, cols)
+        d_x = torch.bmm(d_pre, w_in.transpose(1, 2)) if ctx.needs_input_grad[0] else None
+        d_w_in = torch.bmm(x_tm.transpose(1, 2), d_pre) if ctx.needs_input_grad[1] else None
+        return d_x, d_w_in, d_w_rec, d_w_pri, None, None, None
