@@ -289,6 +289,8 @@ def sequence_bands_of_gray(gray: np.ndarray, footprint: int = 4, scale: int = 2,
     page = _PreparedPage(gray, footprint, scale, block)
     rows, cols = page.grid
     band = max(1, max_blocks // cols)
+    # bands of equal height: a last band of a few rows would run at a small, inefficient batch
+    band = -(-rows // -(-rows // band))
     for r0 in range(0, rows, band):
         r1 = min(rows, r0 + band)
         yield (r0, r1, *page.sets(r0, r1))
