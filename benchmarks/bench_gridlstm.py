@@ -3,7 +3,10 @@
 Prints one table.  In the same run it measures torch's own sgemm throughput on
 this machine, so the model's FLOP rate can be read as a share of what the
 matrix library reaches, and it profiles where the inference time goes (the
-share spent in the recurrent matrix products).
+share spent in matrix products).  Training is timed twice: the model's step
+alone, and binkit's whole training loop (``binkit.train.fit``) on synthetic
+pages.  binkit's speed targets for f4 on a 2-core CPU: inference at most
+1.4 s/MP, the training loop at least 45 blocks/s.
 
     python benchmarks/bench_gridlstm.py                 # f2, f4, f8 on the CPU (and CUDA if present)
     python benchmarks/bench_gridlstm.py --footprints 4 --large-mp 30   # + peak RSS on a 30-MP page
@@ -17,6 +20,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -26,6 +30,29 @@ from binkit.gridlstm import GridLSTMBinarizer, GridLSTMConfig
 from binkit.gridlstm.inference import page_logits
 from binkit.gridlstm.losses import bce
 from binkit.runtime import denormals_flushed, freed_memory_kept
+
+
+def cpu_times() -> list[int] | None:
+    """The machine's CPU time counters (Linux /proc/stat: user ... steal), or None elsewhere."""
+    try:
+        with open("/proc/stat") as f:
+            return [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+
+
+def busy_note(start: list[int] | None) -> str:
+    """The share of the machine's CPU time the hypervisor gave to other guests during the run
+    ("steal"): on a shared virtual machine, timings vary with it."""
+    end = cpu_times()
+    if start is None or end is None:
+        return "CPU steal: not known on this system"
+    delta = [b - a for a, b in zip(start, end)]
+    total = sum(delta)
+    if total <= 0:
+        return "CPU steal: not measured (run too short)"
+    steal = delta[7] / total
+    return f"CPU steal during the run (time the hypervisor gave to other guests): {steal:.0%}"
 
 
 def sgemm_gflops(device: torch.device, n: int = 2048, repeats: int = 5) -> float:
@@ -74,8 +101,12 @@ def time_inference(cfg, device, megapixels: float, repeats: int = 2):
     return best / (side * side / 1e6), blocks * flops_per_block(cfg) / best / 1e9
 
 
-def recurrent_share(cfg, device) -> float:
-    """Share of inference CPU time spent in the per-step (recurrent) batched products."""
+#: Profiler names of torch's matrix products (in-place products on strided views run as addmm_).
+MATMUL_OPS = ("aten::bmm", "aten::baddbmm", "aten::baddbmm_", "aten::addmm", "aten::addmm_", "aten::mm")
+
+
+def matmul_share(cfg, device) -> float:
+    """Share of inference CPU time spent in matrix products (the rest: gate math, copies, overhead)."""
     torch.manual_seed(0)
     model = GridLSTMBinarizer(cfg)
     page = np.random.default_rng(0).random((512, 512)).astype(np.float32)
@@ -84,8 +115,8 @@ def recurrent_share(cfg, device) -> float:
         page_logits(page, model, device)
     events = prof.key_averages()
     total = sum(e.self_cpu_time_total for e in events)
-    rec = sum(e.self_cpu_time_total for e in events if e.key in ("aten::baddbmm", "aten::bmm"))
-    return rec / total if total else float("nan")
+    products = sum(e.self_cpu_time_total for e in events if e.key in MATMUL_OPS)
+    return products / total if total else float("nan")
 
 
 def time_training(cfg, device, batch: int = 32, steps: int = 3) -> float:
@@ -114,6 +145,23 @@ def time_training(cfg, device, batch: int = 32, steps: int = 3) -> float:
         return batch * steps / (time.perf_counter() - t)
 
 
+def time_training_loop(cfg, device, blocks: int = 512) -> float:
+    """Blocks per second of binkit's own training loop (:func:`binkit.train.fit`: block sampling
+    from pages, the dynamic loss, Adam) on synthetic pages, over its second epoch."""
+    from binkit.datasets import load_split
+    from binkit.gridlstm.training import GridLSTMTask
+    from binkit.train import TrainConfig, fit
+
+    pages = load_split(range(4), synthetic=True, synthetic_size=(512, 768))
+    torch.manual_seed(0)
+    task = GridLSTMTask(cfg, "dynamic", pages[:3], pages[3:])
+    settings = TrainConfig(epochs=2, blocks_per_epoch=blocks, val_every=100, val_blocks=64,
+                           device=str(device), progress=False)
+    with tempfile.TemporaryDirectory() as out:
+        result = fit(task, settings, out)
+    return result.history[-1]["blocks_per_s"]
+
+
 def peak_rss_large(footprint: int, megapixels: float) -> tuple[float, float]:
     """Binarize a synthetic page of ``megapixels`` MP in a fresh process; (seconds, peak RSS GB)."""
     code = f"""
@@ -139,6 +187,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--large-mp", type=float, default=0, help="also binarize a page this large and report peak RSS")
     parser.add_argument("--no-cuda", action="store_true")
+    parser.add_argument("--no-loop", action="store_true", help="skip the timing of the whole training loop")
     args = parser.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -146,12 +195,14 @@ def main(argv=None) -> int:
     if torch.cuda.is_available() and not args.no_cuda:
         devices.append(torch.device("cuda"))
 
+    start = cpu_times()
     print(f"torch {torch.__version__}, {args.threads} CPU threads")
     for dev in devices:
         peak = sgemm_gflops(dev)
         name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "CPU"
         print(f"\n{name}: torch sgemm 2048^3 = {peak:.1f} GFLOP/s")
-        header = f"{'config':<8} {'params':>11} {'s/MP':>7} {'GFLOP/s':>8} {'of sgemm':>9} {'recurrent':>10} {'train blk/s':>12}"
+        header = (f"{'config':<8} {'params':>11} {'s/MP':>7} {'GFLOP/s':>8} {'of sgemm':>9} {'in matmul':>10} "
+                  f"{'train blk/s':>12} {'of sgemm':>9} {'loop blk/s':>11}")
         print(header)
         print("-" * len(header))
         for f in args.footprints:
@@ -159,20 +210,26 @@ def main(argv=None) -> int:
             params = sum(p.numel() for p in GridLSTMBinarizer(cfg).parameters())
             mp = args.mp if dev.type == "cpu" else max(args.mp, 4.0)
             s_per_mp, gflops = time_inference(cfg, dev, mp)
-            share = recurrent_share(cfg, dev) if dev.type == "cpu" else float("nan")
+            share = matmul_share(cfg, dev) if dev.type == "cpu" else float("nan")
             blocks_s = time_training(cfg, dev, steps=8)  # a few steps: one or two are too noisy on a shared host
+            # a training step costs about three forward passes (forward, and backward's two products per product)
+            train_share = 3 * blocks_s * flops_per_block(cfg) / 1e9 / peak
+            loop_s = time_training_loop(cfg, dev) if not args.no_loop else float("nan")
             print(
                 f"{cfg.name:<8} {params:>11,} {s_per_mp:>7.2f} {gflops:>8.1f} {gflops / peak:>8.0%} "
-                f"{share:>10.0%} {blocks_s:>12.1f}"
+                f"{share:>10.0%} {blocks_s:>12.1f} {train_share:>8.0%} {loop_s:>11.1f}"
             )
     if args.large_mp:
         for f in args.footprints:
             dt, gb = peak_rss_large(f, args.large_mp)
             print(f"\nf{f}: {args.large_mp:g}-MP page in {dt:.0f} s ({dt / args.large_mp:.2f} s/MP), peak RSS {gb:.2f} GB")
+    print("\n" + busy_note(start))
     print(
         "\ns/MP: inference seconds per megapixel (best of 2); GFLOP/s: the model's multiply-adds per second; "
-        "'of sgemm': that as a share of torch's large-sgemm rate; recurrent: share of CPU time in the per-step "
-        "batched products (profiled); train blk/s: 64x64 blocks per second at batch 32 (forward, backward, Adam)."
+        "'of sgemm': that as a share of torch's large-sgemm rate; in matmul: share of inference CPU time in "
+        "matrix products (profiled); train blk/s: 64x64 blocks per second at batch 32 (forward, backward, Adam; "
+        "'of sgemm' counts a step as three forward passes); loop blk/s: binkit.train.fit's own loop (block "
+        "sampling, dynamic loss, Adam) on synthetic pages, second epoch of 512 blocks."
     )
     return 0
 

@@ -346,12 +346,16 @@ class _Recurrence:
     and only dimensions 1..N-1 read it; the priority dimension 0 reads their
     new hidden vectors and feeds no later step (:func:`_priority` does it for
     many steps at once).  Each step's gates are computed in place in the
-    block of input terms, so afterwards it holds sigmoid(i, f, o) and tanh(j)
-    of every step.  Buffers are allocated once for ``steps`` steps and reused
-    for every chunk of a scan; the carried state survives between calls of
-    :meth:`run`.  With ``keep=True`` it also keeps what :class:`_GridScan`'s
-    backward needs besides: dimension N-1's memory before each step and
-    tanh(c') of every step.
+    block of input terms.  Buffers are allocated once for ``steps`` steps and
+    reused for every chunk of a scan; the carried state survives between
+    calls of :meth:`run`.
+
+    With ``keep=True`` (training), each step also prepares its share of
+    :class:`_GridScan`'s backward while its activations are still in cache:
+    the block of input terms then holds, per gate, the factor its gradient
+    is ``dc'`` (or ``dm'``) times (see :class:`_GridScan`), and the step
+    keeps sigmoid(f) and ``o (1 - tanh(c')^2)``.  Done later, over all steps
+    at once, the same arithmetic reads every activation back from memory.
     """
 
     def __init__(self, d, steps, b, n, k, like, keep: bool):
@@ -360,15 +364,18 @@ class _Recurrence:
         self.m = new(d, steps, b, k, n)  # new hidden vectors of dims 1..N-1, every step
         self.c = like.new_zeros(d, b, k, n)  # new memories; dim N-1's is carried to the next step
         self.m_prev = like.new_zeros(d, b, n)
-        self.tc = new(d, steps if keep else 1, b, k, n)
+        self.tc = new(d, b, k, n)  # tanh(c') of the step
         if keep:
-            self.c_last = new(d, steps, b, n)
+            self.scratch = new(d, b, k, n)
+            self.c_last = new(d, b, n)  # dim N-1's memory before the step
+            self.f = new(d, steps, b, k, n)  # sigmoid(f) of every step
+            self.to_c = new(d, steps, b, k, n)  # o (1 - tanh(c')^2) of every step
 
     def run(self, pre, w_rec) -> torch.Tensor:
         """Steps of ``pre`` (D, T, B, cols), overwritten in place; returns the new hidden vectors (D, T, B, k, n)."""
         n, k = self.n, self.k
         d, steps, b, _ = pre.shape
-        g_cols, c = 4 * k * n, self.c
+        g_cols, c, tc = 4 * k * n, self.c, self.tc
         for t in range(steps):
             p = pre[:, t]
             g = p[..., :g_cols].baddbmm_(self.m_prev, w_rec)
@@ -376,17 +383,34 @@ class _Recurrence:
             g.sigmoid_()
             i, f, o, tj = g.view(d, b, 4, k, n).unbind(2)
             _sigmoid_to_tanh_(tj)
+            c_in = p[..., g_cols + 5 * n :].view(d, b, k - 1, n)  # the input dims' memories: projections
             if self.keep:
-                self.c_last[:, t] = c[:, :, -1]
-            # c' = f c + i j; the memories of the input dims are their projections, dim N-1's is carried
+                self.c_last.copy_(c[:, :, -1])
+                self.f[:, t] = f
+            # c' = f c + i j; dim N-1's memory is carried
             if k > 1:
-                torch.mul(f[:, :, :-1], p[..., g_cols + 5 * n :].view(d, b, k - 1, n), out=c[:, :, :-1])
+                torch.mul(f[:, :, :-1], c_in, out=c[:, :, :-1])
             c[:, :, -1].mul_(f[:, :, -1])
             c.addcmul_(i, tj)
-            tc = _tanh(c, out=self.tc[:, t if self.keep else 0])
+            _tanh(c, out=tc)
             torch.mul(o, tc, out=self.m[:, t])
             self.m_prev = self.m[:, t, :, -1]
+            if self.keep:
+                self._factors(t, i, f, o, tj, c_in)
         return self.m[:, :steps]
+
+    def _factors(self, t, i, f, o, tj, c_in) -> None:
+        """Overwrite step t's gate activations with their gradients' factors (see :class:`_GridScan`)."""
+        tc, one = self.tc, self.tc.new_ones(())
+        torch.addcmul(one, tc, tc, value=-1, out=self.to_c[:, t]).mul_(o)  # o (1 - tanh(c')^2)
+        torch.addcmul(i, i, i, value=-1, out=self.scratch).mul_(tj)  # i (1 - i) j
+        torch.addcmul(tj.new_full((), 0.5), tj, tj, value=-0.5, out=tj).mul_(i)  # i (1 - j^2) / 2
+        i.copy_(self.scratch)
+        o.addcmul_(o, o, value=-1).mul_(tc)  # o (1 - o) tanh(c')
+        f.addcmul_(f, f, value=-1)  # f (1 - f) c, c the memory before the step
+        if self.k > 1:
+            f[:, :, :-1].mul_(c_in)
+        f[:, :, -1].mul_(self.c_last)
 
 
 def _priority(pre, m, w_pri, n, k, out=None):
@@ -448,18 +472,18 @@ class _GridScan(torch.autograd.Function):
         rec = _Recurrence(d, steps, b, n, k, pre, keep=True)
         m = rec.run(pre, w_rec)
         out, tc0 = _priority(pre, m, w_pri, n, k)
-        # pre now holds every step's gate activations
-        ctx.save_for_backward(x_tm, w_in, pre, w_rec, w_pri, rec.c_last, rec.tc, m, tc0)
+        # pre now holds dims 1..N-1's gradient factors and dim 0's activations, every step
+        ctx.save_for_backward(x_tm, w_in, pre, w_rec, w_pri, rec.f, rec.to_c, m, tc0)
         ctx.n, ctx.k = n, k
         return out
 
     @staticmethod
     def backward(ctx, d_out):
-        x_tm, w_in, pre, w_rec, w_pri, c_last, tc, m, tc0 = ctx.saved_tensors
+        x_tm, w_in, pre, w_rec, w_pri, f, to_c, m, tc0 = ctx.saved_tensors
         n, k = ctx.n, ctx.k
         d, steps, b, cols = pre.shape
         g_cols, rows = 4 * k * n, steps * b
-        i, f, o, tj = pre[..., :g_cols].view(d, steps, b, 4, k, n).unbind(3)
+        factors = pre[..., :g_cols].view(d, steps, b, 4, k, n)  # see _Recurrence._factors
         i0, f0, o0, tj0 = pre[..., g_cols : g_cols + 4 * n].view(d, steps, b, 4, n).unbind(3)
         c_in0 = pre[..., g_cols + 4 * n : g_cols + 5 * n]
         # The gradient of pre, filled in place through views in pre's column order.
@@ -488,22 +512,13 @@ class _GridScan(torch.autograd.Function):
         del dc0
         # what dim 0 sends to the new m of dims 1..N-1, every step at once
         dm = torch.bmm(d_gates0.reshape(d, rows, 4 * n), w_pri.transpose(1, 2)).view(d, steps, b, k, n)
-        # dims 1..N-1: the factors of each gate's gradient (see the class docstring)
-        torch.mul(sigmoid_slope(i), tj, out=d_gates[..., 0, :, :])
-        if k > 1:  # the memory before the step: the input dims' projections, dim N-1's carried one
-            c_in = pre[..., g_cols + 5 * n :].view(d, steps, b, k - 1, n)
-            torch.mul(sigmoid_slope(f[..., :-1, :]), c_in, out=d_gates[..., 1, :-1, :])
-        torch.mul(sigmoid_slope(f[..., -1, :]), c_last, out=d_gates[..., 1, -1, :])
-        torch.mul(sigmoid_slope(o), tc, out=d_gates[..., 2, :, :])
-        torch.mul(j_slope(tj), i, out=d_gates[..., 3, :, :])
-        to_c = tanh_slope(tc).mul_(o)  # dc' = dm' o (1 - tanh(c')^2)
-        factors_last = d_gates[..., -1, :].clone()  # dim N-1's, for the loop
         # the input dims 1..N-2 receive nothing from step t+1: finish them for every step at once
         if k > 1:
-            dm_in, dc_in = dm[..., :-1, :], dm[..., :-1, :] * to_c[..., :-1, :]
-            d_gates[..., 0:2, :-1, :].mul_(dc_in[..., None, :, :])
-            d_gates[..., 2, :-1, :].mul_(dm_in)
-            d_gates[..., 3, :-1, :].mul_(dc_in)
+            dm_in = dm[..., :-1, :]
+            dc_in = dm_in * to_c[..., :-1, :]  # dc' = dm' o (1 - tanh(c')^2)
+            torch.mul(factors[..., 0:2, :-1, :], dc_in[..., None, :, :], out=d_gates[..., 0:2, :-1, :])
+            torch.mul(factors[..., 2, :-1, :], dm_in, out=d_gates[..., 2, :-1, :])
+            torch.mul(factors[..., 3, :-1, :], dc_in, out=d_gates[..., 3, :-1, :])
             torch.mul(dc_in, f[..., :-1, :], out=d_pre[..., g_cols + 5 * n :].view(d, steps, b, k - 1, n))
             del dc_in
         # their share of what step t's gates send back to step t-1's m through w_rec, all steps at once
@@ -513,6 +528,7 @@ class _GridScan(torch.autograd.Function):
         w_rec_last = w_rec_t.reshape(d, 4, k, n, n)[:, :, -1].reshape(d, 4 * n, n)
         # dim N-1, step by step in reverse, carrying dm and dc to the step before
         d_last = pre.new_empty(d, steps, b, 4, n)
+        factors_last = factors[..., -1, :]
         to_c_last, f_last, dm_last = to_c[..., -1, :], f[..., -1, :], dm[..., -1, :]
         dm_carry, dc_carry = pre.new_zeros(d, b, n), pre.new_zeros(d, b, n)
         for t in reversed(range(steps)):
