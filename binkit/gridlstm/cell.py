@@ -291,21 +291,26 @@ def grid_scan(cells: Sequence[GridLSTMCell], xs: torch.Tensor, time_chunk: int |
         x_tm = _time_major(xs, 0, steps)
         return _GridScan.apply(x_tm, w_in, w_rec, w_pri, n, k, steps).transpose(1, 2)
     # Inference: the same recurrence, time_chunk steps at a time, keeping only what the next chunk needs.
+    # Each step's gate input terms are computed in the loop, into one buffer that stays in cache:
+    # precomputed, they would be written to memory and read back, and that traffic cost more than
+    # the product itself.  Only the priority dimension's and the memories' input terms are precomputed.
+    g_cols = 4 * k * n
+    w_x, w_rest = w_in[..., :g_cols].contiguous(), w_in[..., g_cols:].contiguous()
     outs = xs.new_empty(d_count, steps, batch, n)
     if time_chunk is None:
-        fit = max(1, _CHUNK_BYTES // (xs.element_size() * d_count * batch * w_in.shape[-1]))
+        fit = max(1, _CHUNK_BYTES // (xs.element_size() * d_count * batch * w_rest.shape[-1]))
         time_chunk = 1 << (min(fit, steps).bit_length() - 1)
     time_chunk = min(time_chunk, steps)
     rec = _Recurrence(d_count, time_chunk, batch, n, k, xs, keep=False)
-    x_tm = pre = None
+    x_tm = rest = None
     for t0 in range(0, steps, time_chunk):
         t1 = min(steps, t0 + time_chunk)
         x_tm = _time_major(xs, t0, t1, x_tm)
         # one buffer for every chunk: fresh 30-MB blocks cost page faults
-        if pre is None or pre.shape[1] != x_tm.shape[1]:
-            pre = x_tm.new_empty(d_count, x_tm.shape[1], w_in.shape[-1])
-        chunk = torch.bmm(x_tm, w_in, out=pre).view(d_count, t1 - t0, batch, -1)
-        m = rec.run(chunk, w_rec)
+        if rest is None or rest.shape[1] != x_tm.shape[1]:
+            rest = x_tm.new_empty(d_count, x_tm.shape[1], w_rest.shape[-1])
+        chunk = torch.bmm(x_tm, w_rest, out=rest).view(d_count, t1 - t0, batch, -1)
+        m = rec.run(chunk, w_rec, x=x_tm.view(d_count, t1 - t0, batch, -1), w_x=w_x)
         _priority(chunk, m, w_pri, n, k, out=outs[:, t0:t1])
     return outs.transpose(1, 2)
 
@@ -365,25 +370,35 @@ class _Recurrence:
         self.c = like.new_zeros(d, b, k, n)  # new memories; dim N-1's is carried to the next step
         self.m_prev = like.new_zeros(d, b, n)
         self.tc = new(d, b, k, n)  # tanh(c') of the step
+        if not keep:
+            self.g = new(d, b, 4 * k * n)  # the step's gates
         if keep:
             self.scratch = new(d, b, k, n)
             self.c_last = new(d, b, n)  # dim N-1's memory before the step
             self.f = new(d, steps, b, k, n)  # sigmoid(f) of every step
             self.to_c = new(d, steps, b, k, n)  # o (1 - tanh(c')^2) of every step
 
-    def run(self, pre, w_rec) -> torch.Tensor:
-        """Steps of ``pre`` (D, T, B, cols), overwritten in place; returns the new hidden vectors (D, T, B, k, n)."""
+    def run(self, pre, w_rec, x=None, w_x=None) -> torch.Tensor:
+        """Run the steps of ``pre`` (D, T, B, cols), every step's input terms in the column order of
+        :func:`_stacked_weights`; its gate columns are overwritten in place.  With ``x`` (D, T, B,
+        input_size + 1) and ``w_x`` (its gate columns of ``w_in``), ``pre`` holds only the columns
+        after the gates', and each step's gate input terms are computed here, into one buffer.
+        Returns the new hidden vectors (D, T, B, k, n)."""
         n, k = self.n, self.k
         d, steps, b, _ = pre.shape
         g_cols, c, tc = 4 * k * n, self.c, self.tc
+        rest_at = 0 if x is not None else g_cols  # where the columns after the gates' start
         for t in range(steps):
             p = pre[:, t]
-            g = p[..., :g_cols].baddbmm_(self.m_prev, w_rec)
+            if x is None:
+                g = p[..., :g_cols].baddbmm_(self.m_prev, w_rec)
+            else:
+                g = torch.bmm(x[:, t], w_x, out=self.g).baddbmm_(self.m_prev, w_rec)
             # gate-major layout (see _stacked_weights): sigmoid(i, f, o) and sigmoid(2 j) in one pass
             g.sigmoid_()
             i, f, o, tj = g.view(d, b, 4, k, n).unbind(2)
             _sigmoid_to_tanh_(tj)
-            c_in = p[..., g_cols + 5 * n :].view(d, b, k - 1, n)  # the input dims' memories: projections
+            c_in = p[..., rest_at + 5 * n :].view(d, b, k - 1, n)  # the input dims' memories: projections
             if self.keep:
                 self.c_last.copy_(c[:, :, -1])
                 self.f[:, t] = f
@@ -413,20 +428,22 @@ class _Recurrence:
         f[:, :, -1].mul_(self.c_last)
 
 
-def _priority(pre, m, w_pri, n, k, out=None):
+def _priority(rest, m, w_pri, n, k, out=None):
     """Dimension 0 of many steps at once, from their input terms and the new m of dims 1..N-1.
 
-    Its gates are computed in place in ``pre`` (which then holds sigmoid(i0,
-    f0, o0) and tanh(j0) of every step).  Returns its output (D, T, B, n)
-    (written to ``out`` if given) and, for the backward, tanh(c0).
+    ``rest`` (D, T, B, 4 n + k n) holds every step's input terms after the
+    non-priority gates' (priority gates, then the memories).  The priority
+    gates are computed in place there (which then holds sigmoid(i0, f0, o0)
+    and tanh(j0) of every step).  Returns the output (D, T, B, n) (written to
+    ``out`` if given) and, for the backward, tanh(c0).
     """
-    d, steps, b, _ = pre.shape
-    g_cols, rows = 4 * k * n, steps * b
-    g0 = pre[..., g_cols : g_cols + 4 * n]
+    d, steps, b, _ = rest.shape
+    rows = steps * b
+    g0 = rest[..., : 4 * n]
     g0.view(d, rows, 4 * n).baddbmm_(m.reshape(d, rows, k * n), w_pri)
     i0, f0, o0, tj0 = g0.sigmoid_().view(d, steps, b, 4, n).unbind(3)
     _sigmoid_to_tanh_(tj0)
-    c0 = torch.mul(i0, tj0).addcmul_(f0, pre[..., g_cols + 4 * n : g_cols + 5 * n])
+    c0 = torch.mul(i0, tj0).addcmul_(f0, rest[..., 4 * n : 5 * n])
     tc0 = _tanh(c0, out=c0)
     return torch.mul(o0, tc0, out=out), tc0
 
@@ -471,7 +488,7 @@ class _GridScan(torch.autograd.Function):
         pre = torch.bmm(x_tm, w_in).view(d, steps, b, -1)
         rec = _Recurrence(d, steps, b, n, k, pre, keep=True)
         m = rec.run(pre, w_rec)
-        out, tc0 = _priority(pre, m, w_pri, n, k)
+        out, tc0 = _priority(pre[..., 4 * k * n :], m, w_pri, n, k)
         # pre now holds dims 1..N-1's gradient factors and dim 0's activations, every step
         ctx.save_for_backward(x_tm, w_in, pre, w_rec, w_pri, rec.f, rec.to_c, m, tc0)
         ctx.n, ctx.k = n, k
