@@ -310,7 +310,7 @@ def grid_scan(cells: Sequence[GridLSTMCell], xs: torch.Tensor, time_chunk: int |
         if rest is None or rest.shape[1] != x_tm.shape[1]:
             rest = x_tm.new_empty(d_count, x_tm.shape[1], w_rest.shape[-1])
         chunk = torch.bmm(x_tm, w_rest, out=rest).view(d_count, t1 - t0, batch, -1)
-        m = rec.run(chunk, w_rec, x=x_tm.view(d_count, t1 - t0, batch, -1), w_x=w_x)
+        m = rec.run(chunk, x_tm.view(d_count, t1 - t0, batch, -1), w_x, w_rec)
         _priority(chunk, m, w_pri, n, k, out=outs[:, t0:t1])
     return outs.transpose(1, 2)
 
@@ -378,27 +378,30 @@ class _Recurrence:
             self.f = new(d, steps, b, k, n)  # sigmoid(f) of every step
             self.to_c = new(d, steps, b, k, n)  # o (1 - tanh(c')^2) of every step
 
-    def run(self, pre, w_rec, x=None, w_x=None) -> torch.Tensor:
-        """Run the steps of ``pre`` (D, T, B, cols), every step's input terms in the column order of
-        :func:`_stacked_weights`; its gate columns are overwritten in place.  With ``x`` (D, T, B,
-        input_size + 1) and ``w_x`` (its gate columns of ``w_in``), ``pre`` holds only the columns
-        after the gates', and each step's gate input terms are computed here, into one buffer.
-        Returns the new hidden vectors (D, T, B, k, n)."""
+    def run(self, rest, x, w_x, w_rec, gates=None) -> torch.Tensor:
+        """Run the steps of ``x`` (D, T, B, input_size + 1), the inputs with their column of ones.
+
+        ``rest`` (D, T, B, cols - 4 k n) holds every step's precomputed input terms after the
+        gates' (see :func:`_stacked_weights`); ``w_x`` (D, input_size + 1, 4 k n) are the gate
+        columns of ``w_in``: each step's gate input terms are computed here, where they stay in
+        cache, into ``gates[:, t]`` (D, T, B, 4 k n) with ``keep=True``, else into one buffer.
+        Returns the new hidden vectors (D, T, B, k, n).
+        """
         n, k = self.n, self.k
-        d, steps, b, _ = pre.shape
-        g_cols, c, tc = 4 * k * n, self.c, self.tc
-        rest_at = 0 if x is not None else g_cols  # where the columns after the gates' start
+        d, steps, b, _ = rest.shape
+        c, tc = self.c, self.tc
         for t in range(steps):
-            p = pre[:, t]
-            if x is None:
-                g = p[..., :g_cols].baddbmm_(self.m_prev, w_rec)
-            else:
-                g = torch.bmm(x[:, t], w_x, out=self.g).baddbmm_(self.m_prev, w_rec)
+            p = rest[:, t]
+            if gates is None:
+                g = torch.bmm(x[:, t], w_x, out=self.g)
+            else:  # beta=0: the buffer's old contents are not read
+                g = gates[:, t].baddbmm_(x[:, t], w_x, beta=0)
+            g.baddbmm_(self.m_prev, w_rec)
             # gate-major layout (see _stacked_weights): sigmoid(i, f, o) and sigmoid(2 j) in one pass
             g.sigmoid_()
             i, f, o, tj = g.view(d, b, 4, k, n).unbind(2)
             _sigmoid_to_tanh_(tj)
-            c_in = p[..., rest_at + 5 * n :].view(d, b, k - 1, n)  # the input dims' memories: projections
+            c_in = p[..., 5 * n :].view(d, b, k - 1, n)  # the input dims' memories: projections
             if self.keep:
                 self.c_last.copy_(c[:, :, -1])
                 self.f[:, t] = f
@@ -485,33 +488,35 @@ class _GridScan(torch.autograd.Function):
     def forward(ctx, x_tm, w_in, w_rec, w_pri, n, k, steps):
         d, rows, _ = x_tm.shape
         b = rows // steps
-        pre = torch.bmm(x_tm, w_in).view(d, steps, b, -1)
-        rec = _Recurrence(d, steps, b, n, k, pre, keep=True)
-        m = rec.run(pre, w_rec)
-        out, tc0 = _priority(pre[..., 4 * k * n :], m, w_pri, n, k)
-        # pre now holds dims 1..N-1's gradient factors and dim 0's activations, every step
-        ctx.save_for_backward(x_tm, w_in, pre, w_rec, w_pri, rec.f, rec.to_c, m, tc0)
+        g_cols = 4 * k * n
+        rest = torch.bmm(x_tm, w_in[..., g_cols:]).view(d, steps, b, -1)
+        gates = x_tm.new_empty(d, steps, b, g_cols)
+        rec = _Recurrence(d, steps, b, n, k, x_tm, keep=True)
+        m = rec.run(rest, x_tm.view(d, steps, b, -1), w_in[..., :g_cols].contiguous(), w_rec, gates)
+        out, tc0 = _priority(rest, m, w_pri, n, k)
+        # gates now holds dims 1..N-1's gradient factors, rest dim 0's activations, every step
+        ctx.save_for_backward(x_tm, w_in, gates, rest, w_rec, w_pri, rec.f, rec.to_c, m, tc0)
         ctx.n, ctx.k = n, k
         return out
 
     @staticmethod
     def backward(ctx, d_out):
-        x_tm, w_in, pre, w_rec, w_pri, f, to_c, m, tc0 = ctx.saved_tensors
+        x_tm, w_in, gates, rest, w_rec, w_pri, f, to_c, m, tc0 = ctx.saved_tensors
         n, k = ctx.n, ctx.k
-        d, steps, b, cols = pre.shape
-        g_cols, rows = 4 * k * n, steps * b
-        factors = pre[..., :g_cols].view(d, steps, b, 4, k, n)  # see _Recurrence._factors
-        i0, f0, o0, tj0 = pre[..., g_cols : g_cols + 4 * n].view(d, steps, b, 4, n).unbind(3)
-        c_in0 = pre[..., g_cols + 4 * n : g_cols + 5 * n]
-        # The gradient of pre, filled in place through views in pre's column order.
-        d_pre = pre.new_empty(d, steps, b, cols)
+        d, steps, b, g_cols = gates.shape
+        cols, rows = w_in.shape[-1], steps * b
+        factors = gates.view(d, steps, b, 4, k, n)  # see _Recurrence._factors
+        i0, f0, o0, tj0 = rest[..., : 4 * n].view(d, steps, b, 4, n).unbind(3)
+        c_in0 = rest[..., 4 * n : 5 * n]
+        # The gradient of every step's input terms (w_in's columns), filled in place through views.
+        d_pre = rest.new_empty(d, steps, b, cols)
         d_gates = d_pre[..., :g_cols].view(d, steps, b, 4, k, n)
         d_gates0 = d_pre[..., g_cols : g_cols + 4 * n].view(d, steps, b, 4, n)
 
         def sigmoid_slope(x):  # x (1 - x), for x = sigmoid(.)
             return torch.addcmul(x, x, x, value=-1)
 
-        one, half = pre.new_ones(()), pre.new_full((), 0.5)
+        one, half = rest.new_ones(()), rest.new_full((), 0.5)
 
         def tanh_slope(x):  # 1 - x^2, for x = tanh(.), in one pass
             return torch.addcmul(one.expand_as(x), x, x, value=-1)
@@ -544,10 +549,10 @@ class _GridScan(torch.autograd.Function):
         carry_in = torch.bmm(d_gates.view(d, rows, g_cols), w_rec_t).view(d, steps, b, n)
         w_rec_last = w_rec_t.reshape(d, 4, k, n, n)[:, :, -1].reshape(d, 4 * n, n)
         # dim N-1, step by step in reverse, carrying dm and dc to the step before
-        d_last = pre.new_empty(d, steps, b, 4, n)
+        d_last = rest.new_empty(d, steps, b, 4, n)
         factors_last = factors[..., -1, :]
         to_c_last, f_last, dm_last = to_c[..., -1, :], f[..., -1, :], dm[..., -1, :]
-        dm_carry, dc_carry = pre.new_zeros(d, b, n), pre.new_zeros(d, b, n)
+        dm_carry, dc_carry = rest.new_zeros(d, b, n), rest.new_zeros(d, b, n)
         for t in reversed(range(steps)):
             dm_r = dm_last[:, t] + dm_carry
             dc_r = torch.addcmul(dc_carry, dm_r, to_c_last[:, t])
