@@ -26,9 +26,10 @@ differs from the paper's Eq. (1)-(2) (``docs/gridlstm_reference.md`` A3.1):
 
 :class:`GridLSTMCell` is the readable per-step reference.  :func:`grid_scan`
 is the fast path used by the model: because the input projections are linear
-and bias-free, their contribution to every gate of every step is computed in
-one large matrix product before the recurrence, and only the recurrent terms
-stay in the loop.  A test checks that both agree to 1e-5.
+and bias-free, they fold into the gate weights, so each step needs only a few
+batched products (the inputs' and the carried hidden vector's share of the
+gates), and the priority dimension of many steps is one product after the
+loop.  Tests check that both agree to 1e-5 (float64), values and gradients.
 """
 
 from __future__ import annotations
@@ -256,11 +257,12 @@ def grid_scan(cells: Sequence[GridLSTMCell], xs: torch.Tensor, time_chunk: int |
     one recurrent dimension ``N-1``, priority and output dimension 0.  Each
     step then needs only two small batched products: the carried hidden
     vector into dimensions 1..N-1, and their new hidden vectors into the
-    priority dimension.  Everything that depends on the inputs alone (their
-    projections and those projections' share of every gate) is computed
-    before the loop, ``time_chunk`` steps at a time so memory stays bounded.
-    Each step's gates are then computed in place in that block: the
-    recurrent product adds into it and the activations overwrite it.
+    priority dimension.  The inputs' share of the priority dimension's gates
+    and the input dimensions' memories are computed before the loop, for
+    many steps in one product (``time_chunk`` steps at a time in inference,
+    so memory stays bounded); their share of the other gates is computed in
+    the loop, one product per step, into a buffer the step's recurrent
+    product then adds to and its activations overwrite, while it is in cache.
 
     Without autograd (inference), the loop writes into buffers allocated once,
     which avoids thousands of allocations per page.
@@ -350,14 +352,13 @@ class _Recurrence:
     Only dimension N-1 carries its memory and hidden vector to the next step,
     and only dimensions 1..N-1 read it; the priority dimension 0 reads their
     new hidden vectors and feeds no later step (:func:`_priority` does it for
-    many steps at once).  Each step's gates are computed in place in the
-    block of input terms.  Buffers are allocated once for ``steps`` steps and
+    many steps at once).  Buffers are allocated once for ``steps`` steps and
     reused for every chunk of a scan; the carried state survives between
     calls of :meth:`run`.
 
     With ``keep=True`` (training), each step also prepares its share of
     :class:`_GridScan`'s backward while its activations are still in cache:
-    the block of input terms then holds, per gate, the factor its gradient
+    the gate buffer then holds, per gate, the factor its gradient
     is ``dc'`` (or ``dm'``) times (see :class:`_GridScan`), and the step
     keeps sigmoid(f) and ``o (1 - tanh(c')^2)``.  Done later, over all steps
     at once, the same arithmetic reads every activation back from memory.
