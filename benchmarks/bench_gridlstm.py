@@ -41,7 +41,7 @@ def cpu_times() -> list[int] | None:
         return None
 
 
-def busy_note(start: list[int] | None) -> str:
+def steal_note(start: list[int] | None) -> str:
     """The share of the machine's CPU time the hypervisor gave to other guests during the run
     ("steal"): on a shared virtual machine, timings vary with it."""
     end = cpu_times()
@@ -224,7 +224,7 @@ def main(argv=None) -> int:
         for f in args.footprints:
             dt, gb = peak_rss_large(f, args.large_mp)
             print(f"\nf{f}: {args.large_mp:g}-MP page in {dt:.0f} s ({dt / args.large_mp:.2f} s/MP), peak RSS {gb:.2f} GB")
-    print("\n" + busy_note(start))
+    print("\n" + steal_note(start))
     print(
         "\ns/MP: inference seconds per megapixel (best of 2); GFLOP/s: the model's multiply-adds per second; "
         "'of sgemm': that as a share of torch's large-sgemm rate; in matmul: share of inference CPU time in "

@@ -334,16 +334,19 @@ def _time_major(xs: torch.Tensor, t0: int, t1: int, buffer: torch.Tensor | None 
     return buffer
 
 
-def _sigmoid_to_tanh_(s: torch.Tensor) -> torch.Tensor:
-    """``2 s - 1`` in place, one pass: tanh(x) for s = sigmoid(2x)."""
-    return torch.add(s.new_full((), -1.0), s, alpha=2, out=s)
+def _sigmoid_to_tanh_(s: torch.Tensor, minus_one: torch.Tensor | None = None) -> torch.Tensor:
+    """``2 s - 1`` in place, one pass: tanh(x) for s = sigmoid(2x).  ``minus_one``: a 0-dim
+    tensor -1 of s's dtype and device, for loops that would otherwise make one per call."""
+    if minus_one is None:
+        minus_one = s.new_full((), -1.0)
+    return torch.add(minus_one, s, alpha=2, out=s)
 
 
-def _tanh(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+def _tanh(x: torch.Tensor, out: torch.Tensor, minus_one: torch.Tensor | None = None) -> torch.Tensor:
     """tanh as ``2 sigmoid(2x) - 1``: equal up to float rounding (about 1e-7 in float32), and
     about 4x faster than ``torch.tanh`` on the CPUs binkit is developed on (AVX-512), where
     it was a fifth of the whole scan's time."""
-    return _sigmoid_to_tanh_(torch.mul(x, 2, out=out).sigmoid_())
+    return _sigmoid_to_tanh_(torch.mul(x, 2, out=out).sigmoid_(), minus_one)
 
 
 class _Recurrence:
@@ -371,6 +374,8 @@ class _Recurrence:
         self.c = like.new_zeros(d, b, k, n)  # new memories; dim N-1's is carried to the next step
         self.m_prev = like.new_zeros(d, b, n)
         self.tc = new(d, b, k, n)  # tanh(c') of the step
+        # constants of the step's arithmetic, made once rather than at every step
+        self.minus_one, self.one, self.half = (like.new_full((), v) for v in (-1.0, 1.0, 0.5))
         if not keep:
             self.g = new(d, b, 4 * k * n)  # the step's gates
         if keep:
@@ -401,7 +406,7 @@ class _Recurrence:
             # gate-major layout (see _stacked_weights): sigmoid(i, f, o) and sigmoid(2 j) in one pass
             g.sigmoid_()
             i, f, o, tj = g.view(d, b, 4, k, n).unbind(2)
-            _sigmoid_to_tanh_(tj)
+            _sigmoid_to_tanh_(tj, self.minus_one)
             c_in = p[..., 5 * n :].view(d, b, k - 1, n)  # the input dims' memories: projections
             if self.keep:
                 self.c_last.copy_(c[:, :, -1])
@@ -411,7 +416,7 @@ class _Recurrence:
                 torch.mul(f[:, :, :-1], c_in, out=c[:, :, :-1])
             c[:, :, -1].mul_(f[:, :, -1])
             c.addcmul_(i, tj)
-            _tanh(c, out=tc)
+            _tanh(c, out=tc, minus_one=self.minus_one)
             torch.mul(o, tc, out=self.m[:, t])
             self.m_prev = self.m[:, t, :, -1]
             if self.keep:
@@ -420,10 +425,10 @@ class _Recurrence:
 
     def _factors(self, t, i, f, o, tj, c_in) -> None:
         """Overwrite step t's gate activations with their gradients' factors (see :class:`_GridScan`)."""
-        tc, one = self.tc, self.tc.new_ones(())
-        torch.addcmul(one, tc, tc, value=-1, out=self.to_c[:, t]).mul_(o)  # o (1 - tanh(c')^2)
+        tc = self.tc
+        torch.addcmul(self.one, tc, tc, value=-1, out=self.to_c[:, t]).mul_(o)  # o (1 - tanh(c')^2)
         torch.addcmul(i, i, i, value=-1, out=self.scratch).mul_(tj)  # i (1 - i) j
-        torch.addcmul(tj.new_full((), 0.5), tj, tj, value=-0.5, out=tj).mul_(i)  # i (1 - j^2) / 2
+        torch.addcmul(self.half, tj, tj, value=-0.5, out=tj).mul_(i)  # i (1 - j^2) / 2
         i.copy_(self.scratch)
         o.addcmul_(o, o, value=-1).mul_(tc)  # o (1 - o) tanh(c')
         f.addcmul_(f, f, value=-1)  # f (1 - f) c, c the memory before the step

@@ -288,9 +288,9 @@ def sequence_bands_of_gray(gray: np.ndarray, footprint: int = 4, scale: int = 2,
     """:func:`iter_sequence_bands` of a page :func:`binkit.io.as_gray` has already checked (no second pass)."""
     page = _PreparedPage(gray, footprint, scale, block)
     rows, cols = page.grid
-    band = max(1, max_blocks // cols)
     # bands of equal height: a last band of a few rows would run at a small, inefficient batch
-    band = -(-rows // -(-rows // band))
+    n_bands = -(-rows // max(1, max_blocks // cols))
+    band = -(-rows // n_bands)
     for r0 in range(0, rows, band):
         r1 = min(rows, r0 + band)
         yield (r0, r1, *page.sets(r0, r1))
