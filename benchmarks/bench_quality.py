@@ -3,6 +3,8 @@
     python benchmarks/bench_quality.py                        # H-DIBCO 2016 + data/synthetic_hard, every method
     python benchmarks/bench_quality.py --dibco ../shared/data/dibco --sets dibco hard --methods otsu gridlstm
     python benchmarks/bench_quality.py --quick                # 3 DIBCO pages, 8 hard pages: a quick look
+    python benchmarks/bench_quality.py --methods otsu gridlstm --also paper-fold=gridlstm:weights=f4-sf2-dyn \
+        --also candidate=gridlstm:weights=runs/general/best.pt --markdown
 
 Every method of the registry (:func:`binkit.methods`: the classical
 thresholds, ``logistic``, and the shipped ``gridlstm`` and ``hybrid``) is built
@@ -22,6 +24,11 @@ folder; see :func:`binkit.datasets.load_dibco`); it is left out with a note
 when no DIBCO data is found.  ``hard`` is the committed set of hard pages in
 ``data/synthetic_hard`` (``--hard`` for another folder written by
 ``binkit synthetic --hard``).
+
+``--also LABEL=METHOD:KEY=VALUE,...`` adds a row for a method with other
+parameters, e.g. another weight set or a training run's checkpoint, scored on
+the same pages in the same run.  ``--markdown`` also prints the table as the
+README's methods table (one row per method, both sets side by side).
 """
 
 from __future__ import annotations
@@ -68,6 +75,59 @@ def _hard_pages(root: Path, quick: bool):
     return [(s.name, s.image, s.gt, load_regions(root, s.name)) for s in samples]
 
 
+def _parse_also(text: str) -> tuple[str, str, dict]:
+    """``LABEL=METHOD:KEY=VALUE,...`` -> (label, method, params)."""
+    label, sep, rest = text.partition("=")
+    method, _, param_text = rest.partition(":")
+    if not sep or not label or not method:
+        raise ValueError(f"--also {text!r}: expected LABEL=METHOD:KEY=VALUE,..., "
+                         "e.g. paper-fold=gridlstm:weights=f4-sf2-dyn")
+    params = {}
+    for pair in filter(None, param_text.split(",")):
+        key, eq, value = pair.partition("=")
+        if not eq or not key:
+            raise ValueError(f"--also {text!r}: {pair!r} is not KEY=VALUE")
+        params[key] = _number_or_text(value)
+    return label, method, params
+
+
+def _number_or_text(value: str):
+    """``"31"`` -> 31, ``"0.3"`` -> 0.3, anything else stays text (as ``binkit binarize --param``)."""
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return value
+
+
+def _markdown(results: dict, order: list[str]) -> str:
+    """The README's methods table: one row per method, every set's means side by side."""
+    labels = list(results)
+    head = ["method"]
+    for label in labels:
+        head += [f"{label} {m}" for m in ("FM", "Fps", "PSNR", "DRD", "NRM %")]
+        if any(r[1] for r in results[label].values()):
+            head.append(f"{label} border ink %")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for method in order:
+        cells = [f"`{method}`"]
+        for label in labels:
+            rows, ink_in, _ = results[label][method]
+            mean = {k: float(np.nanmean([s[k] for _, s in rows])) for k in MEASURES}
+            cells += [f"{mean['fm']:.2f}", f"{mean['fps']:.2f}", f"{mean['psnr']:.2f}", f"{mean['drd']:.2f}",
+                      f"{100 * mean['nrm']:.2f}"]
+            if any(r[1] for r in results[label].values()):
+                cells.append(f"{_border_share(ink_in):.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _border_share(ink_in: dict) -> float:
+    """Percentage of all region pixels labelled ink."""
+    return 100.0 * sum(v[0] for v in ink_in.values()) / sum(v[1] for v in ink_in.values())
+
+
 def _score_set(run, pages, weights):
     """Per-page scores, and ink / pixel counts of the regions (hard set)."""
     rows, ink_in = [], {}
@@ -99,14 +159,26 @@ def main(argv=None) -> None:
                          f"{QUICK_PAGES['hard']} hard pages")
     ap.add_argument("--regions", action="store_true", help="also print the share labelled ink per kind of region")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    ap.add_argument("--also", action="append", default=[], metavar="LABEL=METHOD:KEY=VALUE,...",
+                    help="one more row: a method with other parameters, e.g. gridlstm with another weight set")
+    ap.add_argument("--markdown", action="store_true", help="also print the table as the README's methods table")
     args = ap.parse_args(argv)
     t_start = time.perf_counter()
 
     methods = args.methods or list(binkit.methods())
     unknown = [m for m in methods if m not in binkit.methods()]
+    try:
+        extra = [_parse_also(text) for text in args.also]
+    except ValueError as exc:
+        ap.error(str(exc))
+    unknown += [m for _, m, _ in extra if m not in binkit.methods()]
     if unknown:
         ap.error(f"unknown methods {unknown}; choose from {list(binkit.methods())}")
-    if args.threads is not None or any(binkit.methods()[m].needs_torch for m in methods):
+    clash = [label for label, _, _ in extra if label in methods]
+    if clash or len({label for label, _, _ in extra}) < len(extra):
+        ap.error(f"--also labels must differ from each other and from the methods: {args.also}")
+    rows_to_build = {m: (m, {}) for m in methods} | {label: (m, p) for label, m, p in extra}
+    if args.threads is not None or any(binkit.methods()[m].needs_torch for m, _ in rows_to_build.values()):
         import torch
 
         if args.threads is not None:
@@ -135,8 +207,13 @@ def main(argv=None) -> None:
         weights[label] = [pseudo_weights(p[2]) for p in pages]  # once per page, shared by every method
 
     results = {label: {} for label in sets}
-    for method in methods:
-        run = binkit.binarizer(method)  # built once (model loaded) for every set
+    for method, (method_name, params) in rows_to_build.items():  # method: the row's label
+        try:
+            run = binkit.binarizer(method_name, **params)  # built once (model loaded) for every set
+        except binkit.InputError as exc:
+            ap.error(f"{method}: {exc}")
+        if params:
+            print(f"{method} = {method_name} with {params}")
         for label, pages in sets.items():
             t = time.perf_counter()
             rows, ink_in = _score_set(run, pages, weights[label])
@@ -156,9 +233,7 @@ def main(argv=None) -> None:
             mean = {k: float(np.nanmean([s[k] for _, s in rows])) for k in MEASURES}
             worst_name, worst = min(rows, key=lambda r: (np.nan_to_num(r[1]["fm"], nan=-1.0)))
             if ink_in:
-                a = sum(v[0] for v in ink_in.values())
-                b = sum(v[1] for v in ink_in.values())
-                border = f"{100.0 * a / b:14.2f}"
+                border = f"{_border_share(ink_in):14.2f}"
             else:
                 border = f"{'-':>14}"
             print(f"{label:<10}{method:<12}{mean['fm']:7.2f}{mean['fps']:7.2f}{mean['psnr']:7.2f}{mean['drd']:7.2f}"
@@ -177,6 +252,11 @@ def main(argv=None) -> None:
             print(f"{method:<12}" + "".join(f"{100.0 * ink_in[c][0] / ink_in[c][1]:11.2f}" for c in codes))
         pixels = {c: next(iter(results["hard"].values()))[1][c][1] for c in codes}
         print(f"{'pixels':<12}" + "".join(f"{pixels[c]:>11}" for c in codes))
+    if args.markdown:
+        first = next(iter(results.values()))
+        order = sorted(first, key=lambda m: -np.nanmean([s["fm"] for _, s in first[m][0]]))
+        print("\nthe README's methods table (sorted by FM on the first set):\n")
+        print(_markdown(results, order))
     print(f"\nwall time {time.perf_counter() - t_start:.0f} s")
 
 
