@@ -284,9 +284,15 @@ def _export_weights(args) -> int:
     from .export import export_weights
 
     rec = export_weights(args.run, args.name, data=args.data, test_years=args.test, command=args.command,
-                         dest=args.dest)
+                         dest=args.dest, hard=args.hard)
+    if rec["test_pages_seen_in_training"]:
+        print(f"note: {len(rec['test_pages_seen_in_training'])} of the {rec['test_pages']} test pages were "
+              "training or validation pages; their scores do not measure generalisation")
     for method, s in rec["test_scores_mean"].items():
         print(f"{method:>12}: {_scores(s)}")
+    for method, s in rec.get("hard_scores_mean", {}).items():
+        print(f"{method:>12}: hard pages {_scores(s)}  border/gutter ink "
+              f"{rec['hard_border_ink_percent'][method]:.2f} %")
     return 0
 
 
@@ -437,6 +443,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test", type=int, nargs="+", default=[2016], metavar="YEAR")
     p.add_argument("--command", default=None, help="the training command, if the run's log lacks it")
     p.add_argument("--dest", default=None, help="weights folder (default: inside the package)")
+    p.add_argument("--hard", default=None, metavar="DIR",
+                   help="also score a hard-page set (e.g. data/synthetic_hard), with Wolf and the paper-fold "
+                        "Grid LSTM beside it, and the border/gutter area labelled ink")
     p.set_defaults(func=_export_weights)
 
     p = sub.add_parser("synthetic", help="write synthetic degraded pages with ground truth")

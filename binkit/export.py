@@ -11,12 +11,19 @@ One exporter for every model family:
    them and, in the same run, with the baselines (Otsu and Sauvola at binkit's
    defaults, and for the hybrid its classical start and the shipped Grid LSTM);
 4. write ``<name>.results.csv`` (per image, :mod:`binkit.results`' format) and
-   add the mean scores and seconds per megapixel to the provenance.
+   add the mean scores and seconds per megapixel to the provenance;
+5. with ``hard=``, score a set of synthetic hard pages (``binkit synthetic
+   --hard``: scanner borders, gutters, facing pages; exact ground truth) the
+   same way, with Wolf and the paper-fold Grid LSTM among the baselines, and
+   record the share of the border/gutter area each method labels ink.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import numpy as np
 
 from . import weights as store
 from ._errors import InputError
@@ -44,6 +51,48 @@ def _hybrid_rows(task: dict) -> tuple[dict, dict, dict]:
     return extra, {}, {}
 
 
+#: The weight set that reproduces the paper (its H-DIBCO 2016 fold); scored beside any other Grid LSTM export.
+PAPER_FOLD = "f4-sf2-dyn"
+
+
+def _hard_scores(root, methods: dict, criterium: dict) -> tuple[list[dict], dict, dict]:
+    """Rows of every method on the hard pages in ``root``, the set's description, and each method's
+    percentage of the region pixels (borders, gutter, facing page, corner, card; page in the GT) labelled ink."""
+    from .datasets import load_synthetic
+    from .datasets.hard import load_regions
+    from .scoring import score_methods
+
+    root = Path(root)
+    manifest = json.loads((root / "manifest.json").read_text()) if (root / "manifest.json").is_file() else {}
+    if "hard_version" not in manifest:
+        raise InputError(f"{root}: not a hard-page set (no manifest.json with a hard_version); "
+                         "write one with `binkit synthetic --hard`")
+    pages = [(s.name, s.image, s.gt) for s in load_synthetic(root)]
+    regions = {name: load_regions(root, name) > 0 for name, _, _ in pages}
+    counts = {m: [0, 0] for m in methods}
+
+    def count_region_ink(label, name, ink):
+        counts[label][0] += int(np.count_nonzero(ink & regions[name]))
+        counts[label][1] += int(np.count_nonzero(regions[name]))
+
+    rows, _ = score_methods(pages, methods, criterium=criterium, on_ink=count_region_ink)
+    dataset = f"binkit hard pages {manifest['hard_version']}"
+    for row in rows:
+        row["dataset"] = dataset
+    border = {m: round(100.0 * a / b, 3) if b else None for m, (a, b) in counts.items()}
+    about = {"dataset": dataset, "pages": len(pages), "generator_version": manifest.get("generator_version"),
+             "hard_version": manifest["hard_version"]}
+    return rows, about, border
+
+
+def _means(rows: list[dict], methods, labels: dict) -> dict:
+    """method -> measure -> mean over ``rows``."""
+    from .results import mean_table
+
+    by_label = {r["config"]: r for r in mean_table(rows, by=("config",), metrics=MEAN_KEYS)}
+    return {m: {k: round(float(by_label[labels.get(m, m)][k]), 4) for k in MEAN_KEYS} for m in methods}
+
+
 _FAMILY_ROWS = {"gridlstm": _gridlstm_rows, "hybrid": _hybrid_rows}
 
 #: Measures averaged into the provenance's ``test_scores_mean``.
@@ -51,7 +100,7 @@ MEAN_KEYS = ("fm", "fps", "psnr", "drd", "nrm", "mpm", "recall", "precision")
 
 
 def export_weights(run_dir, name: str, *, data=None, test_years=(2016,), command: str | None = None,
-                   dest=None) -> dict:
+                   dest=None, hard=None) -> dict:
     """Ship the best checkpoint of a training run, scored on the test pages beside the baselines.
 
     Parameters
@@ -67,15 +116,22 @@ def export_weights(run_dir, name: str, *, data=None, test_years=(2016,), command
         The training command, if the run's log does not record it.
     dest : path, optional
         Weights folder (default: the family's folder inside the package).
+    hard : path, optional
+        A hard-page set (``data/synthetic_hard``) to score as well; its rows
+        join ``<name>.results.csv`` with their own ``dataset``.
 
     Returns
     -------
     dict
         The provenance record, with ``test_scores_mean`` (method -> measure ->
-        mean over the test pages) and ``seconds_per_mp`` (method -> seconds).
+        mean over the test pages), ``seconds_per_mp`` (method -> seconds),
+        ``test_pages_seen_in_training`` (test pages that were training or
+        validation pages: their scores do not measure generalisation) and,
+        with ``hard``, ``hard_set``, ``hard_scores_mean`` and
+        ``hard_border_ink_percent``.
     """
     from .datasets import dibco_root, load_dibco
-    from .results import mean_table, write_results_csv
+    from .results import write_results_csv
     from .scoring import score_methods
     from .train import load_checkpoint
 
@@ -95,18 +151,27 @@ def export_weights(run_dir, name: str, *, data=None, test_years=(2016,), command
     pt = store.save(family, name, task["config"], checkpoint["model"], record, dest)
 
     extra, labels, criterium = _FAMILY_ROWS[family](task)
+    if family == "gridlstm" and name != PAPER_FOLD and PAPER_FOLD in store.available("gridlstm"):
+        extra[PAPER_FOLD] = binarizer("gridlstm", weights=PAPER_FOLD)
     methods = {family: binarizer(family, weights=pt), **extra, "otsu": binarizer("otsu"),
                "sauvola": binarizer("sauvola")}
     rows, speed = score_methods(pages, methods, criterium=criterium)
+    record = store.info(family, pt)
+    if hard is not None:
+        hard_methods = {**methods, "wolf": binarizer("wolf")}
+        hard_rows, record["hard_set"], record["hard_border_ink_percent"] = _hard_scores(hard, hard_methods,
+                                                                                        criterium)
+        record["hard_scores_mean"] = _means(hard_rows, hard_methods, {})
+        rows += hard_rows
     for row in rows:
         row["config"] = labels.get(row["config"], row["config"])
     write_results_csv(pt.with_name(f"{name}.results.csv"), rows)
 
-    by_label = {r["config"]: r for r in mean_table(rows, by=("config",), metrics=MEAN_KEYS)}
-    record = store.info(family, pt)
-    record["test_scores_mean"] = {m: {k: round(float(by_label[labels.get(m, m)][k]), 4) for k in MEAN_KEYS}
-                                  for m in methods}
+    test_rows = [r for r in rows if r["image"] in {p.name for p in pages}]
+    record["test_scores_mean"] = _means(test_rows, methods, labels)
     record["seconds_per_mp"] = {m: round(float(speed[m]), 3) for m in methods}
     record["test_pages"] = len(pages)
+    seen = set(task.get("train", [])) | set(task.get("val", []))
+    record["test_pages_seen_in_training"] = sorted(p.name for p in pages if p.name in seen)
     store.write_record(pt.with_name(f"{name}.json"), record)
     return record

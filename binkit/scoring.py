@@ -18,7 +18,8 @@ from .results import dataset_name
 __all__ = ["score_methods"]
 
 
-def score_methods(pages, methods: Mapping, *, criterium: Mapping | None = None) -> tuple[list[dict], dict]:
+def score_methods(pages, methods: Mapping, *, criterium: Mapping | None = None,
+                  on_ink=None) -> tuple[list[dict], dict]:
     """Binarize and score every page with every method, in one run.
 
     The pseudo-F weights of each ground truth are computed once and shared by
@@ -34,6 +35,9 @@ def score_methods(pages, methods: Mapping, *, criterium: Mapping | None = None) 
         Row label (``config``) -> ``function(image) -> ink mask``.
     criterium : mapping of str to str, optional
         ``criterium`` of each method's rows (default ``""``).
+    on_ink : callable, optional
+        ``on_ink(label, name, ink)`` is called with every method's ink mask of
+        every page (e.g. to count ink in regions the measures do not see).
 
     Returns
     -------
@@ -58,6 +62,8 @@ def score_methods(pages, methods: Mapping, *, criterium: Mapping | None = None) 
             t = time.perf_counter()
             ink = function(image)
             seconds[label] += time.perf_counter() - t
+            if on_ink is not None:
+                on_ink(label, name, ink)
             scores = evaluate(ink, gt, weights)
             rows.append({"config": label, "criterium": criterium.get(label, ""), "dataset": dataset,
                          "image": name, **{k: float(v) for k, v in scores.items()}})

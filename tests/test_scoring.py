@@ -35,6 +35,16 @@ def test_score_methods_rows_and_times():
     assert set(speed) == set(methods) and all(s >= 0 for s in speed.values())
 
 
+def test_score_methods_hands_every_ink_mask_to_on_ink():
+    (im0, gt0), (im1, gt1) = _page(0), _page(1)
+    methods = {"half": lambda im: im < 0.5, "none": lambda im: np.zeros(im.shape, bool)}
+    seen = []
+    score_methods([("p0", im0, gt0), ("p1", im1, gt1)], methods,
+                  on_ink=lambda label, name, ink: seen.append((label, name, int(ink.sum()))))
+    assert seen == [("half", "p0", int((im0 < 0.5).sum())), ("none", "p0", 0),
+                    ("half", "p1", int((im1 < 0.5).sum())), ("none", "p1", 0)]
+
+
 def test_score_methods_imports_no_torch():
     """Scoring classical methods must not pull torch in (checked in a fresh interpreter)."""
     import subprocess

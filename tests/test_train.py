@@ -13,7 +13,8 @@ import pytest
 import torch
 
 import binkit
-from binkit.datasets import synthetic_page
+from binkit.datasets import load_synthetic, synthetic_page
+from binkit.datasets.hard import write_hard_set
 from binkit.gridlstm import GridLSTMConfig
 from binkit.gridlstm.run import RunSpec, model_from_checkpoint, run
 from binkit.gridlstm.training import GridLSTMTask
@@ -213,17 +214,40 @@ def test_export_run_scores_shipped_weights_against_baselines(tmp_path):
         train=[1], val=[2], test=[], train_cfg=_cfg(1),
     )
     run(spec, tmp_path / "run")
-    rec = export_weights(tmp_path / "run", "tiny", data=root, test_years=[2030], dest=tmp_path / "w")
-    assert set(rec["test_scores_mean"]) == set(rec["seconds_per_mp"]) == {"gridlstm", "otsu", "sauvola"}
+    hard = tmp_path / "hard"
+    write_hard_set(hard, seeds=[3, 4], size=(128, 192), features=("border", "gutter"))
+    rec = export_weights(tmp_path / "run", "tiny", data=root, test_years=[2030], dest=tmp_path / "w", hard=hard)
+    # any Grid LSTM but the paper-fold one is scored beside the paper-fold weights as well
+    methods = ["gridlstm", "f4-sf2-dyn", "otsu", "sauvola"]
+    assert list(rec["test_scores_mean"]) == list(rec["seconds_per_mp"]) == methods
     assert rec["test_pages"] == 2 and rec["epochs_reached"] == 1 and rec["family"] == "gridlstm"
     assert rec["data"]["pages"] and rec["seed"] == 7 and rec["command"]
+    assert rec["test_pages_seen_in_training"] == []
+    assert rec["hard_set"] == {"dataset": "binkit hard pages 1.0", "pages": 2, "generator_version": "1.0",
+                               "hard_version": "1.0"}
+    assert list(rec["hard_scores_mean"]) == list(rec["hard_border_ink_percent"]) == methods + ["wolf"]
     from binkit.results import read_results_csv
 
     rows = read_results_csv(tmp_path / "w" / "tiny.results.csv")
-    assert [r["config"] for r in rows] == ["f8-sf2-L", "otsu", "sauvola"] * 2
-    assert [r["image"] for r in rows[::3]] == ["2030_H01", "2030_H02"] and rows[0]["dataset"] == "2030"
-    fm = np.mean([r["fm"] for r in rows if r["config"] == "f8-sf2-L"])
+    labels = ["f8-sf2-L", "f4-sf2-dyn", "otsu", "sauvola"]
+    assert [r["config"] for r in rows] == labels * 2 + (labels + ["wolf"]) * 2
+    assert [r["image"] for r in rows[:8:4]] == ["2030_H01", "2030_H02"] and rows[0]["dataset"] == "2030"
+    assert [r["image"] for r in rows[8::5]] == ["hard_03", "hard_04"]
+    assert {r["dataset"] for r in rows[8:]} == {"binkit hard pages 1.0"}
+    fm = np.mean([r["fm"] for r in rows[:8] if r["config"] == "f8-sf2-L"])
     assert fm == pytest.approx(rec["test_scores_mean"]["gridlstm"]["fm"], abs=1e-3)
+    hard_fm = np.mean([r["fm"] for r in rows[8:] if r["config"] == "otsu"])
+    assert hard_fm == pytest.approx(rec["hard_scores_mean"]["otsu"]["fm"], abs=1e-3)
+    # the border share counts ink in the region maps: Otsu labels a dark border ink, so its share is large
+    from binkit.datasets.hard import load_regions
+
+    region = np.concatenate([load_regions(hard, n).ravel() > 0 for n in ("hard_03", "hard_04")])
+    otsu_ink = np.concatenate([binkit.binarize(s.image, "otsu").ravel() for s in load_synthetic(hard)])
+    want = 100.0 * np.count_nonzero(otsu_ink & region) / np.count_nonzero(region)
+    assert rec["hard_border_ink_percent"]["otsu"] == pytest.approx(want, abs=1e-3)
+    with pytest.raises(binkit.InputError, match="not a hard-page set"):
+        export_weights(tmp_path / "run", "tiny2", data=root, test_years=[2030], dest=tmp_path / "w",
+                       hard=tmp_path / "w")
 
 
 # ---------------------------------------------------------------------------
