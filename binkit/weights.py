@@ -30,6 +30,7 @@ import hashlib
 import importlib
 import json
 import os
+import pickle
 import platform
 import subprocess
 from dataclasses import dataclass
@@ -119,7 +120,9 @@ def weights_path(family_name: str, weights=None) -> Path:
     weights : str or path, optional
         A shipped name (default: the family's default), or the path of a
         ``.pt`` file written by :func:`save` elsewhere (e.g. by
-        ``binkit export-weights --dest``).
+        ``binkit export-weights --dest``) or of a training checkpoint
+        (``best.pt``, ``latest.pt`` of ``binkit train``), which :func:`load`
+        reads too.
 
     Raises
     ------
@@ -193,12 +196,32 @@ def load(family_name: str, weights=None, device=None):
     fam = family(family_name)
     path = weights_path(family_name, weights)
     try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
+        blob = _load_tensors(path)
+        if "state_dict" not in blob and "task" in blob:  # a training checkpoint (best.pt, latest.pt)
+            if blob["task"].get("model") != family_name:
+                raise InputError(f"{path}: a checkpoint of {blob['task'].get('model')!r}, not of {fam.title}")
+            blob = {"config": blob["task"]["config"], "state_dict": blob["model"]}
         model = fam.build(blob["config"])
         model.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in blob["state_dict"].items()})
-    except (KeyError, TypeError, RuntimeError, EOFError, OSError) as exc:
-        raise InputError(f"{path}: not a binkit {fam.title} weights file ({str(exc).splitlines()[0]})") from None
+    except (KeyError, TypeError, AttributeError, RuntimeError, EOFError, OSError, pickle.UnpicklingError) as exc:
+        raise InputError(f"{path}: not a binkit {fam.title} weights file or training checkpoint "
+                         f"({str(exc).splitlines()[0]})") from None
     return model.to(device or "cpu").eval()
+
+
+def _load_tensors(path: Path) -> dict:
+    """``torch.load`` with ``weights_only=True`` (no code runs from the file), allowing the numpy arrays
+    a training checkpoint keeps for its random-number state."""
+    import numpy as np
+    import torch
+
+    numpy_types = [np.ndarray, np.dtype, np._core.multiarray._reconstruct]
+    numpy_types += [getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith("DType")]
+    with torch.serialization.safe_globals(numpy_types):
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(blob, dict):
+        raise TypeError(f"holds a {type(blob).__name__}, not a dict")
+    return blob
 
 
 def from_checkpoint(path, family_name: str | None = None):

@@ -196,6 +196,17 @@ def test_export_and_load_pretrained(tmp_path):
         weights.load("gridlstm", "nope")
     with pytest.raises(binkit.InputError, match="not a hybrid checkpoint"):
         weights.from_checkpoint(tmp_path / "run" / "best.pt", "hybrid")
+    # a training checkpoint is weights too (binkit binarize --param weights=runs/x/best.pt), read without pickle code
+    from_run = weights.load("gridlstm", tmp_path / "run" / "latest.pt")
+    for (k, a), (_, b) in zip(from_run.state_dict().items(), original.state_dict().items()):
+        torch.testing.assert_close(a, b, atol=0, rtol=0)
+    with pytest.raises(binkit.InputError, match="a checkpoint of 'gridlstm', not of hybrid"):
+        weights.load("hybrid", tmp_path / "run" / "best.pt")
+    import pickle
+
+    (tmp_path / "evil.pt").write_bytes(pickle.dumps(SystemExit, protocol=2))  # a pickle that would run code on loading
+    with pytest.raises(binkit.InputError, match="not a binkit Grid LSTM weights file or training checkpoint"):
+        weights.load("gridlstm", tmp_path / "evil.pt")
 
 
 def test_export_run_scores_shipped_weights_against_baselines(tmp_path):
