@@ -171,7 +171,7 @@ def export_weights(run_dir, name: str, *, data=None, test_years=(2016,), command
     record["test_scores_mean"] = _means(test_rows, methods, labels)
     record["seconds_per_mp"] = {m: round(float(speed[m]), 3) for m in methods}
     record["test_pages"] = len(pages)
-    seen = set(task.get("train", [])) | set(task.get("val", []))
+    seen = {n.split("~")[0] for n in [*task.get("train", []), *task.get("val", [])]}  # "2016_H01~aug1": an altered copy
     record["test_pages_seen_in_training"] = sorted(p.name for p in pages if p.name in seen)
     store.write_record(pt.with_name(f"{name}.json"), record)
     return record
