@@ -106,9 +106,10 @@ def _markdown(results: dict, order: list[str]) -> str:
     labels = list(results)
     head = ["method"]
     for label in labels:
-        head += [f"{label} {m}" for m in ("FM", "Fps", "PSNR", "DRD", "NRM %")]
+        short = label.removeprefix("DIBCO")  # "2016", "hard"
+        head += [f"{short} {m}" for m in ("FM", "Fps", "PSNR", "DRD", "NRM %")]
         if any(r[1] for r in results[label].values()):
-            head.append(f"{label} border ink %")
+            head.append(f"{short} border ink %")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for method in order:
         cells = [f"`{method}`"]
