@@ -156,19 +156,19 @@ def export_weights(run_dir, name: str, *, data=None, test_years=(2016,), command
     methods = {family: binarizer(family, weights=pt), **extra, "otsu": binarizer("otsu"),
                "sauvola": binarizer("sauvola")}
     rows, speed = score_methods(pages, methods, criterium=criterium)
+    for row in rows:
+        row["config"] = labels.get(row["config"], row["config"])
     record = store.info(family, pt)
+    record["test_scores_mean"] = _means(rows, methods, labels)
+    hard_rows = []
     if hard is not None:
         hard_methods = {**methods, "wolf": binarizer("wolf")}
         hard_rows, record["hard_set"], record["hard_border_ink_percent"] = _hard_scores(hard, hard_methods,
                                                                                         criterium)
         record["hard_scores_mean"] = _means(hard_rows, hard_methods, {})
-        rows += hard_rows
-    for row in rows:
-        row["config"] = labels.get(row["config"], row["config"])
-    write_results_csv(pt.with_name(f"{name}.results.csv"), rows)
-
-    test_rows = [r for r in rows if r["image"] in {p.name for p in pages}]
-    record["test_scores_mean"] = _means(test_rows, methods, labels)
+        for row in hard_rows:
+            row["config"] = labels.get(row["config"], row["config"])
+    write_results_csv(pt.with_name(f"{name}.results.csv"), rows + hard_rows)
     record["seconds_per_mp"] = {m: round(float(speed[m]), 3) for m in methods}
     record["test_pages"] = len(pages)
     seen = {n.split("~")[0] for n in [*task.get("train", []), *task.get("val", [])]}  # "2016_H01~aug1": an altered copy
