@@ -139,16 +139,19 @@ def _build_gridlstm(weights=None, device=None):
     return lambda image: run_model(image, model, device=dev)
 
 
-def _build_hybrid(weights=None, device=None, max_tiles=None):
+def _build_hybrid(weights=None, device=None, max_tiles=None, adapt="page"):
     from . import weights as store
+    from .hybrid.inference import ADAPT
     from .hybrid.inference import binarize as run_model
     from .hybrid.model import inference_copy
     from .runtime import check_device
 
     max_tiles = _check_max_tiles(max_tiles)
+    if adapt not in ADAPT:
+        raise InputError(f"adapt={adapt!r}: expected one of {', '.join(ADAPT)}")
     dev = check_device(device)
     model = inference_copy(store.load("hybrid", weights, device=dev))  # BatchNorm folded once, not per page
-    return lambda image: run_model(image, model, device=dev, max_tiles=max_tiles)
+    return lambda image: run_model(image, model, device=dev, max_tiles=max_tiles, adapt=adapt)
 
 
 def _model_method(name: str, summary: str, family: str, build, helps: dict) -> Method:
@@ -181,7 +184,8 @@ def _registry() -> dict[str, Method]:
         _build_hybrid,
         {"weights": "a shipped name (binkit.weights.available('hybrid')) or a .pt path; default hybrid",
          "device": "cpu, cuda, cuda:N or mps; default the best available",
-         "max_tiles": "average the CNN over the N most text-rich 512x512 tiles (faster); default all"}))
+         "max_tiles": "average the CNN over the N most text-rich 512x512 tiles (faster); default all",
+         "adapt": "page: one adjusted surface for the page; tile: one per 512x512 tile, blended; default page"}))
     return {r.name: r for r in records}
 
 

@@ -199,7 +199,21 @@ def test_binarize_hybrid_with_max_tiles_and_bad_param(scans, capsys):
                           binkit.binarize(image, "hybrid", max_tiles=1))
     code, _, err = _run(["binarize", str(scans / "scans"), "-o", str(out), "--method", "hybrid", "--overwrite",
                          "--param", "window=31"], capsys)
-    assert code == 2 and "method 'hybrid' does not take window (it takes: weights, device, max_tiles)" in err
+    assert code == 2 and "method 'hybrid' does not take window (it takes: weights, device, max_tiles, adapt)" in err
+
+
+@pytest.mark.skipif("hybrid" not in binkit.methods(), reason="the hybrid weights do not ship in this checkout")
+def test_binarize_hybrid_per_tile_and_bad_adapt(scans, capsys):
+    out = scans / "out"
+    code, _, err = _run(["binarize", str(scans / "scans" / "p1.png"), "-o", str(out), "--method", "hybrid",
+                         "--param", "adapt=tile", "--no-progress"], capsys)
+    assert code == 0, err
+    image = binkit.io.read_image(scans / "scans" / "p1.png")
+    assert np.array_equal(read_gt(out / "p1.png", allow_majority_ink=True),
+                          binkit.binarize(image, "hybrid", adapt="tile"))
+    code, _, err = _run(["binarize", str(scans / "scans"), "-o", str(out), "--method", "hybrid", "--overwrite",
+                         "--param", "adapt=patch"], capsys)
+    assert code == 2 and "adapt='patch': expected one of page, tile" in err and "Traceback" not in err
 
 
 def test_unknown_method_and_bad_param(scans, capsys):

@@ -33,7 +33,8 @@ def test_every_method_has_one_record():
         assert record.describe().startswith(name)
     assert [p.name for p in found["sauvola"].parameters] == ["window", "k", "r"]
     assert found["sauvola"].parameters[0].default == 51
-    assert [p.name for p in found["hybrid"].parameters] == ["weights", "device", "max_tiles"]
+    assert [p.name for p in found["hybrid"].parameters] == ["weights", "device", "max_tiles", "adapt"]
+    assert found["hybrid"].parameters[3].default == "page"
 
 
 @pytest.mark.parametrize("name", sorted(CLASSICAL) + ["logistic"])
