@@ -284,7 +284,7 @@ def _export_weights(args) -> int:
     from .export import export_weights
 
     rec = export_weights(args.run, args.name, data=args.data, test_years=args.test, command=args.command,
-                         dest=args.dest, hard=args.hard)
+                         dest=args.dest, hard=args.hard, checkpoint=args.checkpoint)
     if rec["test_pages_seen_in_training"]:
         print(f"note: {len(rec['test_pages_seen_in_training'])} of the {rec['test_pages']} test pages were "
               "training or validation pages; their scores do not measure generalisation")
@@ -436,7 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="root folder of the runs")
     p.set_defaults(func=_experiments)
 
-    p = sub.add_parser("export-weights", help="ship a training run's best checkpoint, with provenance and test scores")
+    p = sub.add_parser("export-weights", help="ship a training run's checkpoint, with provenance and test scores")
     p.add_argument("run", help="run folder written by `binkit train gridlstm` or `binkit train hybrid`")
     p.add_argument("--name", required=True, help="e.g. f4-sf2-dyn")
     p.add_argument("--data", default=None, help="DIBCO root (default: $BINKIT_DIBCO_ROOT)")
@@ -446,6 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hard", default=None, metavar="DIR",
                    help="also score a hard-page set (e.g. data/synthetic_hard), with Wolf and the paper-fold "
                         "Grid LSTM beside it, and the border/gutter area labelled ink")
+    p.add_argument("--checkpoint", choices=["best", "last"], default="best",
+                   help="best: lowest validation error (best.pt, the paper's rule); last: the last epoch "
+                        "(latest.pt), for a run whose learning rate decays to its end")
     p.set_defaults(func=_export_weights)
 
     p = sub.add_parser("synthetic", help="write synthetic degraded pages with ground truth")

@@ -1,8 +1,9 @@
-"""Ship a training run's best checkpoint: ``binkit export-weights RUN --name NAME``.
+"""Ship a training run's checkpoint: ``binkit export-weights RUN --name NAME``.
 
 One exporter for every model family:
 
-1. read the run's best-by-validation checkpoint and its log;
+1. read the run's best-by-validation checkpoint (or, with ``--checkpoint
+   last``, its last epoch's) and its log;
 2. store the model with :func:`binkit.weights.save` (float16) and its
    provenance (:func:`binkit.weights.provenance`: command, commit, data
    fingerprints, seed, hardware, history);
@@ -99,9 +100,13 @@ _FAMILY_ROWS = {"gridlstm": _gridlstm_rows, "hybrid": _hybrid_rows}
 MEAN_KEYS = ("fm", "fps", "psnr", "drd", "nrm", "mpm", "recall", "precision")
 
 
+#: Which file of a run folder ``export_weights(checkpoint=...)`` ships.
+CHECKPOINTS = {"best": "best.pt", "last": "latest.pt"}
+
+
 def export_weights(run_dir, name: str, *, data=None, test_years=(2016,), command: str | None = None,
-                   dest=None, hard=None) -> dict:
-    """Ship the best checkpoint of a training run, scored on the test pages beside the baselines.
+                   dest=None, hard=None, checkpoint: str = "best") -> dict:
+    """Ship a checkpoint of a training run, scored on the test pages beside the baselines.
 
     Parameters
     ----------
@@ -119,6 +124,12 @@ def export_weights(run_dir, name: str, *, data=None, test_years=(2016,), command
     hard : path, optional
         A hard-page set (``data/synthetic_hard``) to score as well; its rows
         join ``<name>.results.csv`` with their own ``dataset``.
+    checkpoint : {"best", "last"}
+        ``"best"`` (default): ``best.pt``, the lowest validation error (the
+        paper's rule).  ``"last"``: ``latest.pt``, the last epoch, for a run
+        whose learning rate decays to its end (``--lr-decay cosine``) or whose
+        validation pages overlap its training pages.  The provenance records
+        which (``checkpoint``).
 
     Returns
     -------
@@ -136,9 +147,12 @@ def export_weights(run_dir, name: str, *, data=None, test_years=(2016,), command
     from .train import load_checkpoint
 
     run_dir = Path(run_dir)
-    best = run_dir / "best.pt"
+    if checkpoint not in CHECKPOINTS:
+        raise InputError(f"checkpoint={checkpoint!r}: expected one of {', '.join(CHECKPOINTS)}")
+    best = run_dir / CHECKPOINTS[checkpoint]
     if not best.is_file():
-        raise InputError(f"{best}: no best checkpoint; is {run_dir} a training run folder?")
+        raise InputError(f"{best}: no {checkpoint} checkpoint; is {run_dir} a training run folder?")
+    chosen = checkpoint
     checkpoint = load_checkpoint(best)
     task = checkpoint.get("task", {})
     family = task.get("model")
@@ -159,6 +173,7 @@ def export_weights(run_dir, name: str, *, data=None, test_years=(2016,), command
     for row in rows:
         row["config"] = labels.get(row["config"], row["config"])
     record = store.info(family, pt)
+    record["checkpoint"] = CHECKPOINTS[chosen]
     record["test_scores_mean"] = _means(rows, methods, labels)
     hard_rows = []
     if hard is not None:

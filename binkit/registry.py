@@ -177,7 +177,7 @@ def _registry() -> dict[str, Method]:
                                     "The hybrid method's parameter-free classical start (logistic surface)"))
     records.append(_model_method(
         "gridlstm", "Grid LSTM of Westphal et al. (DAS 2018), shipped weights", "gridlstm", _build_gridlstm,
-        {"weights": "a shipped name (binkit.weights.available('gridlstm')) or a .pt path; default f4-sf2-dyn",
+        {"weights": "a shipped name (binkit.weights.available('gridlstm')) or a .pt path; default general",
          "device": "cpu, cuda, cuda:N or mps; default the best available"}))
     records.append(_model_method(
         "hybrid", "Hybrid: a CNN adjusts the logistic surface's B-spline, shipped weights", "hybrid",

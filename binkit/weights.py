@@ -92,7 +92,7 @@ class Family:
 
 
 FAMILIES = {
-    "gridlstm": Family("gridlstm", "Grid LSTM", _PACKAGE / "gridlstm" / "weights", "f4-sf2-dyn",
+    "gridlstm": Family("gridlstm", "Grid LSTM", _PACKAGE / "gridlstm" / "weights", "general",
                        "binkit.gridlstm.model:model_from_config"),
     "hybrid": Family("hybrid", "hybrid", _PACKAGE / "hybrid" / "weights", "hybrid",
                      "binkit.hybrid.model:model_from_config"),
@@ -107,7 +107,7 @@ def family(name: str) -> Family:
 
 
 def available(family_name: str) -> list[str]:
-    """Names of the weight sets the package ships for a family, sorted (``["f4-sf2-dyn"]``)."""
+    """Names of the weight sets the package ships for a family, sorted (``["f4-sf2-dyn", "general", "general-no2016"]``)."""
     return sorted(p.stem for p in family(family_name).folder.glob("*.pt"))
 
 

@@ -60,11 +60,33 @@ def test_general_recipe_weights_ship_with_provenance_and_hard_page_scores():
     assert sum(p.numel() for p in model.parameters()) == 1_703_696
 
 
-def test_general_recipe_meets_the_issue_targets():
+def test_general_weights_ship_with_provenance_and_are_the_default():
+    """The general recipe on every DIBCO year (issue 15): the default Grid LSTM of library and CLI."""
+    from binkit import weights as weight_sets
+
+    assert weight_sets.family("gridlstm").default == "general"
+    assert weight_sets.weights_path("gridlstm").name == "general.pt"
+    info = grid_weights.pretrained_info("general")
+    assert PROVENANCE_KEYS <= set(info)
+    assert "--recipe general" in info["command"] and info["train_config"]["lr_decay"] == "cosine"
+    trained_years = {n[:4] for n in info["task"]["train"]}
+    assert trained_years == {"2009", "2010", "2011", "2012", "2013", "2014", "2016"}
+    assert any(n.startswith("hard_") for n in info["task"]["mixed"])
+    # H-DIBCO 2016 was trained on, and the provenance says so: its 2016 scores are not a test
+    assert info["test_years"] == [2016]
+    assert info["test_pages_seen_in_training"] == [f"2016_H{i:02d}" for i in range(1, 11)]
+    assert info["hard_set"]["pages"] == 36 and info["hard_set"]["hard_version"] == "1.0"
+    model = grid_weights.load_pretrained("general")
+    assert sum(p.numel() for p in model.parameters()) == 1_703_696
+
+
+@pytest.mark.parametrize("weights", ["general-no2016", "general"])
+def test_general_recipe_meets_the_issue_targets(weights):
     """Issue 15's targets, from the scores recorded at export (same run for every method)."""
-    info = grid_weights.pretrained_info("general-no2016")
-    paper_fold = grid_weights.pretrained_info("f4-sf2-dyn")["test_scores_mean"]["gridlstm"]
-    assert info["test_scores_mean"]["gridlstm"]["fps"] >= paper_fold["fps"]  # H-DIBCO 2016 as an unseen year
+    info = grid_weights.pretrained_info(weights)
+    if weights == "general-no2016":  # H-DIBCO 2016 as an unseen year
+        paper_fold = grid_weights.pretrained_info("f4-sf2-dyn")["test_scores_mean"]["gridlstm"]
+        assert info["test_scores_mean"]["gridlstm"]["fps"] >= paper_fold["fps"]
     hard = info["hard_scores_mean"]
     best_classical = max(hard[m]["fps"] for m in ("otsu", "sauvola", "wolf"))
     assert hard["gridlstm"]["fps"] >= best_classical + 3
@@ -96,6 +118,7 @@ def test_shipped_results_meet_the_issue_bars():
 @pytest.mark.parametrize("method, weights, label, results", [
     ("gridlstm", "f4-sf2-dyn", "f4-sf2-Ldyn", grid_weights.pretrained_results),
     ("gridlstm", "general-no2016", "f4-sf2-Ldyn", grid_weights.pretrained_results),
+    ("gridlstm", "general", "f4-sf2-Ldyn", grid_weights.pretrained_results),
     ("hybrid", "hybrid", "hybrid", hybrid_weights.pretrained_results),
 ])
 def test_shipped_weights_reproduce_recorded_scores(dibco_root, method, weights, label, results):
@@ -109,16 +132,17 @@ def test_shipped_weights_reproduce_recorded_scores(dibco_root, method, weights, 
             assert got[key] == pytest.approx(want[key], abs=tol), f"{sample.name} {key}"
 
 
-def test_general_recipe_reproduces_its_hard_page_scores():
+@pytest.mark.parametrize("weights", ["general-no2016", "general"])
+def test_general_recipe_reproduces_its_hard_page_scores(weights):
     """Two committed hard pages binarized again give the scores recorded at export (no DIBCO data needed)."""
     from pathlib import Path
 
     from binkit.datasets import load_synthetic
 
     root = Path(__file__).resolve().parents[1] / "data" / "synthetic_hard"
-    recorded = [r for r in grid_weights.pretrained_results("general-no2016") if r["dataset"].startswith("binkit hard")]
+    recorded = [r for r in grid_weights.pretrained_results(weights) if r["dataset"].startswith("binkit hard")]
     for sample in load_synthetic(root)[:2]:
-        pred = binkit.binarize(sample.image, method="gridlstm", weights="general-no2016", device="cpu")
+        pred = binkit.binarize(sample.image, method="gridlstm", weights=weights, device="cpu")
         got = evaluate(pred, sample.gt)
         want = [r for r in recorded if r["config"] == "f4-sf2-Ldyn" and r["image"] == sample.name]
         assert len(want) == 1

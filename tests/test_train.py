@@ -233,7 +233,7 @@ def test_export_run_scores_shipped_weights_against_baselines(tmp_path):
     assert list(rec["test_scores_mean"]) == list(rec["seconds_per_mp"]) == methods
     assert rec["test_pages"] == 2 and rec["epochs_reached"] == 1 and rec["family"] == "gridlstm"
     assert rec["data"]["pages"] and rec["seed"] == 7 and rec["command"]
-    assert rec["test_pages_seen_in_training"] == []
+    assert rec["test_pages_seen_in_training"] == [] and rec["checkpoint"] == "best.pt"
     assert rec["hard_set"] == {"dataset": "binkit hard pages 1.0", "pages": 2, "generator_version": "1.0",
                                "hard_version": "1.0"}
     assert list(rec["hard_scores_mean"]) == list(rec["hard_border_ink_percent"]) == methods + ["wolf"]
@@ -259,6 +259,34 @@ def test_export_run_scores_shipped_weights_against_baselines(tmp_path):
     with pytest.raises(binkit.InputError, match="not a hard-page set"):
         export_weights(tmp_path / "run", "tiny2", data=root, test_years=[2030], dest=tmp_path / "w",
                        hard=tmp_path / "w")
+
+
+def test_export_can_ship_the_last_epoch_instead_of_the_best(tmp_path):
+    """--checkpoint last ships latest.pt (a run whose learning rate decays to its end) and says so."""
+    from PIL import Image
+
+    from binkit import weights
+    from binkit.export import export_weights
+    from binkit.io import save_binary
+
+    root = tmp_path / "dibco"
+    name, image, gt = _pages([5])[0]
+    for sub in ("images", "gt"):
+        (root / "2030" / sub).mkdir(parents=True)
+    Image.fromarray((image * 255).astype(np.uint8)).save(root / "2030" / "images" / "2030_H01.png")
+    save_binary(root / "2030" / "gt" / "2030_H01.png", gt)
+    spec = RunSpec(footprint=8, units_per_pixel=1, loss="bce", synthetic=True, synthetic_size=(96, 128),
+                   train=[1], val=[2], test=[], train_cfg=_cfg(3))
+    run(spec, tmp_path / "run")
+    rec = export_weights(tmp_path / "run", "last", data=root, test_years=[2030], dest=tmp_path / "w",
+                         checkpoint="last")
+    assert rec["checkpoint"] == "latest.pt" and rec["epoch_of_checkpoint"] == 2
+    shipped = weights.load("gridlstm", tmp_path / "w" / "last.pt")
+    latest = weights.load("gridlstm", tmp_path / "run" / "latest.pt")
+    for a, b in zip(shipped.state_dict().values(), latest.state_dict().values()):
+        torch.testing.assert_close(a, b.half().float(), atol=0, rtol=0)  # shipped weights are float16
+    with pytest.raises(binkit.InputError, match="checkpoint='final': expected one of best, last"):
+        export_weights(tmp_path / "run", "x", data=root, test_years=[2030], dest=tmp_path / "w", checkpoint="final")
 
 
 # ---------------------------------------------------------------------------
