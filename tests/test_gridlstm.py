@@ -204,6 +204,35 @@ def test_fast_path_equals_reference(page, f, sf):
     torch.testing.assert_close(fast, slow, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("reference_flip", [True, False])
+def test_inference_path_equals_training_path(page, reference_flip):
+    """Without autograd the model builds each layer's step-major inputs straight from the
+    previous layer's outputs (flips instead of copies); with autograd it goes through layer1 and
+    layer2.  Both must give the same logits, with and without the reference's feature flip."""
+    torch.manual_seed(11)
+    model = GridLSTMBinarizer(GridLSTMConfig(footprint=4, scale=2, reference_flip=reference_flip)).double()
+    seq = make_sequences(page[:128, :64], 4, 2)
+    tl, bl = torch.from_numpy(seq.top_left).double(), torch.from_numpy(seq.bottom_left).double()
+    with torch.no_grad():
+        inference = model(tl, bl)
+    training = model(tl, bl)  # autograd on: layer1, layer2 and the hand-written backward's forward
+    assert training.requires_grad
+    torch.testing.assert_close(inference, training.detach(), atol=1e-10, rtol=1e-10)
+
+
+def test_step_major_scan_refuses_autograd_and_wrong_layouts():
+    from binkit.gridlstm.cell import grid_scan_step_major
+
+    model = GridLSTMBinarizer(GridLSTMConfig(footprint=4, scale=2))
+    x = torch.ones(4, model.config.steps, 2, 49)
+    with pytest.raises(ValueError, match="inference"):
+        grid_scan_step_major(model.corner_cells, x)  # the cells' weights require grad
+    with torch.no_grad():
+        with pytest.raises(ValueError, match=r"contiguous \(D, T, B, 49\)"):
+            grid_scan_step_major(model.corner_cells, x[..., :48])
+        assert grid_scan_step_major(model.corner_cells, x).shape == (4, model.config.steps, 2, 80)
+
+
 @pytest.mark.parametrize("time_chunk", [1, 3, 64, None])
 def test_inference_chunks_carry_the_state(time_chunk):
     """Inference runs the scan a chunk of steps at a time; the state carried between chunks

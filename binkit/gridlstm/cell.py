@@ -39,7 +39,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-__all__ = ["GridLSTMCell", "grid_scan"]
+__all__ = ["GridLSTMCell", "grid_scan", "grid_scan_step_major"]
 
 
 class GridLSTMCell(nn.Module):
@@ -286,52 +286,94 @@ def grid_scan(cells: Sequence[GridLSTMCell], xs: torch.Tensor, time_chunk: int |
     """
     w_in, w_rec, w_pri = _stacked_weights(cells)
     n, k = cells[0].num_units, cells[0].num_dims - 1
-    d_count, batch, steps, _ = xs.shape
+    steps = xs.shape[2]
+    x_tm = _time_major(xs)
     if torch.is_grad_enabled() and (xs.requires_grad or w_in.requires_grad):
         # Training: the whole scan is one autograd node with a hand-written backward (_GridScan),
         # instead of ~20 recorded ops per step.
-        x_tm = _time_major(xs, 0, steps)
         return _GridScan.apply(x_tm, w_in, w_rec, w_pri, n, k, steps).transpose(1, 2)
-    # Inference: the same recurrence, time_chunk steps at a time, keeping only what the next chunk needs.
-    # Each step's gate input terms are computed in the loop, into one buffer that stays in cache:
-    # precomputed, they would be written to memory and read back, and that traffic cost more than
-    # the product itself.  Only the priority dimension's and the memories' input terms are precomputed.
+    return _scan_inference(w_in, w_rec, w_pri, n, k, x_tm, steps, time_chunk).transpose(1, 2)
+
+
+def grid_scan_step_major(cells: Sequence[GridLSTMCell], x_steps: torch.Tensor,
+                         time_chunk: int | None = None) -> torch.Tensor:
+    """:func:`grid_scan` for inference on inputs already laid out step by step.
+
+    The model's inference path (:meth:`GridLSTMBinarizer.forward` without
+    autograd) builds each layer's inputs in this layout directly from the
+    previous layer's outputs, which saves the stacking, flipping and
+    transposing copies that cost a quarter of a page's time.
+
+    Parameters
+    ----------
+    cells : sequence of D GridLSTMCell
+    x_steps : (D, T, B, input_size + 1) contiguous tensor
+        ``x_steps[k, t]`` holds step t of the B sequences ``cells[k]`` reads,
+        each row followed by a 1 (it reads the biases).
+    time_chunk : int, optional
+        See :func:`grid_scan`.
+
+    Returns
+    -------
+    (D, T, B, n) tensor
+        The output dimension's hidden vector at every step, step-major.
+    """
+    w_in, w_rec, w_pri = _stacked_weights(cells)
+    if torch.is_grad_enabled() and (x_steps.requires_grad or w_in.requires_grad):
+        raise ValueError("grid_scan_step_major is for inference (no autograd); train through grid_scan")
+    d_count, steps, batch, width = x_steps.shape
+    if width != w_in.shape[1] or not x_steps.is_contiguous():
+        raise ValueError(f"x_steps: expected a contiguous (D, T, B, {w_in.shape[1]}) tensor, got "
+                         f"{tuple(x_steps.shape)}")
+    n, k = cells[0].num_units, cells[0].num_dims - 1
+    return _scan_inference(w_in, w_rec, w_pri, n, k, x_steps.view(d_count, steps * batch, width), steps, time_chunk)
+
+
+def _scan_inference(w_in, w_rec, w_pri, n, k, x_tm, steps, time_chunk) -> torch.Tensor:
+    """The scan without autograd over ``x_tm`` (D, T B, input_size + 1) (see :func:`_time_major`):
+    the same recurrence as :class:`_GridScan`, ``time_chunk`` steps at a time, keeping only what
+    the next chunk needs.  Returns (D, T, B, n).
+
+    Each step's gate input terms are computed in the loop, into one buffer that stays in cache:
+    precomputed, they would be written to memory and read back, and that traffic cost more than
+    the product itself.  Only the priority dimension's and the memories' input terms are
+    precomputed, a chunk of steps at a time, into one buffer reused for every chunk (fresh 30-MB
+    blocks cost page faults).
+    """
+    d_count, rows, _ = x_tm.shape
+    batch = rows // steps
     g_cols = 4 * k * n
     w_x, w_rest = w_in[..., :g_cols].contiguous(), w_in[..., g_cols:].contiguous()
-    outs = xs.new_empty(d_count, steps, batch, n)
+    outs = x_tm.new_empty(d_count, steps, batch, n)
     if time_chunk is None:
-        fit = max(1, _CHUNK_BYTES // (xs.element_size() * d_count * batch * w_rest.shape[-1]))
+        fit = max(1, _CHUNK_BYTES // (x_tm.element_size() * d_count * batch * w_rest.shape[-1]))
         time_chunk = 1 << (min(fit, steps).bit_length() - 1)
     time_chunk = min(time_chunk, steps)
-    rec = _Recurrence(d_count, time_chunk, batch, n, k, xs, keep=False)
-    x_tm = rest = None
+    rec = _Recurrence(d_count, time_chunk, batch, n, k, x_tm, keep=False)
+    rest = None
     for t0 in range(0, steps, time_chunk):
         t1 = min(steps, t0 + time_chunk)
-        x_tm = _time_major(xs, t0, t1, x_tm)
-        # one buffer for every chunk: fresh 30-MB blocks cost page faults
-        if rest is None or rest.shape[1] != x_tm.shape[1]:
-            rest = x_tm.new_empty(d_count, x_tm.shape[1], w_rest.shape[-1])
-        chunk = torch.bmm(x_tm, w_rest, out=rest).view(d_count, t1 - t0, batch, -1)
-        m = rec.run(chunk, x_tm.view(d_count, t1 - t0, batch, -1), w_x, w_rec)
+        x_chunk = x_tm[:, t0 * batch : t1 * batch]
+        if rest is None or rest.shape[1] != x_chunk.shape[1]:
+            rest = x_tm.new_empty(d_count, x_chunk.shape[1], w_rest.shape[-1])
+        chunk = torch.bmm(x_chunk, w_rest, out=rest).view(d_count, t1 - t0, batch, -1)
+        m = rec.run(chunk, x_chunk.view(d_count, t1 - t0, batch, -1), w_x, w_rec)
         _priority(chunk, m, w_pri, n, k, out=outs[:, t0:t1])
-    return outs.transpose(1, 2)
+    return outs
 
 
 #: Size the inference path keeps each chunk of precomputed input terms under.
 _CHUNK_BYTES = 32 << 20
 
 
-def _time_major(xs: torch.Tensor, t0: int, t1: int, buffer: torch.Tensor | None = None) -> torch.Tensor:
-    """Steps ``t0:t1`` of ``xs`` (D, B, T, w) as (D, (t1 - t0) B, w + 1) rows, step-major, with
-    a constant-1 last column (it reads the bias row of ``w_in``).  ``buffer``, if it has the
-    right size, is reused (its column of ones is already there)."""
-    d, b, _, width = xs.shape
-    rows = (t1 - t0) * b
-    if buffer is None or buffer.shape[1] != rows:
-        buffer = xs.new_empty(d, rows, width + 1)
-        buffer[..., width] = 1
-    buffer.view(d, t1 - t0, b, width + 1)[..., :width] = xs[:, :, t0:t1].transpose(1, 2)
-    return buffer
+def _time_major(xs: torch.Tensor) -> torch.Tensor:
+    """``xs`` (D, B, T, w) as (D, T B, w + 1) rows, step-major, with a constant-1 last column
+    (it reads the bias row of ``w_in``)."""
+    d, b, steps, width = xs.shape
+    buffer = xs.new_empty(d, steps, b, width + 1)
+    buffer[..., width] = 1
+    buffer[..., :width] = xs.transpose(1, 2)
+    return buffer.view(d, steps * b, width + 1)
 
 
 def _sigmoid_to_tanh_(s: torch.Tensor, minus_one: torch.Tensor | None = None) -> torch.Tensor:

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from ..datasets.blocks import BLOCK
-from .cell import GridLSTMCell, grid_scan
+from .cell import GridLSTMCell, grid_scan, grid_scan_step_major
 from .inputs import check_geometry
 
 __all__ = ["GridLSTMConfig", "GridLSTMBinarizer", "CORNERS", "model_from_config"]
@@ -181,10 +181,55 @@ class GridLSTMBinarizer(nn.Module):
         for name, t in (("top_left", top_left), ("bottom_left", bottom_left)):
             if t.dim() != 3 or tuple(t.shape[1:]) != expected:
                 raise ValueError(f"{name}: expected (B, {expected[0]}, {expected[1]}), got {tuple(t.shape)}")
-        features = self.layer1(top_left, bottom_left, fast)
-        hidden = self.layer2(features, fast)
+        if fast and not torch.is_grad_enabled():
+            hidden = self._layers_step_major(top_left, bottom_left)
+        else:
+            hidden = self.layer2(self.layer1(top_left, bottom_left, fast), fast)
         page_logits = hidden @ self.output_weights + self.output_biases
         return -page_logits
+
+    def _layers_step_major(self, top_left: torch.Tensor, bottom_left: torch.Tensor) -> torch.Tensor:
+        """``layer2(layer1(...))`` without autograd (inference): (B, T, 2 f^2).
+
+        The same arithmetic, with every layer's input built step-major, as the scan reads it
+        (:func:`grid_scan_step_major`), straight from the previous layer's step-major output:
+        the readers' time reversals and the bottom-left realignment become flips of the
+        (row, column, feature) axes on the way, and the stacked, concatenated and transposed
+        copies that :meth:`layer1` and :meth:`layer2` make (a quarter of a page's time) are not
+        made.  ``tests/test_gridlstm.py`` checks it against the per-step reference.
+        """
+        cfg = self.config
+        k, steps, b = cfg.block // cfg.footprint, cfg.steps, top_left.shape[0]
+        width, n = top_left.shape[-1], cfg.hidden
+        x1 = top_left.new_empty(4, steps, b, width + 1)
+        x1[..., width] = 1
+        x1[0, ..., :width] = top_left.transpose(0, 1)
+        x1[2, ..., :width] = bottom_left.transpose(0, 1)
+        x1[1, ..., :width] = x1[0, ..., :width].flip(0)  # the backward readers read the steps reversed
+        x1[3, ..., :width] = x1[2, ..., :width].flip(0)
+        out1 = grid_scan_step_major(self.corner_cells, x1)  # (4, T, B, n)
+        del x1
+        # Each reader's output as a (row, column, batch, f, n / f) grid of steps: reversing the steps
+        # flips rows and columns; the bottom-left realignment flips rows, and with reference_flip
+        # also the f axis of each hidden vector (see _realign_bottom_left).
+        grid = out1.view(4, k, k, b, cfg.footprint, n // cfg.footprint)
+        feat = (4,) if cfg.reference_flip else ()
+        rows, cols, steps_reversed = (1, *feat), (2, *feat), (1, 2)
+        # layer 2 reads [tl_fw, tl_bw, bl_fw, bl_bw] forwards (x2[0]) and the same steps reversed (x2[1])
+        parts = (
+            ((0, ()), (1, (1, 2)), (2, rows), (3, cols)),
+            ((0, steps_reversed), (1, ()), (2, cols), (3, rows)),
+        )
+        x2 = out1.new_empty(2, steps, b, 4 * n + 1)
+        x2[..., 4 * n] = 1
+        for direction, readers in enumerate(parts):
+            for slot, (reader, dims) in enumerate(readers):
+                g = grid[reader]
+                x2[direction, ..., slot * n : (slot + 1) * n] = (g.flip([d - 1 for d in dims]) if dims else g).reshape(
+                    steps, b, n)
+        del out1, grid
+        out2 = grid_scan_step_major((self.hidden_fw, self.hidden_bw), x2)  # (2, T, B, f^2)
+        return torch.cat([out2[0], out2[1].flip(0)], dim=-1).transpose(0, 1)
 
     def block_logits(self, top_left: torch.Tensor, bottom_left: torch.Tensor, fast: bool = True) -> torch.Tensor:
         """Ink logits as block images: (B, block, block)."""
