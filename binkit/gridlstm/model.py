@@ -209,24 +209,24 @@ class GridLSTMBinarizer(nn.Module):
         x1[3, ..., :width] = x1[2, ..., :width].flip(0)
         out1 = grid_scan_step_major(self.corner_cells, x1)  # (4, T, B, n)
         del x1
-        # Each reader's output as a (row, column, batch, f, n / f) grid of steps: reversing the steps
-        # flips rows and columns; the bottom-left realignment flips rows, and with reference_flip
-        # also the f axis of each hidden vector (see _realign_bottom_left).
+        # Each reader's output as a grid of steps, axes (row 0, column 1, batch 2, f 3, n / f 4).
+        # Reversing the steps flips rows and columns; the bottom-left realignment flips rows, and with
+        # reference_flip also the f axis of each hidden vector (see _realign_bottom_left); so the
+        # reversed bottom-left reader, realigned, flips columns (and f).
         grid = out1.view(4, k, k, b, cfg.footprint, n // cfg.footprint)
-        feat = (4,) if cfg.reference_flip else ()
-        rows, cols, steps_reversed = (1, *feat), (2, *feat), (1, 2)
+        feat = (3,) if cfg.reference_flip else ()
+        rows, cols, steps_reversed = (0, *feat), (1, *feat), (0, 1)
         # layer 2 reads [tl_fw, tl_bw, bl_fw, bl_bw] forwards (x2[0]) and the same steps reversed (x2[1])
         parts = (
-            ((0, ()), (1, (1, 2)), (2, rows), (3, cols)),
+            ((0, ()), (1, steps_reversed), (2, rows), (3, cols)),
             ((0, steps_reversed), (1, ()), (2, cols), (3, rows)),
         )
         x2 = out1.new_empty(2, steps, b, 4 * n + 1)
         x2[..., 4 * n] = 1
         for direction, readers in enumerate(parts):
             for slot, (reader, dims) in enumerate(readers):
-                g = grid[reader]
-                x2[direction, ..., slot * n : (slot + 1) * n] = (g.flip([d - 1 for d in dims]) if dims else g).reshape(
-                    steps, b, n)
+                part = grid[reader].flip(dims) if dims else grid[reader]
+                x2[direction, ..., slot * n : (slot + 1) * n] = part.reshape(steps, b, n)
         del out1, grid
         out2 = grid_scan_step_major((self.hidden_fw, self.hidden_bw), x2)  # (2, T, B, f^2)
         return torch.cat([out2[0], out2[1].flip(0)], dim=-1).transpose(0, 1)
