@@ -1,6 +1,7 @@
-"""The exception raised at binkit's public edge (the checks that raise it are in :mod:`binkit._checks`)."""
+"""The exception raised at binkit's public edge (the checks that raise it are in :mod:`binkit._checks`),
+and the two helpers that keep its messages to one printable line."""
 
-__all__ = ["InputError"]
+__all__ = ["InputError", "first_line", "shown"]
 
 
 class InputError(ValueError):
@@ -11,3 +12,37 @@ class InputError(ValueError):
     The message is one line and names the offending file (or argument), so a
     command-line tool can print it as is, without a traceback.
     """
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's message, else its type's name.
+
+    Errors raised by other libraries on a hostile file may carry an empty or
+    a many-line message (``EOFError()``, an unpickler's report); a message
+    built from them must still be one line, and never fail itself.
+    """
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()
+    return type(exc).__name__
+
+
+def shown(text) -> str:
+    """``text`` as it can be printed or stored as UTF-8: undecodable bytes of a file name as ``\\xNN``.
+
+    Python gives a file name that is not valid UTF-8 "surrogate escapes"
+    (``b"\\xff"`` becomes ``"\\udcff"``), which a strict UTF-8 stream or file
+    refuses to encode; this writes each such byte as the four characters
+    ``\\xff`` instead, as ``ls -b`` does.
+    """
+    text = str(text)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that no byte stands for
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")

@@ -166,10 +166,11 @@ def teacher_edition(nb: dict) -> dict:
 
 
 def _write(nb: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    from .io import atomic_write, ensure_folder
+
+    ensure_folder(path.parent, "notebook folder")
+    text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
 
 
 def write_editions(src="notebooks", student="student", teacher="teacher") -> dict[str, int]:

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ._errors import InputError
+from ._errors import InputError, first_line
 
 __all__ = [
     "LUMA_WEIGHTS",
@@ -38,9 +38,12 @@ __all__ = [
     "as_gray",
     "as_mask",
     "atomic_write",
+    "ensure_folder",
     "remove_leftovers",
     "BINARY_FORMATS",
     "made_by",
+    "read_json",
+    "parse_json",
     "MAX_PIXELS",
     "max_pixels",
 ]
@@ -136,15 +139,18 @@ def _open_pixels(path, limit=None) -> tuple[np.ndarray, str]:
     one page only, libtiff warnings refuse the file, and the EXIF orientation
     is applied, so pixels come out as a viewer displays them.
     """
+    import stat
+
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not an image file")
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        info = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:  # e.g. inside a folder of mode 000
+        raise InputError(f"{path}: cannot read ({exc.strerror or first_line(exc)})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{path}: is a folder, not an image file")
+    size = info.st_size
     if size == 0:
         raise InputError(f"{path}: empty file (0 bytes), not an image")
     try:
@@ -194,8 +200,7 @@ def _open_pixels(path, limit=None) -> tuple[np.ndarray, str]:
     except PermissionError:
         raise InputError(f"{path}: permission denied") from None
     except _PIL_READ_ERRORS as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{path}: damaged or truncated image ({reason})") from None
+        raise InputError(f"{path}: damaged or truncated image ({first_line(exc)})") from None
     return pixels, mode
 
 
@@ -468,6 +473,36 @@ BINARY_FORMATS = {
 #: Key of the PNG text chunk / TIFF description that records how an output was made.
 MADE_BY_KEY = "binkit"
 
+#: The highest resolution an output records, in dots per inch.  A PNG stores
+#: dots per metre as a 32-bit number, so 4294967295 dpi (the largest a TIFF
+#: header can state) cannot be written; no scanner comes near 100000 dpi.
+MAX_DPI = 100_000
+
+
+def check_dpi(dpi, name: str = "dpi") -> tuple[float, float]:
+    """``dpi`` as two finite resolutions in (0, :data:`MAX_DPI`]; InputError otherwise.
+
+    Parameters
+    ----------
+    dpi : (x, y) pair of numbers
+        The resolution to record, e.g. what a scan's header says.
+    name : str
+        What to call it in the message (a scan's path).
+    """
+    import math
+
+    from ._checks import is_real
+
+    try:
+        pair = tuple(dpi)
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or not all(is_real(v) and math.isfinite(v) and 0 < v <= MAX_DPI for v in pair):
+        shown_pair = tuple(float(v) if is_real(v) else v for v in pair) or dpi
+        raise InputError(f"{name}: resolution {shown_pair!r} dpi is not a real scan's; expected two numbers "
+                         f"in (0, {MAX_DPI}]")
+    return tuple(float(v) for v in pair)
+
 
 def save_binary(path, ink, *, format: str = "png", dpi=None, made_by: dict | None = None) -> Path:
     """Write an ink mask: by default an 8-bit PNG with ink = 0 and page = 255.
@@ -512,7 +547,7 @@ def save_binary(path, ink, *, format: str = "png", dpi=None, made_by: dict | Non
         image = Image.fromarray(np.where(mask, np.uint8(0), np.uint8(255)))
     else:
         image = Image.fromarray(~mask)  # mode "1": True is white
-    options = {"dpi": tuple(float(v) for v in dpi)} if dpi else {}
+    options = {"dpi": check_dpi(dpi)} if dpi else {}
     text = json.dumps(made_by, sort_keys=True, default=str) if made_by else None
     if format == "tif":
         options["compression"] = "group4"
@@ -531,22 +566,90 @@ def save_binary(path, ink, *, format: str = "png", dpi=None, made_by: dict | Non
 
 
 def made_by(path) -> dict | None:
-    """How a binkit output was made (what :func:`save_binary` recorded), or None if it says nothing."""
-    import json
+    """How a binkit output was made (what :func:`save_binary` recorded).
 
+    Returns
+    -------
+    dict or None
+        The record; None for a file that holds none (not an image, or an
+        image binkit did not write).
+
+    Raises
+    ------
+    binkit.InputError
+        The file holds a ``binkit`` record that is not a JSON object of
+        method and parameters (``[1, 2]``, ``5``, nesting 100000 deep, bad
+        JSON): it cannot be told what made the file.
+    """
     try:
         with Image.open(path) as image:
             if image.format == "TIFF":
                 text = image.tag_v2.get(270, "")  # ImageDescription
+                text = text if isinstance(text, str) else ""
                 text = text[len(MADE_BY_KEY) + 1 :] if text.startswith(MADE_BY_KEY + " ") else ""
             else:
                 text = image.info.get(MADE_BY_KEY, "")
     except _PIL_READ_ERRORS:
         return None
-    try:
-        return json.loads(text) if text else None
-    except ValueError:
+    if not text:
         return None
+    record = parse_json(str(text), f"{path}: its {MADE_BY_KEY!r} record")
+    if not isinstance(record.get("method"), str) or not isinstance(record.get("params", {}), dict):
+        raise InputError(f"{path}: its {MADE_BY_KEY!r} record names no method and parameters")
+    return record
+
+
+def parse_json(text: str, where: str, *, expect: type = dict):
+    """Parse JSON that binkit wrote (a record, a log, a lock file), refusing anything else in one line.
+
+    Parameters
+    ----------
+    text : str
+    where : str
+        What the text is, for the message (``"runs/a/log.json"``).
+    expect : type, default dict
+        The type the top level must have (a JSON object).
+
+    Raises
+    ------
+    binkit.InputError
+        Not JSON, nested too deep for the parser (RecursionError), or a top
+        level of another type (``[1, 2]``, ``"x"``, ``5`` where an object belongs).
+    """
+    import json
+
+    try:
+        value = json.loads(text)
+    except RecursionError:  # json's parser recurses once per level: "[" * 100000 exhausts the stack
+        raise InputError(f"{where}: JSON nested too deep to read; not a file binkit wrote") from None
+    except ValueError as exc:
+        raise InputError(f"{where}: not valid JSON ({first_line(exc)})") from None
+    if not isinstance(value, expect):
+        kinds = {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number",
+                 bool: "true or false", type(None): "null"}
+        raise InputError(f"{where}: JSON holds {kinds.get(type(value), type(value).__name__)}, "
+                         f"expected {kinds.get(expect, expect.__name__)}")
+    return value
+
+
+def read_json(path, what: str = "JSON file", *, expect: type = dict):
+    """Read and parse a JSON file with :func:`parse_json`; InputError if it cannot be read.
+
+    Parameters
+    ----------
+    path : path
+    what : str
+        What the file is, for the message (``"run summary"``).
+    expect : type, default dict
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: {what} is not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the {what} ({exc.strerror or first_line(exc)})") from None
+    return parse_json(text, f"{path}: {what}" if what != "JSON file" else str(path), expect=expect)
 
 
 #: How binkit names a file while it writes it: ``.<name>.<random>.tmp`` beside
@@ -556,9 +659,15 @@ TEMP_PREFIX, TEMP_SUFFIX = ".", ".tmp"
 
 
 def _new_file_mode(path: Path) -> int:
-    """The permissions an ordinary write would give: the existing file's, else 0o666 less the umask."""
+    """The permissions an ordinary write would give: the existing file's, else 0o666 less the umask.
+
+    Never the setuid, setgid or sticky bit: an existing file (or the target
+    of a symlink at ``path``) may carry them, and a file binkit writes must
+    not become a program that runs as its owner.  An ordinary ``open(path,
+    "w")`` by another user clears them too.
+    """
     try:
-        return path.stat().st_mode & 0o7777
+        return path.stat().st_mode & 0o777
     except OSError:
         pass
     try:  # Linux tells the umask without changing it
@@ -573,12 +682,14 @@ def _new_file_mode(path: Path) -> int:
     return 0o666 & ~mask
 
 
-def atomic_write(path, write) -> Path:
+def atomic_write(path, write, *, durable: bool = False) -> Path:
     """Write a file through a temporary name in the same folder, then rename it into place.
 
     A crash or a kill never leaves half a file at ``path``; the finished file
     gets the permissions an ordinary write would give (mkstemp's own 0600
-    would otherwise stick).
+    would otherwise stick), never with a setuid or setgid bit.  This is the
+    one writer of every file binkit replaces (outputs, results, weights,
+    checkpoints, logs, lock files).
 
     Parameters
     ----------
@@ -586,20 +697,29 @@ def atomic_write(path, write) -> Path:
         The destination; its folder must exist.
     write : callable
         ``write(binary_file_object)`` writes the content.
+    durable : bool, default False
+        ``fsync`` the content before the rename, so that a power cut leaves
+        the old file or the new one (training checkpoints).
 
     Raises
     ------
     binkit.InputError
-        The folder cannot be written to.
+        The folder cannot be written to, or the disk is full.
     """
     path = Path(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     except OSError as exc:
         raise InputError(f"{path}: cannot write here ({exc.strerror or exc})") from None
+    # The temporary file stays locked until it is renamed, so that another run's
+    # remove_leftovers() can tell it from a killed run's file and leaves it alone.
+    lock = _lock_temporary(fd)
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.chmod(tmp, _new_file_mode(path))
         os.replace(tmp, path)
     except BaseException as exc:
@@ -607,6 +727,75 @@ def atomic_write(path, write) -> Path:
         if isinstance(exc, OSError):
             raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
         raise
+    finally:
+        if lock is not None:
+            os.close(lock)
+    return path
+
+
+def _lock_temporary(fd: int) -> int | None:
+    """Hold an exclusive ``flock`` on the open file ``fd`` through a second descriptor (returned).
+
+    The lock lives until that descriptor is closed, after the rename; None where
+    the system has no ``flock`` (Windows) or the file system refuses it.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    lock = os.dup(fd)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(lock)
+        return None
+    return lock
+
+
+def _owned_by_a_live_writer(tmp: Path) -> bool:
+    """True when a running :func:`atomic_write` holds ``tmp``'s lock (it is still being written)."""
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    try:
+        fd = os.open(tmp, os.O_RDONLY)
+    except OSError:
+        return True  # gone already, or not ours to open: leave it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
+
+
+def ensure_folder(path, what: str = "folder") -> Path:
+    """Create the folder ``path`` (and its parents) if missing; InputError in one line if it cannot be.
+
+    Parameters
+    ----------
+    path : path
+    what : str
+        What the folder is, for the message (``"output folder"``).
+
+    Raises
+    ------
+    binkit.InputError
+        ``path`` (or a parent) is a file, or cannot be created or written to.
+    """
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(f"{path}: the {what} is a file, not a folder") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot create the {what} ({exc.strerror or first_line(exc)})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise InputError(f"{path}: the {what} cannot be written to")
     return path
 
 
@@ -614,7 +803,9 @@ def remove_leftovers(path) -> list[Path]:
     """Remove the temporary files a killed :func:`atomic_write` of ``path`` left beside it.
 
     Only names of binkit's own pattern for this very destination
-    (``.<name>.<8 random characters>.tmp``) are touched.
+    (``.<name>.<8 random characters>.tmp``) are touched, and only files no
+    live process is writing: another run writing the same folder at the same
+    time keeps its temporary file (it holds a lock on it while it writes).
 
     Returns
     -------
@@ -625,7 +816,7 @@ def remove_leftovers(path) -> list[Path]:
     removed = []
     for tmp in path.parent.glob(f"{TEMP_PREFIX}{glob.escape(path.name)}.*{TEMP_SUFFIX}"):
         middle = tmp.name[len(TEMP_PREFIX) + len(path.name) + 1 : -len(TEMP_SUFFIX)]
-        if len(middle) == 8 and tmp.is_file():  # mkstemp's random part
+        if len(middle) == 8 and tmp.is_file() and not _owned_by_a_live_writer(tmp):  # mkstemp's random part
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
     return removed

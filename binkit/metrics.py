@@ -866,8 +866,7 @@ def write_dibco_weights(path, w) -> Path:
         raise InputError("weights: contains NaN or infinite values")
     # "%f  " on one flat tuple: Python's formatting runs in C, ~0.2 s per MP.
     text = ("%f  " * a.size) % tuple(a.ravel().tolist())
-    try:
-        path.write_text(text)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    from .io import atomic_write
+
+    atomic_write(path, lambda fh: fh.write(text.encode()))  # InputError if the folder cannot be written
     return path

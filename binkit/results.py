@@ -206,24 +206,30 @@ def write_results_csv(path, rows: Iterable[Mapping]) -> Path:
     Path
         ``path``.
     """
+    import io
+
+    from .io import atomic_write
+
     path = Path(path)
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(CSV_COLUMNS)
-        for k, row in enumerate(rows):
-            cells = []
-            for col in CSV_COLUMNS:
-                key = _CSV_KEY[col]
-                v = row.get(key, "" if key in KEYS else math.nan)
-                if key in METRICS:
-                    try:
-                        v = float(v)
-                    except (TypeError, ValueError):
-                        raise InputError(f"row {k}: {key}={v!r} is not a number") from None
-                    cells.append("" if math.isnan(v) else repr(v))
-                else:
-                    cells.append(str(v))
-            w.writerow(cells)
+    fh = io.StringIO()
+    # the rows are checked in memory, then the file is replaced at once (never half a file)
+    w = csv.writer(fh, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for k, row in enumerate(rows):
+        cells = []
+        for col in CSV_COLUMNS:
+            key = _CSV_KEY[col]
+            v = row.get(key, "" if key in KEYS else math.nan)
+            if key in METRICS:
+                try:
+                    v = float(v)
+                except (TypeError, ValueError):
+                    raise InputError(f"row {k}: {key}={v!r} is not a number") from None
+                cells.append("" if math.isnan(v) else repr(v))
+            else:
+                cells.append(str(v))
+        w.writerow(cells)
+    atomic_write(path, lambda out: out.write(fh.getvalue().encode("utf-8")))
     return path
 
 

@@ -92,6 +92,7 @@ from scipy import ndimage
 
 from .._checks import check_bool, check_fraction, check_int, check_real
 from .._errors import InputError
+from ..io import atomic_write, ensure_folder
 from .synthetic import (
     DEGRADATIONS,
     GENERATOR_VERSION,
@@ -108,6 +109,7 @@ from .synthetic import (
     _jpeg,
     _paper_texture,
     _render_text,
+    _save_png,
     _stain_map,
 )
 
@@ -633,7 +635,6 @@ def write_hard_set(
         The manifest that was written.  :func:`binkit.datasets.load_synthetic`
         reads the set like any synthetic set (images and GT).
     """
-    from PIL import Image
 
     seeds = [check_int("seed", s, minimum=0) for s in seeds]
     if not seeds:
@@ -641,17 +642,17 @@ def write_hard_set(
     if len(set(seeds)) != len(seeds):
         raise InputError(f"seeds must be distinct, got {seeds}")
     dest = Path(dest)
-    for sub in ("images", "gt", "regions"):
-        (dest / sub).mkdir(parents=True, exist_ok=True)
+    for sub in ("images", "gt", "regions"):  # a dest that is a file or cannot be written: one line
+        ensure_folder(dest / sub, "hard set folder")
     pages = []
     for s in seeds:
         page = hard_page(s, size=size, **kw)
         name = f"hard_{s:02d}"
         img8 = np.clip(np.rint(page.image * 255.0), 0, 255).astype(np.uint8)
         gt8 = np.where(page.gt, 0, 255).astype(np.uint8)
-        Image.fromarray(img8, mode="L").save(dest / "images" / f"{name}.png", optimize=True)
-        Image.fromarray(gt8, mode="L").save(dest / "gt" / f"{name}.png", optimize=True)
-        Image.fromarray(page.regions, mode="L").save(dest / "regions" / f"{name}.png", optimize=True)
+        _save_png(img8, dest / "images" / f"{name}.png")
+        _save_png(gt8, dest / "gt" / f"{name}.png")
+        _save_png(page.regions, dest / "regions" / f"{name}.png")
         pages.append({
             "name": name,
             "image": f"images/{name}.png",
@@ -676,9 +677,8 @@ def write_hard_set(
         "features": list(FEATURES),
         "pages": pages,
     }
-    with open(dest / "manifest.json", "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
+    text = json.dumps(manifest, indent=2) + "\n"
+    atomic_write(dest / "manifest.json", lambda fh: fh.write(text.encode("utf-8")))
     return manifest
 
 

@@ -79,6 +79,7 @@ from scipy import ndimage
 
 from .._checks import check_bool, check_fraction, check_int, is_integer
 from .._errors import InputError
+from ..io import atomic_write, ensure_folder
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -693,6 +694,13 @@ def synthetic_page(
     )
 
 
+def _save_png(pixels: np.ndarray, path: Path) -> None:
+    """An 8-bit grey PNG, written through :func:`binkit.io.atomic_write` (the mode of an ordinary write)."""
+    from PIL import Image
+
+    atomic_write(path, lambda fh: Image.fromarray(pixels, mode="L").save(fh, format="PNG", optimize=True))
+
+
 def write_synthetic_set(
     dest: str | os.PathLike,
     seeds: Iterable[int] = range(8),
@@ -724,7 +732,6 @@ def write_synthetic_set(
     dict
         The manifest that was written.
     """
-    from PIL import Image
 
     seeds = [check_int("seed", s, minimum=0) for s in seeds]
     if not seeds:
@@ -732,8 +739,8 @@ def write_synthetic_set(
     if len(set(seeds)) != len(seeds):
         raise InputError(f"seeds must be distinct, got {seeds}")
     dest = Path(dest)
-    (dest / "images").mkdir(parents=True, exist_ok=True)
-    (dest / "gt").mkdir(parents=True, exist_ok=True)
+    for sub in ("images", "gt"):  # a dest that is a file or cannot be written: one line, before any work
+        ensure_folder(dest / sub, "synthetic set folder")
 
     pages = []
     for s in seeds:
@@ -741,10 +748,8 @@ def write_synthetic_set(
         name = f"synth_{s:02d}"
         img8 = np.clip(np.rint(page.image * 255.0), 0, 255).astype(np.uint8)
         gt8 = np.where(page.gt, 0, 255).astype(np.uint8)
-        Image.fromarray(img8, mode="L").save(dest / "images" / f"{name}.png",
-                                             optimize=True)
-        Image.fromarray(gt8, mode="L").save(dest / "gt" / f"{name}.png",
-                                            optimize=True)
+        _save_png(img8, dest / "images" / f"{name}.png")
+        _save_png(gt8, dest / "gt" / f"{name}.png")
         pages.append({
             "name": name,
             "image": f"images/{name}.png",
@@ -765,9 +770,8 @@ def write_synthetic_set(
         "degradations": list(DEGRADATIONS),
         "pages": pages,
     }
-    with open(dest / "manifest.json", "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
+    text = json.dumps(manifest, indent=2) + "\n"
+    atomic_write(dest / "manifest.json", lambda fh: fh.write(text.encode("utf-8")))
     return manifest
 
 

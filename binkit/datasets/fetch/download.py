@@ -156,15 +156,19 @@ def read_lock(path: Path) -> dict[str, dict]:
     binkit.InputError
         The file exists but is not a valid lock file.
     """
+    from ...io import read_json
+
     if not path.exists():
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json(path, "DIBCO lock file")  # InputError for bad JSON, nesting too deep, a non-object
         archives = data["archives"]
         if not isinstance(archives, dict) or not all(
             isinstance(v, dict) and isinstance(v.get("sha256"), str) for v in archives.values()
         ):
             raise ValueError("bad 'archives'")
+    except InputError as exc:  # from read_json: already names the file and what is wrong
+        raise InputError(f"{exc}; fix or delete it") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{path}: not a valid DIBCO lock file ({exc}); fix or delete it") from None
     return dict(archives)
@@ -180,15 +184,10 @@ def write_lock(path: Path, archives: Mapping[str, dict]) -> None:
         "version": 1,
         "archives": dict(sorted(archives.items())),
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from ...io import atomic_write
+
+    text = json.dumps(data, indent=2) + "\n"
+    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")), durable=True)
 
 
 

@@ -29,6 +29,18 @@ log = logging.getLogger(__name__)
 # What an archive's name may end with (also the suffixes dir_name strips).
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".zip", ".rar", ".7z", ".tar")
 
+#: The most a zip or tar archive may unpack to, in bytes.  The largest DIBCO
+#: year unpacks to well under 1 GB; a "zip bomb" of a few hundred KB can
+#: declare terabytes.
+MAX_UNPACKED_BYTES = 4 << 30
+
+#: The most a zip or tar archive may grow by when unpacked (unpacked bytes per
+#: archive byte), once it unpacks to more than :data:`RATIO_FREE_BYTES`.  Scans
+#: barely compress (1-3x); a 300 KB zip that unpacks to 300 MB (1000x) is no
+#: scan archive.
+MAX_RATIO = 100
+RATIO_FREE_BYTES = 64 << 20
+
 
 def _sniff_format(path: Path, declared: str | None, name: str) -> str:
     with open(path, "rb") as fh:
@@ -79,13 +91,18 @@ def unpack(path: Path, out: Path, arc: Archive | None = None, _depth: int = 0) -
     """
     name = arc.name if arc is not None else path.name
     fmt = _sniff_format(path, arc.format if arc is not None else None, name)
-    out.mkdir(parents=True)
+    try:
+        out.mkdir(parents=True)
+    except FileExistsError:  # e.g. an inner archive whose "_unpacked" folder is already a member's name
+        raise DownloadError(f"cannot unpack {name}: {out} already exists (a member of the same name)") from None
     try:
         if fmt == "zip":
             with zipfile.ZipFile(path) as zf:
+                _check_expansion(path, sum(i.file_size for i in zf.infolist()), name)
                 zf.extractall(out)  # zipfile drops absolute paths and '..'
         elif fmt == "tar":
             with tarfile.open(path) as tf:
+                _check_expansion(path, sum(m.size for m in tf.getmembers() if m.isfile()), name)
                 tf.extractall(out, filter="data")
         elif fmt == "rar":
             _unpack_rar(path, out, name)
@@ -93,11 +110,26 @@ def unpack(path: Path, out: Path, arc: Archive | None = None, _depth: int = 0) -
             _unpack_7z(path, out, name)
     except (zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
         raise DownloadError(f"cannot unpack {name}: damaged {fmt} archive ({exc})") from None
+    except OSError as exc:  # a full disk, a member name over 255 bytes, a member clashing with a folder
+        member = f" ({Path(exc.filename).name[:60]})" if getattr(exc, "filename", None) else ""
+        raise DownloadError(f"cannot unpack {name}: {exc.strerror or exc}{member}") from None
     _sanitize_tree(out, name)
     if _depth == 0:  # archives inside the archive: unpack them once, next to themselves
         for inner in sorted(p for p in out.rglob("*") if p.is_file() and _looks_like_archive(p)):
             unpack(inner, inner.with_name(dir_name(inner.name) + "_unpacked"), None, _depth + 1)
             inner.unlink()
+
+
+def _check_expansion(path: Path, unpacked: int, name: str) -> None:
+    """Refuse an archive that would unpack to more than :data:`MAX_UNPACKED_BYTES`, or grow more than
+    :data:`MAX_RATIO` times, before anything is written."""
+    packed = max(path.stat().st_size, 1)
+    if unpacked > MAX_UNPACKED_BYTES or (unpacked > RATIO_FREE_BYTES and unpacked > MAX_RATIO * packed):
+        raise DownloadError(
+            f"cannot unpack {name}: its {packed / 1e6:.1f} MB would unpack to {unpacked / 1e6:.0f} MB "
+            f"({unpacked / packed:.0f} times its size; binkit's limits are {MAX_UNPACKED_BYTES / 1e9:.1f} GB "
+            f"and {MAX_RATIO} times): not a DIBCO archive"
+        )
 
 
 def _looks_like_archive(p: Path) -> bool:
