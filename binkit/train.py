@@ -29,13 +29,13 @@ run on N processes follows the same schedule as a run on one.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
 import platform
 import random
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,10 +46,12 @@ import torch
 from torch import nn
 
 from ._checks import check_int, check_real
-from ._errors import InputError
+from ._errors import InputError, first_line
+from .io import atomic_write, remove_leftovers
 from .runtime import denormals_flushed, freed_memory_kept, pick_device
 
-__all__ = ["TrainConfig", "Task", "fit", "save_atomic", "load_checkpoint", "TrainResult"]
+__all__ = ["TrainConfig", "Task", "fit", "save_atomic", "load_checkpoint", "check_checkpoint",
+           "prepare_run_folder", "resume_differences", "TrainResult"]
 
 
 @dataclass
@@ -72,6 +74,9 @@ class TrainConfig:
     def __post_init__(self):
         for name in ("epochs", "blocks_per_epoch", "batch_size", "val_every", "val_blocks"):
             setattr(self, name, check_int(name, getattr(self, name), minimum=1))
+        # checked here, before any page is loaded: lr nan or inf trains nothing, a negative one climbs the loss
+        self.lr = check_real("lr", self.lr, minimum=0.0, min_open=True)
+        self.seed = check_int("seed", self.seed, minimum=0)  # numpy's generators refuse negative seeds
         if self.lr_decay not in LR_DECAYS:
             raise InputError(f"lr_decay={self.lr_decay!r}: expected one of {', '.join(LR_DECAYS)}")
         self.lr_final = check_real("lr_final", self.lr_final, minimum=0.0, maximum=1.0)
@@ -136,51 +141,176 @@ class TrainResult:
 
 
 def save_atomic(obj, path: Path) -> None:
-    """``torch.save`` to a temporary file in the same folder, then rename over ``path``."""
+    """``torch.save`` to a temporary file in the same folder, synced, then renamed over ``path``.
+
+    Through :func:`binkit.io.atomic_write`: a full disk or an unwritable folder
+    is an InputError of one line, and the temporary file of a killed write
+    is recognised (and removed) by the next run (:func:`prepare_run_folder`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    atomic_write(path, lambda fh: _torch_save(obj, fh), durable=True)
+
+
+def _torch_save(obj, fh) -> None:
     try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        torch.save(obj, fh)
+    except RuntimeError as exc:
+        # torch's zip writer turns the file's OSError (a full disk) into "unexpected pos ...";
+        # the OSError itself is what atomic_write reports in one line
+        if isinstance(exc.__context__, OSError):
+            raise exc.__context__ from None
         raise
 
 
+#: What every checkpoint :func:`fit` writes holds.
+CHECKPOINT_KEYS = ("model", "optimizer", "rng", "epoch", "best_val_error", "best_epoch", "history", "task")
+
+
 def load_checkpoint(path, map_location="cpu") -> dict:
-    """Read a checkpoint written by :func:`fit` (``latest.pt`` or ``best.pt``)."""
+    """Read a checkpoint written by :func:`fit` (``latest.pt`` or ``best.pt``), running no code from it.
+
+    Every reader of checkpoints in binkit (resuming, :func:`binkit.weights.from_checkpoint`,
+    ``binkit export-weights``) comes through here, and this reads through
+    :func:`binkit.weights.read_torch_file`, the package's one ``torch.load``
+    (``weights_only=True``).
+
+    Raises
+    ------
+    binkit.InputError
+        No such file; a file that is empty, damaged, not a checkpoint, or would
+        run code when unpickled; a checkpoint without one of :data:`CHECKPOINT_KEYS`.
+    """
+    from .weights import read_torch_file
+
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such checkpoint")
-    try:
-        return torch.load(path, map_location=map_location, weights_only=False)
-    except Exception as exc:  # a foreign or damaged file
-        raise InputError(f"{path}: not a binkit checkpoint ({type(exc).__name__}: {exc})") from None
+    return check_checkpoint(read_torch_file(path, what="not a binkit checkpoint", map_location=map_location), path)
+
+
+def check_checkpoint(checkpoint: dict, path) -> dict:
+    """Check that a dict read from ``path`` holds what a checkpoint of :func:`fit` holds; return it."""
+    missing = [k for k in CHECKPOINT_KEYS if k not in checkpoint]
+    if missing:
+        raise InputError(f"{path}: not a binkit checkpoint, or a damaged one: no {', '.join(map(repr, missing))}")
+    kinds = {"model": dict, "optimizer": dict, "rng": dict, "task": dict, "history": list, "epoch": int,
+             "best_epoch": int}
+    wrong = [k for k, kind in kinds.items() if not isinstance(checkpoint[k], kind)]
+    if wrong:
+        raise InputError(f"{path}: not a binkit checkpoint, or a damaged one: {', '.join(map(repr, wrong))} "
+                         "of the wrong type")
+    return checkpoint
 
 
 def _write_json_atomic(obj, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(obj, fh, indent=2, default=str)
-    os.replace(tmp, path)
+    text = json.dumps(obj, indent=2, default=str)
+    atomic_write(path, lambda fh: fh.write(text.encode()))
 
 
 def _write_log(out: Path, history: list[dict], meta: dict) -> None:
     cols = ["epoch", "loss", "val_error", "seconds", "blocks_per_s"]
     if any("lr" in row for row in history):
         cols.append("lr")
-    fd, tmp = tempfile.mkstemp(prefix=".log.csv.", suffix=".tmp", dir=out)
-    with os.fdopen(fd, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
-        writer.writeheader()
-        for row in history:
-            writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in cols})
-    os.replace(tmp, out / "log.csv")
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in history:
+        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in cols})
+    atomic_write(out / "log.csv", lambda fh: fh.write(text.getvalue().encode()))
     _write_json_atomic({**meta, "history": history}, out / "log.json")
+
+
+#: The files of a run folder that :func:`fit` writes through a temporary file.
+RUN_FILES = ("latest.pt", "best.pt", "log.csv", "log.json")
+
+
+def prepare_run_folder(out, files=RUN_FILES) -> Path:
+    """Create the run folder ``out`` (if missing), check that it can be written, and remove the
+    temporary files killed writes of ``files`` left in it.
+
+    Called before any work (loading pages, building the model), so that an
+    ``--out`` that is a file, or a folder that cannot be written, is one
+    line and not a traceback an hour later.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    binkit.InputError
+        ``out`` is a file, or cannot be created or written to.
+    """
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(f"{out}: the run folder (--out) is a file; name a folder") from None
+    except OSError as exc:
+        raise InputError(f"{out}: cannot create the run folder ({exc.strerror or first_line(exc)})") from None
+    if not out.is_dir():
+        raise InputError(f"{out}: the run folder (--out) is not a folder")
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise InputError(f"{out}: the run folder cannot be written to")
+    for name in files:
+        remove_leftovers(out / name)  # a checkpoint write killed mid-way (not one another process is writing)
+    return out
+
+
+#: Settings of :class:`TrainConfig` that a resumed run may change: the device and the progress bar
+#: change no result, and ``epochs`` may be raised to train a finished run further (recorded in the log).
+RESUME_FREE = ("epochs", "device", "progress")
+
+
+def resume_differences(stored_config: dict | None, stored_task: dict | None, cfg: TrainConfig,
+                       task_description: dict) -> list[str]:
+    """What differs between a run folder's run and the run asked for, one ``name: old -> new`` each.
+
+    Parameters
+    ----------
+    stored_config, stored_task : dict or None
+        The ``config`` and ``task`` a checkpoint (or summary) recorded.
+    cfg : TrainConfig
+    task_description : dict
+        ``task.describe()`` of the run asked for (model configuration, loss,
+        pages, recipe).
+
+    Returns
+    -------
+    list of str
+        Empty when the run asked for is the stored one (``epochs`` aside).
+    """
+    def short(value) -> str:
+        text = json.dumps(value, default=str, sort_keys=True)
+        return text if len(text) <= 60 else text[:57] + "..."
+
+    differ = []
+    asked = asdict(cfg)
+    defaults = asdict(TrainConfig())  # what a setting added since the run was written stood for then
+    for key in sorted(set(asked) | set(stored_config or {})):
+        if key in RESUME_FREE or stored_config is None:
+            continue
+        old, new = stored_config.get(key, defaults.get(key)), asked.get(key)
+        if json.dumps(old, default=str, sort_keys=True) != json.dumps(new, default=str, sort_keys=True):
+            differ.append(f"{key}: {short(old)} -> {short(new)}")
+    stored_task = stored_task or {}
+    for key in sorted(set(task_description) | set(stored_task)):
+        old, new = stored_task.get(key), task_description.get(key)
+        if json.dumps(old, default=str, sort_keys=True) != json.dumps(new, default=str, sort_keys=True):
+            differ.append(f"{key}: {short(old)} -> {short(new)}")
+    return differ
+
+
+def _logged_command(out: Path) -> str | None:
+    """The command an older run folder's ``log.json`` records (its checkpoints did not), if readable."""
+    from .io import read_json
+
+    try:
+        command = read_json(out / "log.json", "run's log").get("command")
+    except InputError:
+        return None
+    return command if isinstance(command, str) else None
 
 
 class _Dist:
@@ -223,17 +353,23 @@ class _Dist:
 
 
 def _rng_states() -> dict:
+    """The generators' states as tensors, lists and numbers: what ``torch.load(weights_only=True)`` reads."""
+    name, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)
+    version, mt, gauss = random.getstate()
     return {
-        "python": random.getstate(),
-        "numpy_legacy": np.random.get_state(),
+        "python": [version, list(mt), gauss],
+        "numpy_legacy": [str(name), [int(k) for k in keys], int(pos), int(has_gauss), float(cached)],
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
     }
 
 
 def _set_rng_states(states: dict) -> None:
-    random.setstate(states["python"])
-    np.random.set_state(states["numpy_legacy"])
+    """Restore :func:`_rng_states`' states (or an older checkpoint's tuples and numpy array)."""
+    version, mt, gauss = states["python"]
+    random.setstate((version, tuple(mt), gauss))
+    name, keys, pos, has_gauss, cached = states["numpy_legacy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
     torch.set_rng_state(states["torch"])
     if states.get("cuda") is not None and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
@@ -280,6 +416,8 @@ def fit(task: Task, cfg: TrainConfig, out, *, resume: bool = True) -> TrainResul
     from tqdm.auto import tqdm
 
     out = Path(out)
+    if int(os.environ.get("RANK", "0")) == 0:
+        prepare_run_folder(out)  # before the process group: a bad --out is one line, not a hung peer
     dist = _Dist(cfg.device)
     if dist.active and (cfg.blocks_per_epoch % cfg.batch_size or cfg.batch_size % dist.world):
         raise InputError(
@@ -287,8 +425,6 @@ def fit(task: Task, cfg: TrainConfig, out, *, resume: bool = True) -> TrainResul
             f"count and blocks_per_epoch ({cfg.blocks_per_epoch}) a multiple of batch_size"
         )
     device = dist.device
-    if dist.main:
-        out.mkdir(parents=True, exist_ok=True)
     dist.barrier()
 
     torch.manual_seed(cfg.seed)
@@ -302,21 +438,37 @@ def fit(task: Task, cfg: TrainConfig, out, *, resume: bool = True) -> TrainResul
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
 
     start_epoch, best_err, best_epoch, history = 0, float("inf"), -1, []
+    command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
+    first_command, resumes = command, []
     latest = out / "latest.pt"
     if resume and latest.is_file():
         ck = load_checkpoint(latest, map_location=device)
-        if ck.get("task") != task.describe():
-            raise InputError(
-                f"{latest}: belongs to a different run ({ck.get('task')}); use another --out or delete it"
-            )
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["optimizer"])
-        _set_rng_states(ck["rng"])
-        start_epoch, best_err, best_epoch = ck["epoch"] + 1, ck["best_val_error"], ck["best_epoch"]
+        differ = resume_differences(ck.get("config"), ck["task"], cfg, task.describe())
+        if differ:
+            raise InputError(f"{out}: holds a different run; resuming it with other settings would mix two "
+                             f"runs ({'; '.join(differ)}): use another --out, or the run's own settings")
+        done = ck["epoch"] + 1
+        if done > cfg.epochs:
+            raise InputError(f"{out}: holds a run already trained for {done} epochs, more than the "
+                             f"{cfg.epochs} asked for: use another --out, or --epochs {done} or more")
+        try:
+            model.load_state_dict(ck["model"])
+            opt.load_state_dict(ck["optimizer"])
+            _set_rng_states(ck["rng"])
+        except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"{latest}: a damaged checkpoint ({first_line(exc)})") from None
+        start_epoch, best_err, best_epoch = done, ck["best_val_error"], ck["best_epoch"]
         history = ck["history"]
+        first_command = ck.get("command") or _logged_command(out) or command
+        resumes = list(ck.get("resumes", []))
+        planned = (ck.get("config") or {}).get("epochs", cfg.epochs)
+        if start_epoch < cfg.epochs:  # a resume that trains: the log says when, with what command and epochs
+            resumes.append({"at_epoch": start_epoch, "command": command,
+                            **({"epochs_raised": [planned, cfg.epochs]} if planned != cfg.epochs else {})})
 
     meta = {
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "command": first_command,
+        **({"resumes": resumes} if resumes else {}),
         "config": asdict(cfg),
         "task": task.describe(),
         "device": str(device),
@@ -385,6 +537,8 @@ def fit(task: Task, cfg: TrainConfig, out, *, resume: bool = True) -> TrainResul
                         "history": history,
                         "task": task.describe(),
                         "config": asdict(cfg),
+                        "command": first_command,
+                        "resumes": resumes,
                     }
                     if improved:
                         save_atomic({**ck, "kind": "best"}, out / "best.pt")

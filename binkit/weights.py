@@ -30,15 +30,14 @@ import hashlib
 import importlib
 import json
 import os
-import pickle
 import platform
 import subprocess
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from ._errors import InputError
-from .io import atomic_write
+from ._errors import InputError, first_line
+from .io import atomic_write, read_json
 
 __all__ = [
     "FAMILIES",
@@ -52,6 +51,7 @@ __all__ = [
     "info",
     "load",
     "provenance",
+    "read_torch_file",
     "results",
     "save",
     "weights_path",
@@ -86,9 +86,27 @@ class Family:
     default: str
     builder: str
 
-    def build(self, config: dict):
+    def build(self, config: dict, source=None):
+        """An untrained model of this family from a stored ``config``.
+
+        Parameters
+        ----------
+        config : dict
+        source : path, optional
+            The file ``config`` was read from: a configuration the family's
+            builder refuses (``units_per_pixel: 0``, an unknown key) is then an
+            InputError that names it.
+        """
+        if not isinstance(config, dict):
+            raise InputError(f"{source or 'config'}: the model configuration is not a mapping")
         module, function = self.builder.split(":")
-        return getattr(importlib.import_module(module), function)(config)
+        build = getattr(importlib.import_module(module), function)
+        try:
+            return build(config)
+        except (InputError, TypeError, ValueError, ZeroDivisionError) as exc:
+            where = f"{source}: " if source is not None else ""
+            raise InputError(f"{where}not a {self.title} model configuration binkit can build "
+                             f"({first_line(exc)})") from None
 
 
 FAMILIES = {
@@ -165,8 +183,8 @@ def _sidecar(family_name: str, weights, suffix: str) -> Path:
 
 
 def info(family_name: str, weights=None) -> dict:
-    """The provenance record of a weight set (its ``.json``)."""
-    return json.loads(_sidecar(family_name, weights, ".json").read_text())
+    """The provenance record of a weight set (its ``.json``); InputError if it is not a JSON object."""
+    return read_json(_sidecar(family_name, weights, ".json"), "provenance record")
 
 
 def results(family_name: str, weights=None) -> list[dict]:
@@ -195,32 +213,77 @@ def load(family_name: str, weights=None, device=None):
 
     fam = family(family_name)
     path = weights_path(family_name, weights)
-    try:
-        blob = _load_tensors(path)
-        if "state_dict" not in blob and "task" in blob:  # a training checkpoint (best.pt, latest.pt)
-            if blob["task"].get("model") != family_name:
-                raise InputError(f"{path}: a checkpoint of {blob['task'].get('model')!r}, not of {fam.title}")
-            blob = {"config": blob["task"]["config"], "state_dict": blob["model"]}
-        model = fam.build(blob["config"])
-        model.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in blob["state_dict"].items()})
-    except (KeyError, TypeError, AttributeError, RuntimeError, EOFError, OSError, pickle.UnpicklingError) as exc:
-        raise InputError(f"{path}: not a binkit {fam.title} weights file or training checkpoint "
-                         f"({str(exc).splitlines()[0]})") from None
+    what = f"not a binkit {fam.title} weights file or training checkpoint"
+    blob = read_torch_file(path, what=what)
+    if "state_dict" not in blob and "task" in blob:  # a training checkpoint (best.pt, latest.pt)
+        from .train import check_checkpoint
+
+        return _checkpoint_model(check_checkpoint(blob, path), path, family_name).to(device or "cpu")
+    if not isinstance(blob.get("state_dict"), dict) or "config" not in blob:
+        raise InputError(f"{path}: {what} (it holds {', '.join(map(str, blob)) or 'nothing'})")
+    model = fam.build(blob["config"], path)
+    _load_state(model, blob["state_dict"], path, what)
     return model.to(device or "cpu").eval()
 
 
-def _load_tensors(path: Path) -> dict:
-    """``torch.load`` with ``weights_only=True`` (no code runs from the file), allowing the numpy arrays
-    a training checkpoint keeps for its random-number state."""
+def _load_state(model, state_dict: dict, path, what: str) -> None:
+    """``model.load_state_dict`` (float16 stored weights as float32); InputError if they do not fit the model."""
+    try:
+        model.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in state_dict.items()})
+    except (RuntimeError, AttributeError, TypeError, KeyError) as exc:  # missing, extra or misshapen tensors
+        raise InputError(f"{path}: {what} ({first_line(exc)})") from None
+
+
+def read_torch_file(path, *, what: str = "not a file binkit wrote", map_location="cpu") -> dict:
+    """Read a torch file binkit wrote (weight set or training checkpoint), running no code from it.
+
+    The one ``torch.load`` in binkit: ``weights_only=True``, so the file's
+    pickle may build tensors, numbers, strings, lists and dicts only; a
+    file that asks for anything else (a function to call, a class to build)
+    is refused before any of it runs.  The one exception allowed is NumPy's
+    array, which checkpoints written before binkit stored its random-number
+    state as plain lists hold (``np.random.get_state()``); an array cannot
+    run code.
+
+    Parameters
+    ----------
+    path : path
+    what : str
+        What the message says the file is not, when it is refused.
+    map_location : str or torch.device, default "cpu"
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    binkit.InputError
+        Empty, damaged, foreign or hostile file, or one that does not hold a dict; one line.
+    """
     import numpy as np
     import torch
 
-    numpy_types = [np.ndarray, np.dtype, np._core.multiarray._reconstruct]
-    numpy_types += [getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith("DType")]
-    with torch.serialization.safe_globals(numpy_types):
-        blob = torch.load(path, map_location="cpu", weights_only=True)
+    import re
+    import warnings
+
+    path = Path(path)
+    numpy_array = [np.ndarray, np.dtype, np._core.multiarray._reconstruct]
+    numpy_array += [getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith("DType")]
+    try:
+        with torch.serialization.safe_globals(numpy_array), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's notes on pickle protocols: not the user's business
+            blob = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - an unpickler fed a hostile file can raise anything
+        asked = re.search(r"(?:unsupported|Unsupported global:) GLOBAL ([\w.]+)", str(exc))
+        if "Weights only load failed" in str(exc):  # torch's advice (weights_only=False) is not for binkit
+            why = (f"it asks for {asked.group(1)}, code binkit never runs from a file" if asked else
+                   "its pickle holds more than tensors, numbers and text; binkit runs no code from a file")
+        else:
+            why = f"unreadable as a torch file: {first_line(exc)}"
+        raise InputError(f"{path}: {what} ({why})") from None
     if not isinstance(blob, dict):
-        raise TypeError(f"holds a {type(blob).__name__}, not a dict")
+        raise InputError(f"{path}: {what} (it holds a {type(blob).__name__}, not a dict)")
     return blob
 
 
@@ -240,13 +303,18 @@ def from_checkpoint(path, family_name: str | None = None):
     """
     from .train import load_checkpoint
 
-    checkpoint = load_checkpoint(path)
-    found = checkpoint.get("task", {}).get("model")
+    return _checkpoint_model(load_checkpoint(path), path, family_name)
+
+
+def _checkpoint_model(checkpoint: dict, path, family_name: str | None):
+    """The model of a checked checkpoint (:func:`binkit.train.check_checkpoint`), in eval mode."""
+    found = checkpoint["task"].get("model")
     if found not in FAMILIES or (family_name is not None and found != family_name):
         want = family(family_name).title if family_name else "binkit model"
-        raise InputError(f"{path}: not a {want} checkpoint")
-    model = FAMILIES[found].build(checkpoint["task"]["config"])
-    model.load_state_dict(checkpoint["model"])
+        raise InputError(f"{path}: a checkpoint of {found!r}, not a {want} checkpoint")
+    fam = FAMILIES[found]
+    model = fam.build(checkpoint["task"].get("config"), path)
+    _load_state(model, checkpoint["model"], path, f"not a {fam.title} checkpoint binkit can load")
     return model.eval()
 
 
@@ -358,11 +426,7 @@ def provenance(run_dir, checkpoint: dict, *, command: str | None = None, data_ro
     """
     import torch
 
-    log_path = Path(run_dir) / "log.json"
-    try:
-        log = json.loads(log_path.read_text())
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{log_path}: cannot read the run's log ({exc})") from None
+    log = read_json(Path(run_dir) / "log.json", "run's log")
     history = log.get("history", [])
     task = checkpoint.get("task", {})
     record = {

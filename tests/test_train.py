@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import os
 import subprocess
 import sys
@@ -92,7 +93,9 @@ def test_save_atomic_leaves_old_file_on_failure(tmp_path):
 
     with pytest.raises(RuntimeError):
         save_atomic({"b": Boom()}, target)
-    assert load_checkpoint(target) == {"a": 1}
+    from binkit.weights import read_torch_file
+
+    assert read_torch_file(target) == {"a": 1}  # (not a checkpoint: load_checkpoint wants fit's keys)
     assert list(tmp_path.iterdir()) == [target]
 
 
@@ -200,7 +203,7 @@ def test_export_and_load_pretrained(tmp_path):
     from_run = weights.load("gridlstm", tmp_path / "run" / "latest.pt")
     for (k, a), (_, b) in zip(from_run.state_dict().items(), original.state_dict().items()):
         torch.testing.assert_close(a, b, atol=0, rtol=0)
-    with pytest.raises(binkit.InputError, match="a checkpoint of 'gridlstm', not of hybrid"):
+    with pytest.raises(binkit.InputError, match="a checkpoint of 'gridlstm', not a hybrid checkpoint"):
         weights.load("hybrid", tmp_path / "run" / "best.pt")
     import pickle
 
@@ -359,3 +362,142 @@ def test_a_run_starts_from_its_own_seed(tmp_path):
         states.append(load_checkpoint(tmp_path / f"run{k}" / "latest.pt")["model"])
     for name, value in states[0].items():
         torch.testing.assert_close(value, states[1][name], rtol=0, atol=0)
+
+
+# ---------------------------------------------------------------------------
+# issue 31, section 4: a resume is the same run, options are checked first, run folders fail in one line
+
+
+def test_resume_with_other_settings_is_refused_listing_what_differs(pages, tmp_path):
+    fit(_task(pages), _cfg(1), tmp_path)
+    before = (tmp_path / "latest.pt").read_bytes()
+    for change, words in (({"lr": 2e-3}, "lr: 0.001 -> 0.002"), ({"seed": 8}, "seed: 7 -> 8"),
+                          ({"lr_decay": "cosine"}, 'lr_decay: "none" -> "cosine"'),
+                          ({"batch_size": 2}, "batch_size: 4 -> 2")):
+        cfg = TrainConfig(**{**vars(_cfg(2)), **change})
+        with pytest.raises(binkit.InputError, match=re.escape(words)) as err:
+            fit(_task(pages), cfg, tmp_path)
+        assert "different run" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(binkit.InputError, match=r'loss: "dynamic" -> "bce"'):
+        fit(GridLSTMTask(TINY, "bce", pages["train"], pages["val"]), _cfg(2), tmp_path)
+    with pytest.raises(binkit.InputError, match=r'train: \["synth_1", "synth_2"\] -> \["synth_1"\]'):
+        fit(GridLSTMTask(TINY, "dynamic", pages["train"][:1], pages["val"]), _cfg(2), tmp_path)
+    assert (tmp_path / "latest.pt").read_bytes() == before  # nothing was trained into the other run
+
+
+def test_raising_epochs_resumes_and_the_log_says_so(pages, tmp_path):
+    import json
+
+    fit(_task(pages), _cfg(1), tmp_path)
+    fit(_task(pages), _cfg(2), tmp_path)
+    log = json.loads((tmp_path / "log.json").read_text())
+    assert log["config"]["epochs"] == 2 and len(log["history"]) == 2
+    (resume,) = log["resumes"]
+    assert resume["at_epoch"] == 1 and resume["epochs_raised"] == [1, 2]
+    with pytest.raises(binkit.InputError, match="already trained for 2 epochs, more than the 1 asked"):
+        fit(_task(pages), _cfg(1), tmp_path)
+
+
+def _spec(**change):
+    fields = dict(footprint=8, units_per_pixel=1, loss="static2", synthetic=True, synthetic_size=(96, 128),
+                  train=[1], val=[2], test=[], train_cfg=_cfg(1))
+    return RunSpec(**{**fields, **change})
+
+
+def test_a_finished_run_asked_for_another_run_says_so(tmp_path):
+    assert run(_spec(), tmp_path)["epochs_done"] == 1
+    for change, words in (({"train_cfg": TrainConfig(**{**vars(_cfg(1)), "lr": 0.01})}, "lr: 0.001 -> 0.01"),
+                          ({"loss": "bce"}, 'loss: "static2" -> "bce"'),
+                          ({"train": [1, 4]}, "train: [1] -> [1, 4]"),
+                          ({"units_per_pixel": 2}, "units_per_pixel: 1 -> 2")):
+        with pytest.raises(binkit.InputError, match=re.escape(words)) as err:
+            run(_spec(**change), tmp_path)
+        assert "finished run with other settings" in str(err.value)
+    assert run(_spec(), tmp_path)["epochs_done"] == 1  # the same run: done
+    assert run(_spec(train_cfg=_cfg(2)), tmp_path)["epochs_done"] == 2  # more epochs: trained further
+    with pytest.raises(binkit.InputError, match="finished run of 2 epochs, more than the 1 asked"):
+        run(_spec(), tmp_path)
+
+
+@pytest.mark.parametrize("option, value, words", [
+    ("--lr", "nan", "lr must be finite"), ("--lr", "inf", "lr must be finite"), ("--lr", "-1", "lr must lie in"),
+    ("--lr", "0", "lr must lie in"), ("--seed", "-1", "seed must be a non-negative integer"),
+    ("--units-per-pixel", "0", "units_per_pixel must be a positive integer"),
+    ("--augment", "-1", "augment must be a non-negative integer"),
+    ("--mix-synthetic", "-2", "mix_synthetic must be a non-negative integer"),
+    ("--val-synthetic", "-1", "val_synthetic must be a non-negative integer"),
+])
+def test_training_options_are_checked_before_any_work(tmp_path, capsys, option, value, words):
+    from binkit.__main__ import main
+
+    out = tmp_path / "run"
+    code = main(["train", "gridlstm", "--synthetic", "--train", "1", "--val", "2", "--test", "--no-progress",
+                 "--footprint", "8", "--epochs", "1", "--blocks-per-epoch", "4", "--batch-size", "4",
+                 "--val-blocks", "4", *([] if option == "--units-per-pixel" else ["--units-per-pixel", "1"]),
+                 option, value, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()  # nothing made, nothing loaded
+
+
+def test_run_folder_problems_are_one_line(tmp_path, monkeypatch):
+    from binkit import train
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(binkit.InputError, match="run folder .* is a file"):
+        run(_spec(), tmp_path / "file")
+    with pytest.raises(binkit.InputError, match="cannot be written"):
+        monkeypatch.setattr(train.os, "access", lambda path, mode: False)
+        run(_spec(), tmp_path / "ro")
+    monkeypatch.undo()
+    (tmp_path / "bad").mkdir()
+    for text, words in (("{oops", "not valid JSON"), ("[1, 2]", "expected an object"), ("{}", "epochs done")):
+        (tmp_path / "bad" / "summary.json").write_text(text)
+        with pytest.raises(binkit.InputError, match=words):
+            run(_spec(), tmp_path / "bad")
+
+
+def test_a_checkpoint_missing_a_key_is_one_line(pages, tmp_path):
+    fit(_task(pages), _cfg(1), tmp_path)
+    ck = torch.load(tmp_path / "latest.pt", weights_only=True)
+    del ck["optimizer"]
+    torch.save(ck, tmp_path / "latest.pt")
+    with pytest.raises(binkit.InputError, match="latest.pt: not a binkit checkpoint, or a damaged one: no 'optimizer'"):
+        fit(_task(pages), _cfg(2), tmp_path)
+    ck["optimizer"], ck["rng"] = {}, {"python": None}
+    torch.save(ck, tmp_path / "latest.pt")
+    with pytest.raises(binkit.InputError, match="damaged checkpoint"):
+        fit(_task(pages), _cfg(2), tmp_path)
+
+
+def test_a_full_disk_is_one_line_and_keeps_the_last_checkpoint(pages, tmp_path, monkeypatch):
+    import errno
+
+    from binkit import train
+
+    fit(_task(pages), _cfg(1), tmp_path)
+    before = (tmp_path / "latest.pt").read_bytes()
+    real_save = torch.save
+
+    def full(obj, fh):  # what torch does when the file's write fails: a RuntimeError over the OSError
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError:
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 704 vs 598")
+
+    monkeypatch.setattr(train.torch, "save", full)
+    with pytest.raises(binkit.InputError, match=r"\.pt: cannot write \(No space left on device\)"):
+        fit(_task(pages), _cfg(2), tmp_path)
+    monkeypatch.setattr(train.torch, "save", real_save)
+    assert (tmp_path / "latest.pt").read_bytes() == before
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_temporary_files_of_a_killed_checkpoint_write_are_removed_by_the_next_run(pages, tmp_path):
+    tmp_path.mkdir(exist_ok=True)
+    leftovers = [tmp_path / f".{name}.k1ll3d00.tmp" for name in ("latest.pt", "best.pt", "log.json", "log.csv")]
+    for p in leftovers:
+        p.write_bytes(b"half a file")
+    (tmp_path / "notes.tmp").write_text("the user's")
+    fit(_task(pages), _cfg(1), tmp_path)
+    assert not any(p.exists() for p in leftovers) and (tmp_path / "notes.tmp").exists()

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from .._checks import check_bool, check_int
 from ..datasets.blocks import BLOCK
 from .cell import GridLSTMCell, grid_scan, grid_scan_step_major
 from .inputs import check_geometry
@@ -73,6 +74,10 @@ class GridLSTMConfig:
         check_geometry(self.footprint, self.scale, self.block)
         if self.units_per_pixel is None:
             object.__setattr__(self, "units_per_pixel", 20 if self.footprint == 2 else 5)
+        # 0 units would build a model with no hidden state (a ZeroDivisionError later, or a weights
+        # file that loads into nothing): refused here, from the command line and from a stored config alike
+        object.__setattr__(self, "units_per_pixel", check_int("units_per_pixel", self.units_per_pixel, minimum=1))
+        object.__setattr__(self, "reference_flip", check_bool("reference_flip", self.reference_flip))
 
     @property
     def hidden(self) -> int:

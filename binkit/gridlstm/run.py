@@ -14,13 +14,16 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .._checks import check_int
+from .._errors import InputError
+from ..io import atomic_write, read_json
 from ..metrics import MEASURES
-from ..train import TrainConfig, fit
+from ..train import RUN_FILES, TrainConfig, fit, prepare_run_folder, resume_differences
 from .configs import config_name
 from .model import GridLSTMBinarizer, GridLSTMConfig
 from .training import GridLSTMTask
@@ -51,6 +54,26 @@ class RunSpec:
     val_synthetic: int = 0  # synthetic hard pages added to the validation pages, seeds VAL_SEED + k
     mix_size: tuple = (512, 768)
     train_cfg: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self):
+        # checked when the command is read, before any page is loaded or any folder made
+        for name in ("augment", "mix_synthetic", "val_synthetic"):
+            setattr(self, name, check_int(name, getattr(self, name), minimum=0))
+        if not isinstance(self.train_cfg, TrainConfig):
+            raise InputError(f"train_cfg must be a TrainConfig, got {type(self.train_cfg).__name__}")
+        self.model_config  # footprint, scale and units_per_pixel (GridLSTMConfig checks them)
+
+    def record(self) -> dict:
+        """What defines the run besides its :class:`TrainConfig`, as JSON (stored in ``summary.json``).
+
+        ``data`` (where the DIBCO pages are read from) is left out: the same
+        pages may be found through another path.
+        """
+        fields = asdict(self)
+        fields.pop("train_cfg")
+        fields.pop("data")
+        fields["units_per_pixel"] = self.model_config.units_per_pixel
+        return json.loads(json.dumps(fields, default=str))
 
     @property
     def config_name(self) -> str:
@@ -133,12 +156,14 @@ def run(spec: RunSpec, out) -> dict:
         The summary written to ``out/summary.json``: epochs, best epoch,
         validation error, mean test metrics, wall time.
     """
+    cfg = spec.train_cfg
+    if int(os.environ.get("RANK", "0")) == 0:  # a bad --out is one line, before any page is loaded
+        out = prepare_run_folder(out, RUN_FILES + _RESULT_FILES)
     out = Path(out)
     summary_path = out / "summary.json"
-    cfg = spec.train_cfg
     if summary_path.is_file():
-        done = json.loads(summary_path.read_text())
-        if done.get("epochs_done", 0) >= cfg.epochs:
+        done = _finished_run(summary_path, spec)
+        if done is not None:
             return done  # finished earlier: skip
     t0 = time.perf_counter()
     import torch
@@ -165,6 +190,8 @@ def run(spec: RunSpec, out) -> dict:
         "best_val_error": result.best_val_error,
         "train_seconds": round(time.perf_counter() - t0, 1),
         "task": task.describe(),
+        "run": spec.record(),
+        "config": asdict(cfg),
     }
     if spec.test:
         model = model_from_checkpoint(out / "best.pt")
@@ -173,23 +200,68 @@ def run(spec: RunSpec, out) -> dict:
         _write_rows(out, rows)
         summary["test"] = {k: float(np.mean([r[k] for r in rows])) for k in MEASURES if k not in ("nrm", "mpm")}
         summary["test_images"] = len(rows)
-    tmp = summary_path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(summary, indent=2, default=str))
-    tmp.replace(summary_path)
+    text = json.dumps(summary, indent=2, default=str)
+    atomic_write(summary_path, lambda fh: fh.write(text.encode()))
     return summary
+
+
+#: The files a run writes after training (through temporary files, like the checkpoints).
+_RESULT_FILES = ("summary.json", "results.csv", "times.csv")
+
+
+def _finished_run(summary_path: Path, spec: RunSpec) -> dict | None:
+    """The summary of a finished run that is the run ``spec`` asks for; None when it is to be trained further.
+
+    Raises
+    ------
+    binkit.InputError
+        The summary cannot be read, or the folder's run is another one (other
+        settings, or more epochs than asked): never "done" for a run that was
+        not done.
+    """
+    from ..train import RESUME_FREE
+
+    cfg = spec.train_cfg
+    done = read_json(summary_path, "run summary")
+    epochs_done = done.get("epochs_done")
+    if not isinstance(epochs_done, int) or isinstance(epochs_done, bool) or epochs_done < 0:
+        raise InputError(f"{summary_path}: run summary without a count of epochs done; delete it to finish the "
+                         "run again")
+    out = summary_path.parent
+    if "run" in done:  # written since summaries record the run's settings
+        stored_run, stored_config = done["run"], done.get("config")
+    else:  # an older summary: the log's configuration, and the model the task describes
+        log = read_json(out / "log.json", "run's log") if (out / "log.json").is_file() else {}
+        stored_config = log.get("config")
+        task = done.get("task") if isinstance(done.get("task"), dict) else {}
+        stored_run = {"loss": task.get("loss"), "reference_layout": task.get("reference_layout"),
+                      **{k: v for k, v in (task.get("config") or {}).items()
+                         if k in ("footprint", "scale", "units_per_pixel")}}
+    asked = spec.record()
+    differ = resume_differences(stored_config if isinstance(stored_config, dict) else None,
+                                {k: v for k, v in stored_run.items() if k in asked} if isinstance(stored_run, dict)
+                                else {}, cfg, {k: v for k, v in asked.items()
+                                              if not isinstance(stored_run, dict) or k in stored_run})
+    if differ:
+        raise InputError(f"{out}: holds a finished run with other settings ({'; '.join(differ)}): use another "
+                         "--out, or the run's own settings")
+    if epochs_done > cfg.epochs:
+        raise InputError(f"{out}: holds a finished run of {epochs_done} epochs, more than the {cfg.epochs} asked "
+                         f"for: use another --out, or --epochs {epochs_done}")
+    assert "epochs" in RESUME_FREE
+    return done if epochs_done == cfg.epochs else None  # fewer: resumed from latest.pt, to the epochs asked
 
 
 def _write_rows(out: Path, rows: list[dict]) -> None:
     """``results.csv`` (the paper's shape, columns labelled correctly) and ``times.csv`` (name, seconds)."""
     import csv
+    import io
 
     from ..results import write_results_csv
 
-    tmp = write_results_csv(out / "results.csv.tmp", rows)
-    tmp.replace(out / "results.csv")
-    tmp = out / "times.csv.tmp"
-    with open(tmp, "w", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["image", "seconds"])
-        writer.writerows([r["image"], r["seconds"]] for r in rows)
-    tmp.replace(out / "times.csv")
+    write_results_csv(out / "results.csv", rows)
+    times = io.StringIO()
+    writer = csv.writer(times, lineterminator="\n")
+    writer.writerow(["image", "seconds"])
+    writer.writerows([r["image"], r["seconds"]] for r in rows)
+    atomic_write(out / "times.csv", lambda fh: fh.write(times.getvalue().encode()))
