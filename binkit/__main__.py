@@ -6,11 +6,12 @@ Bad input ends with exit code 2 and a one-line message naming the file; no trace
 from __future__ import annotations
 
 import argparse
+import codecs
 import os
 import sys
 from pathlib import Path
 
-from ._errors import InputError
+from ._errors import InputError, first_line, shown
 
 __all__ = ["main"]
 
@@ -20,7 +21,7 @@ def _report_problems(problems) -> None:
     for item, reason in problems:
         name = Path(item).name
         line = reason if (item in reason or name in reason) else f"{item}: {reason}"
-        print(f"binkit: error: {line}", file=sys.stderr)
+        print(f"binkit: error: {shown(line)}", file=sys.stderr)
 
 
 def _scores(scores: dict, keys=("fm", "fps", "psnr", "drd", "nrm")) -> str:
@@ -31,12 +32,20 @@ def _scores(scores: dict, keys=("fm", "fps", "psnr", "drd", "nrm")) -> str:
                      if k in scores)
 
 
+#: How ``--param KEY=VALUE`` spells a flag (``--param swap=true``); the method's own check refuses a
+#: flag where it wants a number, and a number where it wants a flag.
+_BOOLEANS = {"true": True, "false": False}
+
+
 def _parse_params(pairs) -> dict:
     params = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise InputError(f"--param {pair!r}: expected KEY=VALUE, e.g. --param window=31")
+        if value.strip().lower() in _BOOLEANS:
+            params[key.replace("-", "_")] = _BOOLEANS[value.strip().lower()]
+            continue
         for cast in (int, float):
             try:
                 value = cast(value)
@@ -61,12 +70,9 @@ def _binarize(args) -> int:
     if not str(args.out_dir).strip():
         raise InputError("-o/--out-dir is empty; name the output folder (use -o . for the current folder)")
     files, problems = collect_inputs(args.inputs)
-    if args.shard:
-        from .batch import shard
-
-        files = shard(files, args.shard)
+    # the shard is taken inside, after the checks that need every input (two inputs, one output name)
     report = binarize_files(files, args.out_dir, name, overwrite=args.overwrite, workers=args.workers,
-                            progress=not args.no_progress, format=args.format, **params)
+                            progress=not args.no_progress, format=args.format, shard=args.shard, **params)
     problems += report.failed
     line = f"{name}: wrote {len(report.written)} to {args.out_dir}"
     if report.skipped:
@@ -90,7 +96,7 @@ def _methods(args) -> int:
 
 def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     """A warning as the command line shows it: ``binkit: warning: FILE: ...`` (no source line)."""
-    return f"binkit: warning: {message}\n"
+    return f"binkit: warning: {shown(message)}\n"
 
 
 def _finite_or_none(value):
@@ -139,6 +145,9 @@ def _evaluate(args) -> int:
         warnings.formatwarning = original
     keys = tuple(MEASURES)
     means = {k: float(np.mean([r[k] for r in rows])) for k in keys} if rows else {}
+    # names as text any UTF-8 file or terminal takes: a file name that is not UTF-8 gets \xNN escapes
+    rows = [{**r, "image": shown(r["image"])} for r in rows]
+    problems = [(shown(item), shown(reason)) for item, reason in problems]
     if rows:
         table = [(r["image"], r) for r in rows]
         table.append((f"mean of {len(rows)}", means))
@@ -152,9 +161,9 @@ def _evaluate(args) -> int:
         print(f"per-image results: {args.csv}")
     if args.json:
         record = {
-            "pred": str(args.pred),
-            "gt": str(args.gt),
-            "weights": None if args.weights is None else str(args.weights),
+            "pred": shown(args.pred),
+            "gt": shown(args.gt),
+            "weights": None if args.weights is None else shown(args.weights),
             "measures": list(keys),
             "images": [{"image": r["image"], **{k: _finite_or_none(r[k]) for k in keys}} for r in rows],
             "mean": {"n": len(rows), **{k: _finite_or_none(v) for k, v in means.items()}},
@@ -181,8 +190,11 @@ def _fetch_dibco(args) -> int:
 
 
 def _synthetic(args) -> int:
+    from ._checks import check_int
     from .datasets.locations import user_data_dir
 
+    if args.count is not None:
+        check_int("--count", args.count, minimum=1)
     if args.hard:
         from .datasets.hard import HARD_SET_SIZE, write_hard_set
 
@@ -218,10 +230,12 @@ GENERAL_RECIPE = {"augment": 2, "mix_synthetic": 48, "mixed_share": 0.3, "val_sy
 def _train(args) -> int:
     if args.model == "hybrid":
         only = [f"--{n.replace('_', '-')}" for n in ("augment", "mix_synthetic", "mixed_share", "val_synthetic")
-                if getattr(args, n) is not None] + (["--recipe general"] if args.recipe == "general" else [])
+                if getattr(args, n) is not None]
         if only:
             raise InputError(f"{', '.join(only)}: gridlstm only, not for the hybrid")
         return _train_hybrid(args)
+    if args.layout is not None:
+        raise InputError("--layout: hybrid only, not for gridlstm")
     from .gridlstm.run import RunSpec, run
 
     recipe = GENERAL_RECIPE if args.recipe == "general" else {}
@@ -236,9 +250,7 @@ def _train(args) -> int:
         units_per_pixel=args.units_per_pixel,
         loss=args.loss,
         reference_layout=args.reference_layout,
-        train=args.train,
-        val=args.val,
-        test=args.test,
+        **{k: getattr(args, k) for k in ("train", "val", "test") if getattr(args, k) is not None},
         data=args.data,
         synthetic=args.synthetic,
         train_cfg=cfg,
@@ -255,10 +267,13 @@ def _train(args) -> int:
 
 
 def _train_hybrid(args) -> int:
+    from .hybrid.model import AdjusterConfig
     from .hybrid.run import HYBRID_TRAIN, HybridRunSpec, run
 
-    spec = HybridRunSpec(train=args.train, val=args.val, test=args.test, data=args.data, synthetic=args.synthetic,
-                         train_cfg=_train_config(args, HYBRID_TRAIN))
+    given = {k: getattr(args, k) for k in ("train", "val", "test") if getattr(args, k) is not None}
+    config = AdjusterConfig(layout=args.layout) if args.layout else AdjusterConfig()
+    spec = HybridRunSpec.recipe(args.recipe, **given, data=args.data, synthetic=args.synthetic, config=config,
+                                train_cfg=_train_config(args, HYBRID_TRAIN))
     summary = run(spec, args.out)
     if summary:
         line = f"done: {summary['epochs_done']} epochs, best val error {summary['best_val_error']:.4f}"
@@ -300,11 +315,11 @@ def _add_protocol_options(p: argparse.ArgumentParser) -> None:
     """The training protocol's options; left out, each model's own protocol applies."""
     p.add_argument("--epochs", type=int, default=None, help="gridlstm: 201 (the paper); hybrid: 1000")
     p.add_argument("--blocks-per-epoch", type=int, default=None,
-                   help="training samples per epoch: gridlstm 2048 blocks of 64x64; hybrid 64 crops of 512x512")
+                   help="training samples per epoch: gridlstm 2048 blocks of 64x64; hybrid 64 tiles or pages")
     p.add_argument("--batch-size", type=int, default=None, help="gridlstm 32, hybrid 8")
     p.add_argument("--val-every", type=int, default=None, help="validate every k epochs (10)")
-    p.add_argument("--val-blocks", type=int, default=None, help="validation sample size: gridlstm 2048, hybrid 32")
-    p.add_argument("--lr", type=float, default=None, help="Adam learning rate: gridlstm 1e-3, hybrid 1e-4")
+    p.add_argument("--val-blocks", type=int, default=None, help="validation sample size: gridlstm 2048, hybrid 256")
+    p.add_argument("--lr", type=float, default=None, help="Adam learning rate: 1e-3")
     p.add_argument("--lr-decay", default=None, choices=["none", "cosine"],
                    help="none (the paper: constant) or cosine (falls to 5%% of --lr by the last epoch)")
     p.add_argument("--seed", type=int, default=None, help="42")
@@ -395,15 +410,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--loss", default="dynamic", help="gridlstm only: dynamic, bce, or static<w> (static2, static0.5)")
     p.add_argument("--reference-layout", action="store_true",
                    help="gridlstm only: dynamic loss with the original code's scrambled weights")
-    p.add_argument("--train", type=int, nargs="+", default=[2009, 2010, 2012, 2013, 2014], metavar="YEAR")
-    p.add_argument("--val", type=int, nargs="+", default=[2011], metavar="YEAR")
-    p.add_argument("--test", type=int, nargs="*", default=[2016], metavar="YEAR")
+    p.add_argument("--train", type=int, nargs="+", default=None, metavar="YEAR",
+                   help="training years (default: the recipe's; paper: 2009 2010 2012 2013 2014)")
+    p.add_argument("--val", type=int, nargs="+", default=None, metavar="YEAR", help="validation years (2011)")
+    p.add_argument("--test", type=int, nargs="*", default=None, metavar="YEAR",
+                   help="test years (paper: 2016; hybrid general: none)")
     p.add_argument("--data", default=None, help="DIBCO root (default: $BINKIT_DIBCO_ROOT)")
     p.add_argument("--synthetic", action="store_true", help="treat --train/--val/--test as synthetic page seeds")
     p.add_argument("--recipe", default="paper", choices=["paper", "general"],
                    help="paper (the default: the paper's protocol as it is) or general (binkit's recipe for scans "
-                   "unlike DIBCO's: " + ", ".join(f"{k}={v}" for k, v in GENERAL_RECIPE.items())
-                   + "); the options below override it")
+                   "unlike DIBCO's; gridlstm: " + ", ".join(f"{k}={v}" for k, v in GENERAL_RECIPE.items())
+                   + "; hybrid: every DIBCO year and 48 synthetic hard pages, binkit.hybrid.run.HYBRID_RECIPES); "
+                   "the options below override it")
+    p.add_argument("--layout", default=None, choices=["histogram", "paper"],
+                   help="hybrid only: the adjuster's input, the (b, t) histogram (default) or the paper's "
+                   "6-channel 512x512 patch")
     p.add_argument("--augment", type=int, default=None, metavar="N",
                    help="gridlstm only: N randomly altered copies of every training page (brightness, contrast, "
                    "gamma, blur, noise, JPEG, scale)")
@@ -463,11 +484,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _escape_names(error: UnicodeEncodeError):
+    """Codec error handler: what a stream cannot encode, as :func:`binkit._errors.shown` writes it."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    return shown(error.object[error.start:error.end]).encode("ascii", "backslashreplace").decode(), error.end
+
+
+codecs.register_error("binkit.shown", _escape_names)
+
+
+def _names_never_fail_printing():
+    """Make stdout and stderr write what they cannot encode as escapes; return how to put them back.
+
+    A file name that is not valid UTF-8 reaches Python as surrogate escapes,
+    which a strict UTF-8 stdout refuses: the report of a finished batch (or
+    evaluate's table, before its --json) would end in a UnicodeEncodeError.
+    """
+    saved = []
+    for stream in (sys.stdout, sys.stderr):
+        errors = getattr(stream, "errors", None)
+        if errors in (None, "binkit.shown") or not hasattr(stream, "reconfigure"):
+            continue
+        try:
+            stream.reconfigure(errors="binkit.shown")
+            saved.append((stream, errors))
+        except (ValueError, OSError):  # not a text stream we may reconfigure
+            pass
+
+    def restore():
+        for stream, errors in saved:
+            try:
+                stream.reconfigure(errors=errors)
+            except (ValueError, OSError):
+                pass
+
+    return restore
+
+
 def main(argv=None) -> int:
     from .datasets.fetch.errors import DownloadError
 
     args = build_parser().parse_args(argv)
     saved_limit = os.environ.get("BINKIT_MAX_PIXELS")
+    restore_streams = _names_never_fail_printing()
     try:
         if getattr(args, "max_pixels", None) is not None:
             from .io import max_pixels
@@ -477,12 +537,17 @@ def main(argv=None) -> int:
             max_pixels()  # a bad value is refused here, before any work
         return args.func(args)
     except (InputError, FileNotFoundError, DownloadError) as exc:
-        print(f"binkit: error: {exc}", file=sys.stderr)
+        print(f"binkit: error: {shown(exc)}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the machine's answer (a full disk, no permission) on a path: one line, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"binkit: error: {shown(where)}{exc.strerror or first_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("binkit: interrupted", file=sys.stderr)
         return 130
     finally:
+        restore_streams()
         if saved_limit is None:
             os.environ.pop("BINKIT_MAX_PIXELS", None)
         else:

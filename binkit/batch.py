@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from ._errors import InputError
+from ._errors import InputError, first_line
 from .registry import DEFAULT_METHOD
 from .runtime import freed_memory_kept
 
@@ -64,27 +64,21 @@ def collect_inputs(items: Iterable[str | os.PathLike]) -> tuple[list[Path], list
     files : list of Path
         Unique, in the order given.
     problems : list of (item, reason)
-        Items that name nothing, and folders without images.
+        Items that name nothing, folders without images, and folders or
+        files that cannot be looked at (no permission): one line each, so
+        that the other items still go ahead.
     """
     files: list[Path] = []
     problems: list[tuple[str, str]] = []
     for item in items:
         item = str(item)
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
-            if not found:
-                problems.append((item, f"folder has no image files ({', '.join(IMAGE_EXTENSIONS[:4])}, ...)"))
-            files += found
-        elif path.is_file():
-            files.append(path)
-        elif glob.has_magic(item):
-            found = sorted(Path(p) for p in glob.glob(item) if Path(p).is_file())
-            if not found:
-                problems.append((item, "pattern matches no file"))
-            files += found
-        else:
-            problems.append((item, "no such file or folder"))
+        try:
+            found, problem = _expand(item)
+        except OSError as exc:  # a folder of mode 000, a path through one (is_dir itself fails)
+            found, problem = [], f"{item}: cannot read ({exc.strerror or first_line(exc)})"
+        files += found
+        if problem:
+            problems.append((item, problem))
     seen, unique = set(), []
     for f in files:
         key = f.resolve()
@@ -92,6 +86,20 @@ def collect_inputs(items: Iterable[str | os.PathLike]) -> tuple[list[Path], list
             seen.add(key)
             unique.append(f)
     return unique, problems
+
+
+def _expand(item: str) -> tuple[list[Path], str | None]:
+    """The files one item of :func:`collect_inputs` names, and the reason it names none (or None)."""
+    path = Path(item)
+    if path.is_dir():
+        found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+        return found, None if found else f"folder has no image files ({', '.join(IMAGE_EXTENSIONS[:4])}, ...)"
+    if path.is_file():
+        return [path], None
+    if glob.has_magic(item):
+        found = sorted(Path(p) for p in glob.glob(item) if Path(p).is_file())
+        return found, None if found else "pattern matches no file"
+    return [], "no such file or folder"
 
 
 def output_path(source: Path, outdir: Path, format: str = "png") -> Path:
@@ -121,16 +129,33 @@ def shard(files: Sequence[Path], spec: str) -> list[Path]:
     return ordered[start : start + size + (1 if k <= extra else 0)]
 
 
+_shard = shard  # binarize_files' parameter of the same name hides the function there
+
+
 def _scan_dpi(source) -> tuple | None:
-    """The resolution the scan's file records, if any (only its header is read)."""
+    """The resolution the scan's file records, if any (only its header is read).
+
+    Raises
+    ------
+    binkit.InputError
+        The header records a resolution no output can hold (4294967295 dpi):
+        the page is refused before any work, rather than written without it.
+    """
     from PIL import Image
+
+    from .io import check_dpi
 
     try:
         with Image.open(source) as image:
             dpi = image.info.get("dpi")
     except (OSError, ValueError, SyntaxError):
         return None
-    return tuple(float(v) for v in dpi) if dpi and all(v and v > 0 for v in dpi) else None
+    try:
+        if not dpi or not all(float(v) > 0 for v in dpi):  # 0 or nothing: the file says nothing
+            return None
+    except (TypeError, ValueError):
+        return None
+    return check_dpi(dpi, f"{source}: the resolution it records")
 
 
 def _description(record: dict) -> str:
@@ -143,9 +168,12 @@ def _binarize_one(source: str, dest: str, run, format: str = "png", made_by: dic
     from .io import read_image, save_binary
 
     try:
-        save_binary(dest, run(read_image(source)), format=format, dpi=_scan_dpi(source), made_by=made_by)
-    except (InputError, FileNotFoundError) as exc:
+        dpi = _scan_dpi(source)  # before the work: a header no output can hold refuses the page
+        save_binary(dest, run(read_image(source)), format=format, dpi=dpi, made_by=made_by)
+    except InputError as exc:
         return str(exc)
+    except OSError as exc:  # gone, locked or unreadable since it was listed
+        return f"{source}: {exc.strerror or first_line(exc)}"
     except MemoryError:
         return f"{source}: out of memory"
     return None
@@ -191,6 +219,7 @@ def binarize_files(
     workers: int | None = None,
     progress: bool = True,
     format: str = "png",
+    shard: str | None = None,
     **params,
 ) -> BatchReport:
     """Binarize files into ``outdir`` as 0/255 PNGs (0 = ink), skipping finished ones.
@@ -214,6 +243,11 @@ def binarize_files(
         Show a progress bar.
     format : {"png", "png1", "tif"}
         Output format (:data:`binkit.io.BINARY_FORMATS`); the scan's DPI is kept.
+    shard : str, optional
+        ``"K/N"``: write only the K-th of N slices of the sorted inputs
+        (:func:`shard`).  The checks that look at all inputs together (two
+        inputs with one output name, an output over an input) still look at
+        all of them, in every shard alike.
     **params
         The method's parameters (:func:`binkit.binarizer`), e.g. ``window=31``;
         ``weights`` and ``device`` for ``gridlstm``.
@@ -221,6 +255,13 @@ def binarize_files(
     Returns
     -------
     BatchReport
+
+    Notes
+    -----
+    An output path that is already taken is never written over, except by
+    ``overwrite`` when binkit's own record in the file says binkit wrote it:
+    a folder, a link, any other file, or a file whose record cannot be read
+    is reported as failed, with the reason, and the rest of the batch goes on.
     """
     from tqdm.auto import tqdm
 
@@ -228,7 +269,7 @@ def binarize_files(
     from .registry import method as method_record
 
     from . import __version__
-    from .io import BINARY_FORMATS, made_by
+    from .io import BINARY_FORMATS
 
     if format not in BINARY_FORMATS:
         raise InputError(f"--format {format!r}: choose one of {', '.join(BINARY_FORMATS)}")
@@ -259,27 +300,29 @@ def binarize_files(
     by_dest: dict[Path, list[Path]] = {}
     for src in inputs:
         by_dest.setdefault(output_path(src, outdir, format), []).append(Path(src))
-    todo = []
+    clashing = set()
     for dest, srcs in by_dest.items():
         if len(srcs) > 1:  # which one the user meant is not binkit's guess: none is written
+            clashing.add(dest)
             for src in srcs:
                 others = ", ".join(str(o) for o in srcs if o != src)
                 report.failed.append((str(src), f"{src}: {others} would be written to the same {dest}; "
                                                 "rename one (neither was written)"))
+    # The slice is taken only now: a clash between inputs of two shards is seen by both.
+    mine = _shard(list(inputs), shard) if shard else list(inputs)
+    todo = []
+    for src in mine:
+        dest = output_path(src, outdir, format)
+        if dest in clashing:
             continue
-        src = srcs[0]
         remove_leftovers(dest)  # a killed run's temporary file for this output
-        if dest.exists() and not overwrite:
-            before = made_by(dest)
-            if before is not None and (before.get("method"), before.get("params")) != (made["method"],
-                                                                                        made["params"]):
-                report.failed.append((str(src), f"{dest}: made by {_description(before)}, not by "
-                                                f"{_description(made)}; --overwrite redoes it, or write to "
-                                                "another folder"))
-            else:
-                report.skipped.append(dest)
+        verdict = _existing_output(dest, made, overwrite)
+        if verdict == "write":
+            todo.append((Path(src), dest))
+        elif verdict == "done":
+            report.skipped.append(dest)
         else:
-            todo.append((src, dest))
+            report.failed.append((str(src), verdict))
 
     bar = tqdm(total=len(todo), desc=f"binarize ({record.name})", unit="page", disable=not (progress and todo))
     n = 1 if record.needs_torch else max(1, min(workers or min(os.cpu_count() or 1, 8), len(todo) or 1))
@@ -305,6 +348,36 @@ def binarize_files(
     finally:
         bar.close()
     return report
+
+
+def _existing_output(dest: Path, made: dict, overwrite: bool) -> str:
+    """What to do about ``dest``: ``"write"``, ``"done"`` (skip it), or the one-line reason it is refused.
+
+    Only a regular file whose binkit record says binkit made it is ever
+    replaced (with ``overwrite``) or counted as done; anything else at that
+    path is the user's, and stays as it is.
+    """
+    from .io import made_by
+
+    if not (dest.exists() or dest.is_symlink()):
+        return "write"
+    advice = "move it away or write to another folder (-o)"
+    if dest.is_symlink() or not dest.is_file():
+        kind = "a link" if dest.is_symlink() else "a folder" if dest.is_dir() else "something that is not a file"
+        return f"{dest}: the output path is taken by {kind}; binkit writes no output there: {advice}"
+    try:
+        before = made_by(dest)
+    except InputError as exc:
+        return f"{exc}; binkit cannot tell what made it, so it is left as it is: {advice}"
+    if before is None:
+        return (f"{dest}: the output path is taken by a file binkit did not write (it has no binkit record); "
+                f"it is left as it is: {advice}")
+    if overwrite:
+        return "write"
+    if (before.get("method"), before.get("params")) != (made["method"], made["params"]):
+        return (f"{dest}: made by {_description(before)}, not by {_description(made)}; --overwrite redoes it, "
+                "or write to another folder")
+    return "done"
 
 
 def _record(report: BatchReport, src: Path, dest: Path, error: str | None) -> None:
@@ -333,11 +406,15 @@ def match_pairs(pred_dir, gt_dir) -> tuple[list[tuple[Path, Path]], list[tuple[s
         ambiguous matches.
     """
     pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
+    listed = {}
     for d, what in ((pred_dir, "--pred"), (gt_dir, "--gt")):
-        if not d.is_dir():
-            raise InputError(f"{d}: {what} must be a folder")
-    preds, _ = collect_inputs([pred_dir])
-    gts, _ = collect_inputs([gt_dir])
+        try:
+            if not d.is_dir():
+                raise InputError(f"{d}: {what} must be a folder")
+            listed[what], _ = _expand(str(d))
+        except OSError as exc:  # a folder of mode 000: nothing in it can be scored
+            raise InputError(f"{d}: cannot read the {what} folder ({exc.strerror or first_line(exc)})") from None
+    preds, gts = listed["--pred"], listed["--gt"]
     if not preds:
         raise InputError(f"{pred_dir}: no image files")
     gt_by_stem: dict[str, list[Path]] = {}
@@ -515,6 +592,8 @@ def evaluate_folders(pred_dir, gt_dir, *, weights_dir=None, progress: bool = Tru
                 weights = (rw, pw)
             at_fault = pred_path
             rows.append({"image": pred_path.stem, **evaluate(pred, gt, weights)})
-        except (InputError, FileNotFoundError) as exc:
+        except InputError as exc:
             problems.append((str(at_fault), str(exc)))
+        except OSError as exc:  # gone or unreadable since the folder was listed
+            problems.append((str(at_fault), f"{at_fault}: {exc.strerror or first_line(exc)}"))
     return rows, problems
