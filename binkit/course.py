@@ -54,11 +54,12 @@ def _source(cell: dict) -> str:
 
 
 def _read(path) -> dict:
-    path = Path(path)
+    from .io import read_json
+
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable notebook ({exc})") from None
+        return read_json(path, "notebook")  # bad JSON, nesting too deep, a non-object: one line
+    except InputError as exc:
+        raise InputError(f"{exc} (not a readable notebook)") from None
 
 
 def _canonical(value, digits) -> str:

@@ -20,8 +20,6 @@ import io
 import json
 import os
 import pickle
-import re
-import stat
 import subprocess
 import sys
 import zipfile
@@ -496,3 +494,26 @@ def test_param_passes_booleans(tmp_path, capsys):
     code, _, err = _run(["binarize", tmp_path / "in", "-o", tmp_path / "out", "--method", "logistic", "--param",
                          "swap=true", "--no-progress"], capsys)
     assert code == 0, err
+
+
+def test_damaged_manifests_notebooks_and_cache_files_are_one_line_or_recomputed(tmp_path):
+    from binkit import course
+    from binkit.datasets import load_synthetic
+    from binkit.datasets.synthetic import write_synthetic_set
+    from binkit.gridlstm import training
+
+    write_synthetic_set(tmp_path / "s", seeds=[1])
+    for text, words in (("[" * 100_000, "nested too deep"), ('{"pages": 5}', "list of named pages"),
+                        ("[]", "expected an object")):
+        (tmp_path / "s" / "manifest.json").write_text(text)
+        with pytest.raises(binkit.InputError, match=words):
+            load_synthetic(tmp_path / "s")
+    (tmp_path / "nb.ipynb").write_text("{" * 100_000)
+    with pytest.raises(binkit.InputError, match="not a readable notebook"):
+        course._read(tmp_path / "nb.ipynb")
+    gt = _page(3).gt
+    rw, _ = training._weights_cached(gt, tmp_path / "cache")
+    (entry,) = (tmp_path / "cache").iterdir()
+    entry.write_bytes(b"half a zip")  # a cache entry a full disk cut short
+    again, _ = training._weights_cached(gt, tmp_path / "cache")
+    np.testing.assert_allclose(again, rw, rtol=1e-6)

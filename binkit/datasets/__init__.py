@@ -25,7 +25,6 @@ else ``$XDG_DATA_HOME/binkit``, else ``~/.local/share/binkit``), where
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -139,9 +138,16 @@ def load_synthetic(root=None) -> list[DibcoSample]:
     FileNotFoundError
         No set there; the message says where binkit looked.
     """
+    from .._errors import InputError
+    from ..io import read_json
+
     root = synthetic_root(root)
     manifest = root / "manifest.json"
-    names = [entry["name"] for entry in json.loads(manifest.read_text())["pages"]]
+    pages = read_json(manifest, "synthetic set manifest").get("pages")
+    if not isinstance(pages, list) or not all(isinstance(p, dict) and isinstance(p.get("name"), str) for p in pages):
+        raise InputError(f"{manifest}: synthetic set manifest without a list of named pages; write the set again "
+                         "with `binkit synthetic`")
+    names = [entry["name"] for entry in pages]
     return [
         DibcoSample(
             name=name,

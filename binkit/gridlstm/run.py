@@ -219,8 +219,6 @@ def _finished_run(summary_path: Path, spec: RunSpec) -> dict | None:
         settings, or more epochs than asked): never "done" for a run that was
         not done.
     """
-    from ..train import RESUME_FREE
-
     cfg = spec.train_cfg
     done = read_json(summary_path, "run summary")
     epochs_done = done.get("epochs_done")
@@ -237,18 +235,16 @@ def _finished_run(summary_path: Path, spec: RunSpec) -> dict | None:
         stored_run = {"loss": task.get("loss"), "reference_layout": task.get("reference_layout"),
                       **{k: v for k, v in (task.get("config") or {}).items()
                          if k in ("footprint", "scale", "units_per_pixel")}}
-    asked = spec.record()
-    differ = resume_differences(stored_config if isinstance(stored_config, dict) else None,
-                                {k: v for k, v in stored_run.items() if k in asked} if isinstance(stored_run, dict)
-                                else {}, cfg, {k: v for k, v in asked.items()
-                                              if not isinstance(stored_run, dict) or k in stored_run})
+    record = spec.record()
+    stored_run = {k: v for k, v in stored_run.items() if k in record} if isinstance(stored_run, dict) else {}
+    asked = {k: v for k, v in record.items() if k in stored_run}  # what the summary recorded, compared
+    differ = resume_differences(stored_config if isinstance(stored_config, dict) else None, stored_run, cfg, asked)
     if differ:
         raise InputError(f"{out}: holds a finished run with other settings ({'; '.join(differ)}): use another "
                          "--out, or the run's own settings")
     if epochs_done > cfg.epochs:
         raise InputError(f"{out}: holds a finished run of {epochs_done} epochs, more than the {cfg.epochs} asked "
                          f"for: use another --out, or --epochs {epochs_done}")
-    assert "epochs" in RESUME_FREE
     return done if epochs_done == cfg.epochs else None  # fewer: resumed from latest.pt, to the epochs asked
 
 

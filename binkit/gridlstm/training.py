@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -59,8 +60,11 @@ def _weights_cached(gt: np.ndarray, cache_dir: Path | None):
     key = hashlib.sha256(np.packbits(gt).tobytes() + str(gt.shape).encode()).hexdigest()[:24]
     path = Path(cache_dir) / f"pseudo_weights_{key}.npz"
     if path.is_file():
-        with np.load(path) as z:
-            return z["recall"], z["precision"]
+        try:
+            with np.load(path) as z:  # allow_pickle stays False: a cache file cannot run code
+                return z["recall"], z["precision"]
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            pass  # a damaged cache entry (a disk-full write, a stray file) is computed again and replaced
     rw, pw = pseudo_weights(gt)
     path.parent.mkdir(parents=True, exist_ok=True)
     # A temporary file of its own for every writer: under torchrun each rank fills the same
