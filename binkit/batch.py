@@ -155,7 +155,7 @@ def _scan_dpi(source) -> tuple | None:
             return None
     except (TypeError, ValueError):
         return None
-    return check_dpi(dpi, f"{source}: the resolution it records")
+    return check_dpi(dpi, str(source))
 
 
 def _description(record: dict) -> str:

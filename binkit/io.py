@@ -499,8 +499,8 @@ def check_dpi(dpi, name: str = "dpi") -> tuple[float, float]:
         pair = ()
     if len(pair) != 2 or not all(is_real(v) and math.isfinite(v) and 0 < v <= MAX_DPI for v in pair):
         shown_pair = tuple(float(v) if is_real(v) else v for v in pair) or dpi
-        raise InputError(f"{name}: resolution {shown_pair!r} dpi is not a real scan's; expected two numbers "
-                         f"in (0, {MAX_DPI}]")
+        raise InputError(f"{name}: records a resolution of {shown_pair!r} dpi, which no scan has; expected two "
+                         f"numbers in (0, {MAX_DPI}]")
     return tuple(float(v) for v in pair)
 
 

@@ -395,10 +395,11 @@ def test_empty_foreign_and_misconfigured_weight_files_are_one_line(tmp_path, cap
 def test_broken_provenance_json_is_one_line(tmp_path):
     from binkit import weights
 
-    pt = weights.save("gridlstm", "w", binkit.gridlstm.GridLSTMConfig(footprint=8, units_per_pixel=1).to_dict(),
-                      binkit.gridlstm.GridLSTMBinarizer(binkit.gridlstm.GridLSTMConfig(footprint=8,
-                                                                                        units_per_pixel=1)).state_dict(),
-                      {"command": "test"}, dest=tmp_path)
+    from binkit.gridlstm import GridLSTMBinarizer, GridLSTMConfig
+
+    config = GridLSTMConfig(footprint=8, units_per_pixel=1)
+    pt = weights.save("gridlstm", "w", config.to_dict(), GridLSTMBinarizer(config).state_dict(), {"command": "test"},
+                      dest=tmp_path)
     for text, words in (("{broken", "not valid JSON"), ("[1]", "expected an object"),
                         ("[" * 100_000, "nested too deep")):
         pt.with_suffix(".json").write_text(text)
