@@ -338,8 +338,10 @@ def build_parser() -> argparse.ArgumentParser:
         "binarize",
         help="binarize scans (files, folders, globs) into 0/255 PNGs",
         description="Binarize scans into OUT_DIR/<name>.png (0 = ink, 255 = page). Outputs that exist are "
-        "skipped unless --overwrite, so an interrupted batch resumes. Bad files are reported (exit code 2) "
-        "and the good ones are still written. Example: binkit binarize scans/ 'more/*.tif' -o out --method sauvola",
+        "skipped unless --overwrite, so an interrupted batch resumes; a path taken by anything binkit did not "
+        "write (a folder, a link, another file) is reported and never replaced. Bad files are reported (exit "
+        "code 2) and the good ones are still written. Example: binkit binarize scans/ 'more/*.tif' -o out "
+        "--method sauvola",
     )
     p.add_argument("inputs", nargs="+", metavar="IN", help="image files, folders of images, or glob patterns")
     p.add_argument("-o", "--out-dir", required=True, help="output folder (created if missing)")
@@ -348,7 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="cpu or cuda, for gridlstm/hybrid (default: the best available)")
     p.add_argument("--param", action="append", metavar="KEY=VALUE", help="method parameter, e.g. --param window=31 "
                    "--param k=0.2 (repeatable)")
-    p.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
+    p.add_argument("--overwrite", action="store_true", help="redo outputs binkit wrote earlier (their recorded "
+                   "method and parameters say so); other files are never replaced")
     p.add_argument("--workers", type=int, default=None, help="processes for the classical methods (default: cores)")
     p.add_argument("--format", default="png", choices=["png", "png1", "tif"],
                    help="png: 8-bit 0/255 (default, what the DIBCO tool reads); png1: 1-bit PNG; tif: 1-bit "
