@@ -1,6 +1,6 @@
-"""Time the hybrid method's classical start and B-spline fit on 1-MP and 3-MP pages.
+"""Time the hybrid method's classical start and B-spline fit on 1-MP and 3-MP pages, and its training.
 
-Run:  python benchmarks/bench_hybrid.py [--repeat N] [--no-scipy]
+Run:  python benchmarks/bench_hybrid.py [--repeat N] [--no-scipy] [--no-train]
 
 The pages are synthetic (``binkit.datasets.synthetic_page``).  Times are the
 median of --repeat runs, in milliseconds; the per-MP column divides by the
@@ -11,6 +11,12 @@ median; it runs once per page (it takes tens of seconds on 3 MP).
 Goals (issue 6): a 31x31 median on a 3-MP page well under a second; the
 hybrid binarization of a 1-MP page in <= 0.5 s on the CPU, with the
 median/mean precompute timed separately.
+
+Training (issue 29): samples per second of :class:`binkit.hybrid.HybridTask`
+(drawing the samples, loss, backward pass and Adam step, batch 8) with the
+paper's input layout (512 x 512 patches through the 6-channel CNN, the
+adjuster binkit shipped first) and with binkit's histogram layout, on the
+same synthetic pages in the same run; the ratio is the speed-up.
 """
 
 from __future__ import annotations
@@ -48,11 +54,44 @@ def _median_ms(fn, repeat):
     return statistics.median(times)
 
 
+def _train_rates(threads: int, seconds: float = 20.0) -> None:
+    """Training samples per second of both input layouts, same pages, same run."""
+    import torch
+
+    from binkit.hybrid.model import AdjusterConfig
+    from binkit.hybrid.samples import prepare_page
+    from binkit.hybrid.training import HybridTask
+
+    torch.set_num_threads(threads)
+    pages = [prepare_page(f"p{k}", *(lambda p: (p.image, p.gt))(synthetic_page(k, size=(1024, 1536))))
+             for k in range(3)]
+    rates = {}
+    for layout in ("paper", "histogram"):
+        torch.manual_seed(0)
+        task = HybridTask({"train": pages, "val": pages[:1]}, AdjusterConfig(layout=layout), augment=0.5)
+        opt = torch.optim.Adam(task.model.parameters(), lr=1e-3)
+        rng, done, t = np.random.default_rng(0), 0, time.perf_counter()
+        while time.perf_counter() - t < seconds or done < 16:
+            batch = task.batches("train", 8, rng)
+            loss = task.loss(task.model, batch, torch.device("cpu"))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            done += 8
+        rates[layout] = done / (time.perf_counter() - t)
+    print(f"\ntraining samples/s (batch 8, {threads} threads, 1024 x 1536 pages, half the samples augmented)")
+    print(f"{'layout':<12}{'samples/s':>11}{'vs paper':>10}")
+    for layout, rate in rates.items():
+        print(f"{layout:<12}{rate:11.1f}{rate / rates['paper']:9.1f}x")
+    torch.set_num_threads(1)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-scipy", action="store_true", help="skip the scipy.ndimage.median_filter reference")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads for the hybrid CNN")
+    ap.add_argument("--no-train", action="store_true", help="skip the training-speed table")
     args = ap.parse_args(argv)
 
     import torch
@@ -121,6 +160,9 @@ def main(argv=None) -> int:
             row(label, f"hybrid CNN + surface, {'all tiles' if tiles is None else f'{tiles} tiles'} ({which}, "
                 f"{args.threads} thr)", ms, mp)
         torch.set_num_threads(1)
+
+    if not args.no_train:
+        _train_rates(args.threads)
 
     g = global_levels(synthetic_page(0, size=(512, 768)).image)
     for n in (16, 24):

@@ -25,6 +25,14 @@ when no DIBCO data is found.  ``hard`` is the committed set of hard pages in
 ``data/synthetic_hard`` (``--hard`` for another folder written by
 ``binkit synthetic --hard``).
 
+With ``hybrid`` among the methods, three more rows come with it: the
+paper-fold weight set ``hybrid-paper-fold`` (H-DIBCO 2016 unseen), the
+hybrid's classical start ``hybrid-start`` (the B-spline ``C0``, no CNN) and
+``hybrid-oracle``, the best surface of the family for each page, fitted to
+that page's ground truth (:func:`binkit.hybrid.oracle_binarize`: a ceiling
+that reads the answer, not a method).  A last table gives the share of the
+start-to-oracle gap each hybrid row closes, in FM and in NRM.
+
 ``--also LABEL=METHOD:KEY=VALUE,...`` adds a row for a method with other
 parameters, e.g. another weight set or a training run's checkpoint, scored on
 the same pages in the same run.  ``--markdown`` also prints the table as the
@@ -129,11 +137,11 @@ def _border_share(ink_in: dict) -> float:
     return 100.0 * sum(v[0] for v in ink_in.values()) / sum(v[1] for v in ink_in.values())
 
 
-def _score_set(run, pages, weights):
-    """Per-page scores, and ink / pixel counts of the regions (hard set)."""
+def _score_set(run, pages, weights, with_gt=False):
+    """Per-page scores, and ink / pixel counts of the regions (hard set); ``run(image, gt)`` if ``with_gt``."""
     rows, ink_in = [], {}
     for (name, image, gt, regions), w in zip(pages, weights):
-        ink = run(image)
+        ink = run(image, gt) if with_gt else run(image)
         s = evaluate(ink, gt, w)
         rows.append((name, s))
         if regions is not None:
@@ -207,17 +215,29 @@ def main(argv=None) -> None:
         print(f"{label}: {len(pages)} pages, {mp:.2f} MP")
         weights[label] = [pseudo_weights(p[2]) for p in pages]  # once per page, shared by every method
 
+    hybrid_rows = {}  # label -> (image[, gt]) -> ink, the hybrid's reference rows
+    if "hybrid" in methods:
+        from binkit.hybrid import binarize as hybrid_binarize
+        from binkit.hybrid import oracle_binarize
+
+        if "hybrid-paper-fold" in binkit.weights.available("hybrid") and "hybrid-paper-fold" not in rows_to_build:
+            rows_to_build["hybrid-paper-fold"] = ("hybrid", {"weights": "hybrid-paper-fold"})
+        hybrid_rows = {"hybrid-start": lambda image: hybrid_binarize(image, None), "hybrid-oracle": oracle_binarize}
     results = {label: {} for label in sets}
-    for method, (method_name, params) in rows_to_build.items():  # method: the row's label
-        try:
-            run = binkit.binarizer(method_name, **params)  # built once (model loaded) for every set
-        except binkit.InputError as exc:
-            ap.error(f"{method}: {exc}")
-        if params:
-            print(f"{method} = {method_name} with {params}")
+    for method in [*rows_to_build, *hybrid_rows]:  # method: the row's label
+        if method in hybrid_rows:
+            run = hybrid_rows[method]
+        else:
+            method_name, params = rows_to_build[method]
+            try:
+                run = binkit.binarizer(method_name, **params)  # built once (model loaded) for every set
+            except binkit.InputError as exc:
+                ap.error(f"{method}: {exc}")
+            if params:
+                print(f"{method} = {method_name} with {params}")
         for label, pages in sets.items():
             t = time.perf_counter()
-            rows, ink_in = _score_set(run, pages, weights[label])
+            rows, ink_in = _score_set(run, pages, weights[label], with_gt=method == "hybrid-oracle")
             results[label][method] = (rows, ink_in, time.perf_counter() - t)
         spent = sum(results[label][method][2] for label in sets)
         print(f"  {method}: {spent:.0f} s (binarizing and scoring)", flush=True)
@@ -241,6 +261,21 @@ def main(argv=None) -> None:
                   f"{100 * mean['nrm']:7.2f}{border}  {worst_name} ({worst['fm']:.2f})")
     print("\nmeans over the pages; NRM in %; border ink %: of all pixels in the hard pages' regions (borders, gutter,"
           "\nfacing page, corner, ruler/card; page in the GT), the share the method labels ink; worst page: lowest FM.")
+
+    if hybrid_rows:
+        from binkit.hybrid import gap_closed
+
+        print("\nhybrid: share of the gap from its classical start (hybrid-start) to the best surface of its family"
+              "\nfor each page (hybrid-oracle) that each row closes; 1 = as good as the oracle, 0 = as the start")
+        print(f"{'set':<10}{'method':<20}{'FM gap':>8}{'NRM gap':>9}")
+        for label, by_method in results.items():
+            mean = {m: {k: float(np.nanmean([s[k] for _, s in by_method[m][0]])) for k in ("fm", "nrm")}
+                    for m in by_method}
+            start, best = mean["hybrid-start"], mean["hybrid-oracle"]
+            for m in [m for m in by_method if m.startswith("hybrid") and m not in hybrid_rows]:
+                fm = gap_closed(start["fm"], mean[m]["fm"], best["fm"])
+                nrm = gap_closed(-start["nrm"], -mean[m]["nrm"], -best["nrm"])
+                print(f"{label:<10}{m:<20}{fm:8.2f}{nrm:9.2f}")
 
     if args.regions and "hard" in results:
         names = {v: k for k, v in REGION_CODES.items() if v}

@@ -10,7 +10,10 @@ One exporter for every model family:
 3. reload the *stored* weights through :func:`binkit.binarizer`, so the scores
    are those of the rounded weights as shipped, and score every test page with
    them and, in the same run, with the baselines (Otsu and Sauvola at binkit's
-   defaults, and for the hybrid its classical start and the shipped Grid LSTM);
+   defaults, and for the hybrid its classical start, its oracle (the best
+   surface of its family for each page, fitted to the page's ground truth)
+   and the shipped Grid LSTM), and for the hybrid the share of the
+   start-to-oracle gap it closes;
 4. write ``<name>.results.csv`` (per image, :mod:`binkit.results`' format) and
    add the mean scores and seconds per megapixel to the provenance;
 5. with ``hard=``, score a set of synthetic hard pages (``binkit synthetic
@@ -46,7 +49,10 @@ def _gridlstm_rows(task: dict) -> tuple[dict, dict, dict]:
 def _hybrid_rows(task: dict) -> tuple[dict, dict, dict]:
     from .hybrid.inference import binarize as hybrid_binarize
 
-    extra = {"hybrid-start": lambda image: hybrid_binarize(image, None), "logistic": binarizer("logistic")}
+    from .hybrid.oracle import oracle_binarize
+
+    extra = {"hybrid-start": lambda image: hybrid_binarize(image, None), "oracle": oracle_binarize,
+             "logistic": binarizer("logistic")}
     if "f4-sf2-dyn" in store.available("gridlstm"):
         extra["gridlstm"] = binarizer("gridlstm", weights="f4-sf2-dyn")
     return extra, {}, {}
@@ -54,6 +60,21 @@ def _hybrid_rows(task: dict) -> tuple[dict, dict, dict]:
 
 #: The weight set that reproduces the paper (its H-DIBCO 2016 fold); scored beside any other Grid LSTM export.
 PAPER_FOLD = "f4-sf2-dyn"
+
+
+#: Rows whose function reads the page's ground truth (``function(image, gt)``): the hybrid's oracle.
+WITH_GT = {"oracle"}
+
+
+def _gap_closed(means: dict, family: str) -> dict | None:
+    """Share of the start-to-oracle gap the exported hybrid closes, per measure (FM up, NRM down)."""
+    from .hybrid.oracle import gap_closed
+
+    if family != "hybrid" or "oracle" not in means:
+        return None
+    start, model, best = means["hybrid-start"], means["hybrid"], means["oracle"]
+    return {"fm": round(gap_closed(start["fm"], model["fm"], best["fm"]), 4),
+            "nrm": round(gap_closed(-start["nrm"], -model["nrm"], -best["nrm"]), 4)}
 
 
 def _hard_scores(root, methods: dict, criterium: dict) -> tuple[list[dict], dict, dict]:
@@ -76,7 +97,8 @@ def _hard_scores(root, methods: dict, criterium: dict) -> tuple[list[dict], dict
         counts[label][0] += int(np.count_nonzero(ink & regions[name]))
         counts[label][1] += int(np.count_nonzero(regions[name]))
 
-    rows, _ = score_methods(pages, methods, criterium=criterium, on_ink=count_region_ink)
+    rows, _ = score_methods(pages, methods, criterium=criterium, on_ink=count_region_ink,
+                            with_gt=WITH_GT & methods.keys())
     dataset = f"binkit hard pages {manifest['hard_version']}"
     for row in rows:
         row["dataset"] = dataset
@@ -169,18 +191,22 @@ def export_weights(run_dir, name: str, *, data=None, test_years=(2016,), command
         extra[PAPER_FOLD] = binarizer("gridlstm", weights=PAPER_FOLD)
     methods = {family: binarizer(family, weights=pt), **extra, "otsu": binarizer("otsu"),
                "sauvola": binarizer("sauvola")}
-    rows, speed = score_methods(pages, methods, criterium=criterium)
+    rows, speed = score_methods(pages, methods, criterium=criterium, with_gt=WITH_GT & methods.keys())
     for row in rows:
         row["config"] = labels.get(row["config"], row["config"])
     record = store.info(family, pt)
     record["checkpoint"] = CHECKPOINTS[chosen]
     record["test_scores_mean"] = _means(rows, methods, labels)
+    if _gap_closed(record["test_scores_mean"], family) is not None:
+        record["test_oracle_gap_closed"] = _gap_closed(record["test_scores_mean"], family)
     hard_rows = []
     if hard is not None:
         hard_methods = {**methods, "wolf": binarizer("wolf")}
         hard_rows, record["hard_set"], record["hard_border_ink_percent"] = _hard_scores(hard, hard_methods,
                                                                                         criterium)
         record["hard_scores_mean"] = _means(hard_rows, hard_methods, {})
+        if _gap_closed(record["hard_scores_mean"], family) is not None:
+            record["hard_oracle_gap_closed"] = _gap_closed(record["hard_scores_mean"], family)
         for row in hard_rows:
             row["config"] = labels.get(row["config"], row["config"])
     write_results_csv(pt.with_name(f"{name}.results.csv"), rows + hard_rows)

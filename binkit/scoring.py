@@ -19,7 +19,7 @@ __all__ = ["score_methods"]
 
 
 def score_methods(pages, methods: Mapping, *, criterium: Mapping | None = None,
-                  on_ink=None) -> tuple[list[dict], dict]:
+                  on_ink=None, with_gt=()) -> tuple[list[dict], dict]:
     """Binarize and score every page with every method, in one run.
 
     The pseudo-F weights of each ground truth are computed once and shared by
@@ -38,6 +38,10 @@ def score_methods(pages, methods: Mapping, *, criterium: Mapping | None = None,
     on_ink : callable, optional
         ``on_ink(label, name, ink)`` is called with every method's ink mask of
         every page (e.g. to count ink in regions the measures do not see).
+    with_gt : collection of str
+        Labels whose function is called as ``function(image, gt)``: an oracle
+        that reads the answer (e.g. :func:`binkit.hybrid.oracle_binarize`),
+        scored as the ceiling beside the methods.
 
     Returns
     -------
@@ -60,7 +64,7 @@ def score_methods(pages, methods: Mapping, *, criterium: Mapping | None = None,
         weights = pseudo_weights(gt)
         for label, function in methods.items():
             t = time.perf_counter()
-            ink = function(image)
+            ink = function(image, gt) if label in with_gt else function(image)
             seconds[label] += time.perf_counter() - t
             if on_ink is not None:
                 on_ink(label, name, ink)

@@ -16,10 +16,15 @@ binkit.hybrid.spline        S as a clamped cubic tensor-product B-spline:
                             knots, least-squares fit, numpy evaluation
 binkit.hybrid.spline_torch  differentiable evaluation (exact and lookup table)
                             and the smoothness / monotonicity penalties
+binkit.hybrid.histogram     the page as the surface sees it: node histograms
+                            over the (b, t) plane, intensity warps
+binkit.hybrid.samples       prepared pages (prepare_page) and training samples
 binkit.hybrid.model         the CNN that adjusts the surface (SurfaceAdjuster)
 binkit.hybrid.losses        soft FM and soft NRM
 binkit.hybrid.training      training task for binkit.train
 binkit.hybrid.inference     whole pages: adjusted surface, binarization
+binkit.hybrid.oracle        the best surface of the family for a page, fitted
+                            to its ground truth (oracle_heights, gap_closed)
 binkit.hybrid.run           training runs (binkit train hybrid)
 binkit.hybrid.weights       the shipped weights (load_pretrained)
 
@@ -44,7 +49,11 @@ _LAZY = {
     "AdjusterConfig": "model",
     "SurfaceAdjuster": "model",
     "HybridTask": "training",
-    "prepare_page": "inference",
+    "prepare_page": "samples",
+    "HybridPage": "samples",
+    "oracle_heights": "oracle",
+    "gap_closed": "oracle",
+    "oracle_binarize": "oracle",
     "page_heights": "inference",
     "lut_lookup": "inference",
     "hybrid_probability": "inference",

@@ -1,9 +1,16 @@
 """Whole-page hybrid binarization: prepare a page, adjust its surface, decide every pixel.  RECONSTRUCTED.
 
-Whole pages (:func:`page_heights`, :func:`binarize`): the page is cut into
-512 x 512 tiles, ``dZ`` is averaged over the tiles weighted by each tile's
-soft text count under ``C0`` (tiles of blank paper say little about the
-text), and the one surface ``C0 + mean dZ`` decides every pixel.
+Whole pages (:func:`page_heights`, :func:`binarize`), ``adapt="page"``:
+
+* ``layout="histogram"`` (binkit's adjuster): the network sees the whole
+  page's (b, t) histogram and gives the page one ``dZ``;
+* ``layout="paper"``: the page is cut into 512 x 512 tiles, ``dZ`` is
+  averaged over the tiles weighted by each tile's soft text count under
+  ``C0`` (tiles of blank paper say little about the text);
+
+and the one surface ``C0 + dZ`` decides every pixel.  ``adapt="tile"``
+(:func:`tile_probability`) gives every tile its own surface instead,
+blended between tile centres.
 
 A page without contrast (grey levels spanning at most one 8-bit level,
 :data:`binkit.classical.MIN_CONTRAST`) has no ink: :func:`hybrid_probability`
@@ -16,76 +23,33 @@ page all ink.)  Windows larger than the page are clamped as in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
 from .._checks import check_int
 from .._errors import InputError
 from ..classical import _no_contrast
-from ..io import as_gray, as_mask
-from .logistic import DEFAULT_TEXT_WINDOW, _local_statistics, surface_grid
-from .model import SurfaceAdjuster, adjuster_input, inference_copy
-from .spline import fit_surface, greville_abscissae
+from ..io import as_gray
+from .histogram import density_input, node_histogram
+from .model import SurfaceAdjuster, adjuster_input, histogram_input, inference_copy
+from .samples import HybridPage, _prepare_page, crop, prepare_page, tiles
+from .spline import greville_abscissae
 
 __all__ = ["ADAPT", "HybridPage", "prepare_page", "page_heights", "tile_probability", "lut_lookup",
            "hybrid_probability", "binarize"]
 
 
-@dataclass
-class HybridPage:
-    """One page prepared for the hybrid method (float32 maps of the page's shape)."""
-
-    name: str
-    image: np.ndarray
-    b: np.ndarray
-    t: np.ndarray
-    c0: np.ndarray  # (n, n) classical control-point heights
-    gt: np.ndarray | None = None
-
-
-def prepare_page(name: str, image, gt=None, n: int = 16) -> HybridPage:
-    """Local statistics, global levels and the fitted classical surface of one page."""
-    return _prepare_page(name, as_gray(image, name), gt, n)
-
-
-def _prepare_page(name: str, image: np.ndarray, gt, n: int) -> HybridPage:
-    """:func:`prepare_page` of a page already checked by :func:`binkit.io.as_gray`."""
-    if gt is not None:
-        gt = as_mask(gt, f"{name} ground truth")
-        if gt.shape != image.shape:
-            raise InputError(f"{name}: ground truth {gt.shape} and image {image.shape} differ in size")
-    # the page is checked above: statistics without a second as_gray pass
-    stats = _local_statistics(image.astype(np.float64), None, DEFAULT_TEXT_WINDOW, False)
-    c0 = fit_surface(surface_grid(stats.levels), n).astype(np.float32)
-    return HybridPage(name, image.astype(np.float32), stats.b.astype(np.float32), stats.t.astype(np.float32), c0, gt)
-
-
-def _crop(page: HybridPage, top: int, left: int, size: int, flip: bool):
-    """(image, b, t, gt, mask) crops; reflect-padded past the page's edge, mask False there."""
-    h, w = page.image.shape
-    ph, pw = max(0, top + size - h), max(0, left + size - w)
-    out = []
-    for arr in (page.image, page.b, page.t, page.gt):
-        a = arr[top: top + size, left: left + size]
-        if ph or pw:
-            a = np.pad(a, ((0, ph), (0, pw)), mode="reflect" if min(a.shape) > 1 else "edge")
-        out.append(a[:, ::-1] if flip else a)
-    mask = np.zeros((size, size), bool)
-    mask[: size - ph, : size - pw] = True
-    out.append(mask[:, ::-1] if flip else mask)
-    return out
-
-
-def _tiles(shape: tuple[int, int], size: int) -> list[tuple[int, int]]:
-    """Top-left corners of tiles covering the page (the last row/column flush with the edge)."""
-    def starts(n):
-        if n <= size:
-            return [0]
-        s = list(range(0, n - size + 1, size))
-        return s if s[-1] == n - size else s + [n - size]
-    return [(r, c) for r in starts(shape[0]) for c in starts(shape[1])]
+def _adjust(model: SurfaceAdjuster, inputs: list, c0: np.ndarray, device) -> np.ndarray:
+    """``dZ`` (k, n, n) float64 for k inputs of the model's layout (grey patches or node histograms)."""
+    c0_t = torch.as_tensor(np.broadcast_to(c0, (len(inputs), *c0.shape)).copy(), device=device)
+    if model.config.layout == "paper":
+        greville = torch.as_tensor(greville_abscissae(model.config.n), dtype=torch.float32, device=device)
+        x = adjuster_input(torch.as_tensor(np.stack(inputs), device=device), c0_t, greville)
+        x = x.contiguous(memory_format=torch.channels_last)
+    else:
+        density = density_input(np.stack(inputs), model.config.bins)
+        x = histogram_input(torch.as_tensor(density, device=device), c0_t)
+    return model(x).double().cpu().numpy()
 
 
 @torch.no_grad()
@@ -98,7 +62,7 @@ def _tile_adjustments(page: HybridPage, model: SurfaceAdjuster, device, max_tile
     model = inference_copy(model).to(device)  # BatchNorm folded, channels-last: same dZ, faster (no-op if done)
     size = model.config.patch
     lut0 = surface_lut(page.c0)
-    corners = _tiles(page.image.shape, size)
+    corners = tiles(page.image.shape, size)
     weights = []
     for r, c in corners:
         ib = np.clip(np.rint(page.b[r: r + size, c: c + size] * 255), 0, 255).astype(np.intp)
@@ -107,17 +71,15 @@ def _tile_adjustments(page: HybridPage, model: SurfaceAdjuster, device, max_tile
     order = np.argsort(weights)[::-1]
     if max_tiles is not None:
         order = order[: check_int("max_tiles", max_tiles, minimum=1)]
-    greville = torch.as_tensor(greville_abscissae(model.config.n), dtype=torch.float32, device=device)
-    fake = HybridPage(page.name, page.image, page.b, page.t, page.c0, np.zeros(page.image.shape, bool))
     dz = {}
     for k in range(0, len(order), tile_batch):
         chunk = order[k: k + tile_batch]
-        patch = torch.as_tensor(np.stack([_crop(fake, *corners[i], size, False)[0] for i in chunk]), device=device)
-        c0 = torch.as_tensor(np.broadcast_to(page.c0, (len(chunk), *page.c0.shape)).copy(), device=device)
-        x = adjuster_input(patch, c0, greville).contiguous(memory_format=torch.channels_last)
-        out = model(x).double().cpu().numpy()
-        for j, i in enumerate(chunk):
-            dz[int(i)] = out[j]
+        if model.config.layout == "paper":
+            inputs = [crop(page, *corners[i], size, False)[0] for i in chunk]
+        else:
+            inputs = [node_histogram(page.index[r: r + size, c: c + size]) for r, c in (corners[i] for i in chunk)]
+        for j, d in zip(chunk, _adjust(model, inputs, page.c0, device)):
+            dz[int(j)] = d
     return corners, weights, dz
 
 
@@ -129,11 +91,13 @@ def _mean_heights(page: HybridPage, weights, dz) -> np.ndarray:
 
 def page_heights(page: HybridPage, model: SurfaceAdjuster | None, device=None, *, max_tiles: int | None = None,
                  tile_batch: int = 8) -> np.ndarray:
-    """The page's control-point heights ``C0 + dZ``, ``dZ`` averaged over its 512 x 512 tiles.
+    """The page's control-point heights ``C0 + dZ``: one adjusted surface for the whole page.
 
-    Each tile's ``dZ`` is weighted by its soft text count under ``C0`` (plus
-    one, so an all-blank page still averages); without a model the result
-    is ``C0``, the classical surface.
+    ``layout="histogram"``: ``dZ`` from the whole page's (b, t) histogram.
+    ``layout="paper"``: ``dZ`` averaged over the page's 512 x 512 tiles,
+    each weighted by its soft text count under ``C0`` (plus one, so an
+    all-blank page still averages).  Without a model the result is ``C0``,
+    the classical surface.
 
     Parameters
     ----------
@@ -141,14 +105,22 @@ def page_heights(page: HybridPage, model: SurfaceAdjuster | None, device=None, *
     model : SurfaceAdjuster or None
     device : str or torch.device, optional
     max_tiles : int, optional
-        Use only the this many tiles with the most text (default: all).  The
-        CNN costs about 0.2 s per tile on a 2-core CPU, so this bounds the
-        time on large pages, at the price of an average over fewer tiles.
+        Paper layout: use only the this many tiles with the most text
+        (default: all), which bounds the time on large pages at the price
+        of an average over fewer tiles.  Ignored by the histogram layout,
+        whose one pass costs the same for any page.
     tile_batch : int
         Tiles per forward pass (memory).
     """
     if model is None:
         return page.c0
+    if model.config.layout == "histogram":
+        from ..runtime import pick_device
+
+        device = pick_device(device)
+        with torch.no_grad():
+            dz = _adjust(model.to(device).eval(), [page.page_histograms()[0]], page.c0, device)[0]
+        return (page.c0 + dz).astype(np.float32)
     _, weights, dz = _tile_adjustments(page, model, device, max_tiles, tile_batch)
     return _mean_heights(page, weights, dz)
 

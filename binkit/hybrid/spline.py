@@ -56,6 +56,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -206,16 +207,18 @@ def fit_surface(Z, n: int = DEFAULT_CONTROL_POINTS, ridge: float = 0.0) -> np.nd
     if not np.isfinite(Z).all():
         raise InputError("Z contains NaN or infinite values")
     ridge = check_real("ridge", ridge, minimum=0.0)
-
-    def solver(size: int) -> np.ndarray:
-        N = bspline_basis(np.linspace(0.0, 1.0, size), n)
-        if ridge == 0:
-            return np.linalg.pinv(N)
-        return np.linalg.solve(N.T @ N + ridge * np.eye(n), N.T)
-
-    Pb = solver(Z.shape[0])
-    Pt = Pb if Z.shape[1] == Z.shape[0] else solver(Z.shape[1])
+    Pb = _fit_solver(Z.shape[0], n, ridge)
+    Pt = Pb if Z.shape[1] == Z.shape[0] else _fit_solver(Z.shape[1], n, ridge)
     return Pb @ Z @ Pt.T
+
+
+@functools.lru_cache(maxsize=16)
+def _fit_solver(size: int, n: int, ridge: float) -> np.ndarray:
+    """The (n, size) least-squares solver of :func:`fit_surface`, kept: training refits ``C0`` per sample."""
+    N = bspline_basis(np.linspace(0.0, 1.0, size), n)
+    P = np.linalg.pinv(N) if ridge == 0 else np.linalg.solve(N.T @ N + ridge * np.eye(n), N.T)
+    P.setflags(write=False)
+    return P
 
 
 def surface_lut(C, size: int = GRID_SIZE, clip: bool = True) -> np.ndarray:
