@@ -24,13 +24,13 @@ One exporter for every model family:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from . import weights as store
 from ._errors import InputError
+from .io import read_json
 from .registry import binarizer
 
 __all__ = ["export_weights"]
@@ -85,7 +85,7 @@ def _hard_scores(root, methods: dict, criterium: dict) -> tuple[list[dict], dict
     from .scoring import score_methods
 
     root = Path(root)
-    manifest = json.loads((root / "manifest.json").read_text()) if (root / "manifest.json").is_file() else {}
+    manifest = read_json(root / "manifest.json", "hard set manifest") if (root / "manifest.json").is_file() else {}
     if "hard_version" not in manifest:
         raise InputError(f"{root}: not a hard-page set (no manifest.json with a hard_version); "
                          "write one with `binkit synthetic --hard`")

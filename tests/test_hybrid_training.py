@@ -320,3 +320,23 @@ def test_max_tiles_uses_the_most_text_rich_tiles(pages):
     one = page_heights(page, model, max_tiles=1)
     assert not np.allclose(all_tiles, one)
     assert np.allclose(page_heights(page, model, max_tiles=10), all_tiles)
+
+
+def test_a_hybrid_run_folder_refuses_another_run_and_a_broken_summary(tmp_path):
+    spec = HybridRunSpec(train=[1], val=[2], test=[], synthetic=True, synthetic_size=(96, 128), config=SMALL,
+                         train_cfg=TrainConfig(epochs=1, blocks_per_epoch=2, batch_size=2, val_every=1,
+                                               val_blocks=2, progress=False))
+    out = tmp_path / "run"
+    first = run(spec, out)
+    written = (out / "summary.json").stat().st_mtime_ns
+    assert run(spec, out)["epochs_done"] == first["epochs_done"]       # finished: skipped, nothing rewritten
+    assert (out / "summary.json").stat().st_mtime_ns == written
+    other = HybridRunSpec(**{**spec.__dict__, "augment": 0.9})
+    with pytest.raises(binkit.InputError, match="other settings.*augment"):
+        run(other, out)
+    (out / "summary.json").write_text("{not json")
+    with pytest.raises(binkit.InputError, match="summary"):
+        run(spec, out)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(binkit.InputError):
+        run(spec, tmp_path / "file")

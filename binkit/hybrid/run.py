@@ -17,10 +17,13 @@ Protocol (RECONSTRUCTED, ``docs/hybrid_method.md`` section 7):
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import os
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..train import TrainConfig, fit
+from .._errors import InputError
+from ..io import atomic_write, read_json
+from ..train import RUN_FILES, TrainConfig, fit, prepare_run_folder, resume_differences
 from .inference import binarize, prepare_page
 from .model import AdjusterConfig, SurfaceAdjuster
 from .training import HybridTask
@@ -65,8 +68,6 @@ class HybridRunSpec:
     @classmethod
     def recipe(cls, name: str, **overrides) -> "HybridRunSpec":
         """The spec of a named recipe (:data:`HYBRID_RECIPES`), with ``overrides`` applied."""
-        from .._errors import InputError
-
         if name not in HYBRID_RECIPES:
             raise InputError(f"recipe={name!r}: expected one of {', '.join(HYBRID_RECIPES)}")
         return cls(**{**HYBRID_RECIPES[name], **overrides})
@@ -92,37 +93,91 @@ def model_from_checkpoint(path) -> SurfaceAdjuster:
     return from_checkpoint(path, "hybrid")
 
 
+#: The files a run writes after training (through temporary files, like the checkpoints).
+_RESULT_FILES = ("summary.json", "results.csv")
+
+
+def _record(spec: HybridRunSpec) -> dict:
+    """What defines the run besides its TrainConfig, as JSON (``data``, where the pages are read from, left out)."""
+    fields = asdict(spec)
+    fields.pop("train_cfg")
+    fields.pop("data")
+    return json.loads(json.dumps(fields, default=str))
+
+
+def _finished_run(summary_path: Path, spec: HybridRunSpec) -> dict | None:
+    """The summary of a finished run that is the run ``spec`` asks for; None when it is to be trained further.
+
+    Raises
+    ------
+    binkit.InputError
+        The summary cannot be read, or the folder holds another run (other
+        settings, or more epochs than asked): never "done" for a run that was
+        not done.
+    """
+    cfg, out = spec.train_cfg, summary_path.parent
+    done = read_json(summary_path, "run summary")
+    epochs_done = done.get("epochs_done")
+    if not isinstance(epochs_done, int) or isinstance(epochs_done, bool) or epochs_done < 0:
+        raise InputError(f"{summary_path}: run summary without a count of epochs done; delete it to finish the "
+                         "run again")
+    stored = done.get("run") if isinstance(done.get("run"), dict) else {}
+    record = _record(spec)
+    asked = {k: v for k, v in record.items() if k in stored}
+    differ = resume_differences(done.get("config") if isinstance(done.get("config"), dict) else None,
+                                {k: v for k, v in stored.items() if k in record}, cfg, asked)
+    if differ:
+        raise InputError(f"{out}: holds a finished run with other settings ({'; '.join(differ)}): use another "
+                         "--out, or the run's own settings")
+    if epochs_done > cfg.epochs:
+        raise InputError(f"{out}: holds a finished run of {epochs_done} epochs, more than the {cfg.epochs} asked "
+                         f"for: use another --out, or --epochs {epochs_done}")
+    return done if epochs_done == cfg.epochs else None  # fewer: resumed from latest.pt, to the epochs asked
+
+
 def run(spec: HybridRunSpec, out) -> dict:
-    """Train (or resume, or skip if finished), then score the test pages: hybrid vs its classical start."""
+    """Train (or resume, or skip if finished), then score the test pages: the hybrid, its start and the oracle.
+
+    Returns
+    -------
+    dict
+        The summary written to ``out/summary.json`` (on rank 0 under torchrun;
+        the other ranks return ``{}``).
+    """
+    import torch
+
+    cfg = spec.train_cfg
+    rank0 = int(os.environ.get("RANK", "0")) == 0
+    if rank0:  # a bad --out is one line, before any page is loaded
+        out = prepare_run_folder(out, RUN_FILES + _RESULT_FILES)
     out = Path(out)
     summary_path = out / "summary.json"
     if summary_path.is_file():
-        done = json.loads(summary_path.read_text())
-        if done.get("epochs_done", 0) >= spec.train_cfg.epochs:
+        done = _finished_run(summary_path, spec)
+        if done is not None:
             return done
-    import torch
-
-    torch.manual_seed(spec.train_cfg.seed)  # the model's initial weights come from the run's seed (a resume loads them)
+    torch.manual_seed(cfg.seed)  # the model's initial weights come from the run's seed (a resume loads them)
     task = HybridTask({"train": _prepared(spec, "train"), "val": _prepared(spec, "val")}, spec.config,
                       augment=spec.augment, page_share=spec.page_share)
-    result = fit(task, spec.train_cfg, out)
+    result = fit(task, cfg, out)
+    if not rank0:  # under torchrun only rank 0 scores and writes
+        return {}
     summary = {"epochs_done": result.epochs_done, "best_epoch": result.best_epoch,
-               "best_val_error": result.best_val_error, "task": task.describe()}
+               "best_val_error": result.best_val_error, "task": task.describe(), "run": _record(spec),
+               "config": asdict(cfg)}
     if spec.test:
         from ..results import mean_table, write_results_csv
         from ..scoring import score_methods
-
         from .oracle import oracle_binarize
 
         model = model_from_checkpoint(out / "best.pt")
         pages = [(p.name, p.image, p.gt) for p in _prepared(spec, "test")]
-        rows, _ = score_methods(pages, {"hybrid": lambda im: binarize(im, model),
+        rows, _ = score_methods(pages, {"hybrid": lambda im: binarize(im, model, cfg.device),
                                         "hybrid-start": lambda im: binarize(im, None),
                                         "oracle": oracle_binarize}, with_gt={"oracle"})
         write_results_csv(out / "results.csv", rows)
         summary["test"] = {r["config"]: {k: r[k] for k in ("fm", "fps", "psnr", "drd", "nrm")}
                            for r in mean_table(rows, by=("config",), metrics=("fm", "fps", "psnr", "drd", "nrm"))}
-    tmp = summary_path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(summary, indent=2, default=str))
-    tmp.replace(summary_path)
+    text = json.dumps(summary, indent=2, default=str)
+    atomic_write(summary_path, lambda fh: fh.write(text.encode()))
     return summary
