@@ -15,6 +15,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,7 +177,29 @@ def _binarize_one(source: str, dest: str, run, format: str = "png", made_by: dic
         return f"{source}: {exc.strerror or first_line(exc)}"
     except MemoryError:
         return f"{source}: out of memory"
+    except RuntimeError as exc:
+        if not _out_of_device_memory(exc):
+            raise
+        return f"{source}: out of GPU memory (the other pages go on); binarize this one with --device cpu"
     return None
+
+
+def _out_of_device_memory(exc: BaseException) -> bool:
+    """True for torch's out-of-memory error (a GPU's, or MPS's): a RuntimeError, not a MemoryError.
+
+    The page's memory is handed back to the device before the next page, so one large page on
+    a small or shared GPU ends only that page.
+    """
+    torch = sys.modules.get("torch")  # never imported here for the methods that need no torch
+    if torch is None or not isinstance(exc, getattr(torch, "OutOfMemoryError", ())):
+        return False
+    for backend in (getattr(torch, "cuda", None), getattr(torch, "mps", None)):
+        try:
+            if backend is not None and backend.is_available():
+                backend.empty_cache()
+        except (RuntimeError, AttributeError):  # pragma: no cover - a device that cannot even do that
+            pass
+    return True
 
 
 # Each worker process builds the method once, when it starts, not once per page.
