@@ -34,6 +34,7 @@ loop.  Tests check that both agree to 1e-5 (float64), values and gradients.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Sequence
 
 import torch
@@ -179,6 +180,26 @@ class GridLSTMCell(nn.Module):
         return torch.stack(outs, dim=1)
 
 
+def full_precision(device):
+    """A context in which ``torch.autocast`` is off for ``device``'s kind (a no-op where it is off).
+
+    The Grid LSTM runs in the precision of its weights under autocast too: its scan writes
+    into float32 buffers (``out=`` and in-place products), which autocast's lower-precision
+    products cannot feed (a training step raised), and inference mixed the two (0.36 % of the
+    pixels of a page flipped, with no error).  The scan is bound by the number of operations,
+    not their arithmetic, so lower precision would buy little there.
+    """
+    kind = torch.device(device).type
+    if torch.amp.is_autocast_available(kind) and torch.is_autocast_enabled(kind):
+        return torch.autocast(kind, enabled=False)
+    return contextlib.nullcontext()
+
+
+def full_precision_input(x: torch.Tensor) -> torch.Tensor:
+    """``x`` in float32 if autocast (or a caller) made it float16/bfloat16, else ``x`` itself."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+
+
 def _check_fast_layout(cell: GridLSTMCell) -> None:
     n_dims = cell.num_dims
     if (
@@ -191,6 +212,30 @@ def _check_fast_layout(cell: GridLSTMCell) -> None:
             "and whose priority and output dim is 0 (both layers of the binarizer); "
             "use GridLSTMCell.reference_scan for others"
         )
+
+
+_GATE_ORDERS: dict = {}
+
+
+def _gate_major_order(n: int, k: int, cols: int, device: torch.device):
+    """Column permutations of :func:`_stacked_weights` (``w_in``'s, ``w_rec``'s, ``w_pri``'s) on ``device``.
+
+    Built on the CPU and copied to the device once per (n, k, cols, device), not at every call
+    (on a GPU, every training step and inference batch made six blocking host-to-device copies).
+    """
+    key = (n, k, cols, str(device))
+    if key not in _GATE_ORDERS:
+        with torch.inference_mode(False):  # made in inference, kept for training too
+            _GATE_ORDERS[key] = _gate_major_permutations(n, k, cols, device)
+    return _GATE_ORDERS[key]
+
+
+def _gate_major_permutations(n: int, k: int, cols: int, device: torch.device):
+    order = (0, 2, 3, 1)
+    perm_nonpri = torch.tensor([d * 4 * n + g * n + u for g in order for d in range(k) for u in range(n)])
+    perm_pri = torch.tensor([g * n + u for g in order for u in range(n)])
+    perm_in = torch.cat([perm_nonpri, k * 4 * n + perm_pri, torch.arange((k + 1) * 4 * n, cols)])
+    return tuple(p.to(device) for p in (perm_in, perm_nonpri, perm_pri))
 
 
 def _stacked_weights(cells: Sequence[GridLSTMCell]):
@@ -231,15 +276,11 @@ def _stacked_weights(cells: Sequence[GridLSTMCell]):
     # Gate-major column order: [i, f, o] of every dim, then j, so that one sigmoid
     # and one tanh each cover a contiguous block (TF's order is i, j, f, o per dim).
     k = nd - 1
-    order = (0, 2, 3, 1)
-    perm_nonpri = torch.tensor([d * 4 * n + g * n + u for g in order for d in range(k) for u in range(n)])
-    perm_pri = torch.tensor([g * n + u for g in order for u in range(n)])
-    perm_in = torch.cat([perm_nonpri, k * 4 * n + perm_pri, torch.arange((k + 1) * 4 * n, w_in.shape[-1])])
-    perm_in = perm_in.to(w_in.device)
+    perm_in, perm_nonpri, perm_pri = _gate_major_order(n, k, w_in.shape[-1], w_in.device)
     # tanh(x) = 2 sigmoid(2x) - 1: with the j columns doubled here, one sigmoid pass covers every
     # gate of a step and tanh(j) is one more pass over j (see _Recurrence.run).
     w_in = torch.cat([w_in, b_in[:, None, :]], dim=1)[..., perm_in]
-    w_rec, w_pri = w_rec[..., perm_nonpri.to(w_in.device)], w_pri[..., perm_pri.to(w_in.device)]
+    w_rec, w_pri = w_rec[..., perm_nonpri], w_pri[..., perm_pri]
     k_n = k * n
     col_scale = w_in.new_ones(w_in.shape[-1])
     col_scale[3 * k_n : 4 * k_n] = 2
@@ -283,7 +324,14 @@ def grid_scan(cells: Sequence[GridLSTMCell], xs: torch.Tensor, time_chunk: int |
     -------
     (D, B, T, n) tensor
         The output dimension's hidden vector at every step.
+
+    Under ``torch.autocast`` it computes in full precision (see :func:`full_precision`).
     """
+    with full_precision(xs.device):
+        return _grid_scan(cells, full_precision_input(xs), time_chunk)
+
+
+def _grid_scan(cells, xs, time_chunk):
     w_in, w_rec, w_pri = _stacked_weights(cells)
     n, k = cells[0].num_units, cells[0].num_dims - 1
     steps = xs.shape[2]
@@ -318,6 +366,11 @@ def grid_scan_step_major(cells: Sequence[GridLSTMCell], x_steps: torch.Tensor,
     (D, T, B, n) tensor
         The output dimension's hidden vector at every step, step-major.
     """
+    with full_precision(x_steps.device):
+        return _grid_scan_step_major(cells, full_precision_input(x_steps), time_chunk)
+
+
+def _grid_scan_step_major(cells, x_steps, time_chunk):
     w_in, w_rec, w_pri = _stacked_weights(cells)
     if torch.is_grad_enabled() and (x_steps.requires_grad or w_in.requires_grad):
         raise ValueError("grid_scan_step_major is for inference (no autograd); train through grid_scan")
@@ -346,7 +399,8 @@ def _scan_inference(w_in, w_rec, w_pri, n, k, x_tm, steps, time_chunk) -> torch.
     w_x, w_rest = w_in[..., :g_cols].contiguous(), w_in[..., g_cols:].contiguous()
     outs = x_tm.new_empty(d_count, steps, batch, n)
     if time_chunk is None:
-        fit = max(1, _CHUNK_BYTES // (x_tm.element_size() * d_count * batch * w_rest.shape[-1]))
+        chunk_bytes = _CHUNK_BYTES if x_tm.device.type == "cpu" else _DEVICE_CHUNK_BYTES
+        fit = max(1, chunk_bytes // (x_tm.element_size() * d_count * batch * w_rest.shape[-1]))
         time_chunk = 1 << (min(fit, steps).bit_length() - 1)
     time_chunk = min(time_chunk, steps)
     rec = _Recurrence(d_count, time_chunk, batch, n, k, x_tm, keep=False)
@@ -362,8 +416,11 @@ def _scan_inference(w_in, w_rec, w_pri, n, k, x_tm, steps, time_chunk) -> torch.
     return outs
 
 
-#: Size the inference path keeps each chunk of precomputed input terms under.
+#: Size the inference path keeps each chunk of precomputed input terms under: on the CPU, what
+#: stays near the cache; on a GPU, larger, so that a batch of thousands of blocks still
+#: precomputes several steps in one product (f4 at 8192 blocks needs 63 MB per step).
 _CHUNK_BYTES = 32 << 20
+_DEVICE_CHUNK_BYTES = 512 << 20
 
 
 def _time_major(xs: torch.Tensor) -> torch.Tensor:
@@ -549,6 +606,11 @@ class _GridScan(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, d_out):
+        with full_precision(d_out.device):  # a backward called inside torch.autocast, too
+            return _GridScan._backward(ctx, full_precision_input(d_out))
+
+    @staticmethod
+    def _backward(ctx, d_out):
         x_tm, w_in, gates, rest, w_rec, w_pri, f, to_c, m, tc0 = ctx.saved_tensors
         n, k = ctx.n, ctx.k
         d, steps, b, g_cols = gates.shape

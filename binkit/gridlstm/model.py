@@ -31,7 +31,7 @@ from torch import nn
 
 from .._checks import check_bool, check_int
 from ..datasets.blocks import BLOCK
-from .cell import GridLSTMCell, grid_scan, grid_scan_step_major
+from .cell import GridLSTMCell, full_precision, full_precision_input, grid_scan, grid_scan_step_major
 from .inputs import check_geometry
 
 __all__ = ["GridLSTMConfig", "GridLSTMBinarizer", "CORNERS", "model_from_config"]
@@ -180,17 +180,25 @@ class GridLSTMBinarizer(nn.Module):
         return torch.cat([out[0], out[1].flip(1)], dim=-1)
 
     def forward(self, top_left: torch.Tensor, bottom_left: torch.Tensor, fast: bool = True) -> torch.Tensor:
-        """Ink logits (B, T, f^2) for a batch of blocks (see the class docstring)."""
+        """Ink logits (B, T, f^2) for a batch of blocks (see the class docstring).
+
+        Under ``torch.autocast`` the model computes in the precision of its weights, as without
+        it (autocast would flip pixels near the threshold and cannot feed the scan's buffers):
+        the same logits and gradients, so a training loop or an inference script that turns
+        autocast on for other models may leave it on.
+        """
         cfg = self.config
         expected = (cfg.steps, 3 * cfg.footprint**2)
         for name, t in (("top_left", top_left), ("bottom_left", bottom_left)):
             if t.dim() != 3 or tuple(t.shape[1:]) != expected:
                 raise ValueError(f"{name}: expected (B, {expected[0]}, {expected[1]}), got {tuple(t.shape)}")
-        if fast and not torch.is_grad_enabled():
-            hidden = self._layers_step_major(top_left, bottom_left)
-        else:
-            hidden = self.layer2(self.layer1(top_left, bottom_left, fast), fast)
-        page_logits = hidden @ self.output_weights + self.output_biases
+        with full_precision(top_left.device):
+            top_left, bottom_left = full_precision_input(top_left), full_precision_input(bottom_left)
+            if fast and not torch.is_grad_enabled():
+                hidden = self._layers_step_major(top_left, bottom_left)
+            else:
+                hidden = self.layer2(self.layer1(top_left, bottom_left, fast), fast)
+            page_logits = hidden @ self.output_weights + self.output_biases
         return -page_logits
 
     def _layers_step_major(self, top_left: torch.Tensor, bottom_left: torch.Tensor) -> torch.Tensor:
