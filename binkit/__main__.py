@@ -323,7 +323,9 @@ def _add_protocol_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr-decay", default=None, choices=["none", "cosine"],
                    help="none (the paper: constant) or cosine (falls to 5%% of --lr by the last epoch)")
     p.add_argument("--seed", type=int, default=None, help="42")
-    p.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
+    p.add_argument("--device", default=None,
+                   help="cpu, cuda, cuda:N, mps (default: $BINKIT_DEVICE, else the best available); under "
+                        "torchrun: cuda, one GPU per process (choose them with CUDA_VISIBLE_DEVICES)")
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -347,7 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out-dir", required=True, help="output folder (created if missing)")
     p.add_argument("--method", default=None, type=str.lower,
                    help="a name from `binkit methods` (default: gridlstm, binkit.DEFAULT_METHOD)")
-    p.add_argument("--device", default=None, help="cpu or cuda, for gridlstm/hybrid (default: the best available)")
+    p.add_argument("--device", default=None,
+                   help="cpu, cuda, cuda:N or mps, for gridlstm/hybrid (default: $BINKIT_DEVICE, else the best available)")
     p.add_argument("--param", action="append", metavar="KEY=VALUE", help="method parameter, e.g. --param window=31 "
                    "--param k=0.2 (repeatable)")
     p.add_argument("--overwrite", action="store_true", help="redo outputs binkit wrote earlier (their recorded "

@@ -79,8 +79,20 @@ def check_device(device=None):
     return dev
 
 
+#: Environment variable naming the device binkit uses when none is given (e.g. ``cuda:2``).
+DEVICE_ENV_VAR = "BINKIT_DEVICE"
+
+
 def pick_device(device=None):
-    """Choose a torch device: the one given (checked by :func:`check_device`), else CUDA, else MPS, else the CPU.
+    """Choose a torch device: the one given (checked by :func:`check_device`), else the one
+    ``BINKIT_DEVICE`` names, else CUDA, else MPS, else the CPU.
+
+    ``cuda`` means the current GPU, ``cuda:0`` unless set otherwise, so every process on a
+    shared GPU server that does not say lands on GPU 0.  There, give each user (or each
+    notebook kernel, or each ``binkit`` command) a GPU of their own with
+    ``BINKIT_DEVICE=cuda:K`` (binkit's default device, notebooks included) or
+    ``CUDA_VISIBLE_DEVICES=K`` (what the process sees at all; torchrun's processes then
+    take the visible GPUs one each).
 
     Parameters
     ----------
@@ -95,6 +107,12 @@ def pick_device(device=None):
 
     if device is not None:
         return check_device(device)
+    named = os.environ.get(DEVICE_ENV_VAR, "").strip()
+    if named:
+        try:
+            return check_device(named)
+        except InputError as exc:
+            raise InputError(f"{DEVICE_ENV_VAR}={named!r}: {exc}") from None
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)

@@ -23,7 +23,17 @@ knows how to draw batches and compute a loss and an error count.
 Under ``torchrun --nproc_per_node N`` the loop uses DistributedDataParallel
 (gloo on the CPU, nccl on GPUs).  ``batch_size`` stays the *global* batch:
 each of the N processes takes ``batch_size / N`` blocks of every batch, so a
-run on N processes follows the same schedule as a run on one.
+run on N processes follows the same schedule as a run on one.  On GPUs,
+process k uses ``cuda:k`` of the GPUs it sees (``CUDA_VISIBLE_DEVICES``
+chooses them): more processes than GPUs, or a ``--device cuda:N`` that names
+one GPU for all processes, is refused in one line.
+
+On a GPU the loop keeps the device busy: a task may move each epoch's blocks
+to the device in one copy (``Task.to_device``), the steps' losses and the
+validation counts stay on the device and are read once per epoch, and a
+checkpoint is read onto the CPU (model and optimiser moments then go to the
+device, Adam's step counts and the random-number states stay on the CPU,
+where torch wants them).
 """
 
 from __future__ import annotations
@@ -115,8 +125,12 @@ class Task(Protocol):
         Number of blocks in a batch.
     loss(model, batch, device) -> scalar tensor
     errors(model, batch, device) -> (wrong pixels, counted pixels)
+        Numbers, or 0-dim tensors on the device (summed there and read once per validation).
     describe() -> dict
         JSON-able description of the task (stored with checkpoints).
+    to_device(batch, device) -> batch, optional
+        The batch moved to ``device`` in one copy per array; ``fit`` calls it once per
+        epoch when the task has it, so a step copies nothing from the host.
     """
 
     model: nn.Module
@@ -314,7 +328,13 @@ def _logged_command(out: Path) -> str | None:
 
 
 class _Dist:
-    """The process group, if any (torchrun sets WORLD_SIZE, RANK, LOCAL_RANK)."""
+    """The process group, if any (torchrun sets WORLD_SIZE, RANK, LOCAL_RANK, LOCAL_WORLD_SIZE).
+
+    On GPUs each process takes the GPU of its local rank among those it sees.
+    Checked before the process group starts, so that every process stops with
+    the same line: more processes on this machine than GPUs, and a device hint
+    that names one GPU (``cuda:1``), which the processes cannot all use.
+    """
 
     def __init__(self, device_hint):
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -324,12 +344,14 @@ class _Dist:
         self.started_here = False
         dev = pick_device(device_hint)
         if self.active and dev.type == "cuda":
-            dev = torch.device("cuda", self.local_rank)
+            dev = _rank_gpu(dev, self.local_rank, int(os.environ.get("LOCAL_WORLD_SIZE", self.local_rank + 1)))
             torch.cuda.set_device(dev)
         self.device = dev
         if self.active and not torch.distributed.is_initialized():
             backend = "nccl" if dev.type == "cuda" else "gloo"
-            torch.distributed.init_process_group(backend=backend)
+            # device_id binds the NCCL communicator to this process's GPU (no barrier() guessing)
+            torch.distributed.init_process_group(backend=backend,
+                                                 **({"device_id": dev} if dev.type == "cuda" else {}))
             self.started_here = True
 
     @property
@@ -352,27 +374,67 @@ class _Dist:
             torch.distributed.destroy_process_group()
 
 
-def _rng_states() -> dict:
-    """The generators' states as tensors, lists and numbers: what ``torch.load(weights_only=True)`` reads."""
+def _rank_gpu(dev: torch.device, local_rank: int, local_world: int) -> torch.device:
+    """The GPU of the process of local rank ``local_rank`` under torchrun, or one line why there is none."""
+    count = torch.cuda.device_count()
+    if local_world > count or local_rank >= count:
+        raise InputError(f"torchrun started {max(local_world, local_rank + 1)} processes on this machine but it has "
+                         f"{count} CUDA GPU(s) visible: use --nproc_per_node {count} or fewer (one process per GPU)")
+    if dev.index is not None:
+        raise InputError(f"--device {dev}: under torchrun each process uses the GPU of its local rank (cuda:0 to "
+                         f"cuda:{local_world - 1}); pass --device cuda, and choose the GPUs with CUDA_VISIBLE_DEVICES")
+    return torch.device("cuda", local_rank)
+
+
+def _rng_states(device: torch.device | None = None) -> dict:
+    """The generators' states as tensors, lists and numbers: what ``torch.load(weights_only=True)`` reads.
+
+    On CUDA, only the training GPU's generator (not every visible GPU's, which a resume with
+    fewer GPUs visible could not restore); none on other devices, so a CPU run never starts CUDA.
+    """
     name, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)
     version, mt, gauss = random.getstate()
+    on_cuda = device is not None and device.type == "cuda"
     return {
         "python": [version, list(mt), gauss],
         "numpy_legacy": [str(name), [int(k) for k in keys], int(pos), int(has_gauss), float(cached)],
         "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+        "cuda": torch.cuda.get_rng_state(device) if on_cuda else None,
     }
 
 
-def _set_rng_states(states: dict) -> None:
-    """Restore :func:`_rng_states`' states (or an older checkpoint's tuples and numpy array)."""
+def _set_rng_states(states: dict, device: torch.device | None = None) -> None:
+    """Restore :func:`_rng_states`' states (or an older checkpoint's tuples and numpy array).
+
+    The CPU generator's state is restored from the CPU, wherever the checkpoint was mapped.
+    The CUDA state is restored only onto a CUDA training device: a ByteTensor (this GPU's), or
+    an older checkpoint's list of every GPU's, of which this GPU's index is used when present.
+    Nothing in training draws from torch's CUDA generator, so a state that does not fit is left.
+    """
     version, mt, gauss = states["python"]
     random.setstate((version, tuple(mt), gauss))
     name, keys, pos, has_gauss, cached = states["numpy_legacy"]
     np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
-    torch.set_rng_state(states["torch"])
-    if states.get("cuda") is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])
+    torch.set_rng_state(states["torch"].cpu())
+    cuda = states.get("cuda")
+    if cuda is None or device is None or device.type != "cuda":
+        return
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    if isinstance(cuda, (list, tuple)):
+        cuda = cuda[index] if index < len(cuda) else None
+    if cuda is not None:
+        torch.cuda.set_rng_state(cuda.cpu(), index)
+
+
+def _device_line(device: torch.device) -> str:
+    """What ``fit`` says it trains on, with a warning where a GPU sits unused behind a CPU-only torch."""
+    from .runtime import describe_device
+
+    line = f"training on {device}: {describe_device(device)}"
+    if device.type == "cpu" and torch.version.cuda is None and os.path.exists("/dev/nvidia0"):
+        line += (" (this machine has an NVIDIA GPU, but this torch is a CPU-only build: install a CUDA build "
+                 "of torch to train on it)")
+    return line
 
 
 def _hardware(device: torch.device) -> str:
@@ -381,16 +443,21 @@ def _hardware(device: torch.device) -> str:
     return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
 
 
+def _validation_batch_size(cfg: TrainConfig, device: torch.device) -> int:
+    """Blocks per validation forward: the training batch on the CPU; at least 512 on a GPU, where
+    a forward costs about the same whatever the batch (the Grid LSTM has no batch statistics)."""
+    return max(cfg.batch_size, 512) if device.type == "cuda" else cfg.batch_size
+
+
 def _validate(task: Task, model: nn.Module, val_batch, cfg: TrainConfig, dist: _Dist) -> float:
-    n = task.size(val_batch)
-    mine = np.arange(n)[dist.rank :: dist.world]
+    mine = task.take(val_batch, slice(dist.rank, None, dist.world)) if dist.active else val_batch
+    n, step = task.size(mine), _validation_batch_size(cfg, dist.device)
     wrong = total = 0
     model.eval()
     with torch.no_grad():
-        for start in range(0, len(mine), cfg.batch_size):
-            sub = task.take(val_batch, mine[start : start + cfg.batch_size])
-            w, t = task.errors(model, sub, dist.device)
-            wrong, total = wrong + w, total + t
+        for start in range(0, n, step):
+            w, t = task.errors(model, task.take(mine, slice(start, start + step)), dist.device)
+            wrong, total = wrong + w, total + t  # tensors stay on the device: one read below
     model.train()
     wrong, total = dist.all_sum([float(wrong), float(total)])
     return wrong / total if total else float("nan")
@@ -425,6 +492,8 @@ def fit(task: Task, cfg: TrainConfig, out, *, resume: bool = True) -> TrainResul
             f"count and blocks_per_epoch ({cfg.blocks_per_epoch}) a multiple of batch_size"
         )
     device = dist.device
+    if cfg.progress and dist.main:  # a 201-epoch run must not start on the CPU by mistake, unsaid
+        print(_device_line(device), file=sys.stderr, flush=True)
     dist.barrier()
 
     torch.manual_seed(cfg.seed)
@@ -442,7 +511,9 @@ def fit(task: Task, cfg: TrainConfig, out, *, resume: bool = True) -> TrainResul
     first_command, resumes = command, []
     latest = out / "latest.pt"
     if resume and latest.is_file():
-        ck = load_checkpoint(latest, map_location=device)
+        # read onto the CPU: load_state_dict copies the weights to the device and Adam's moments with
+        # them, while Adam's step counts and the generators' states stay on the CPU, as torch needs
+        ck = load_checkpoint(latest, map_location="cpu")
         differ = resume_differences(ck.get("config"), ck["task"], cfg, task.describe())
         if differ:
             raise InputError(f"{out}: holds a different run; resuming it with other settings would mix two "
@@ -454,7 +525,7 @@ def fit(task: Task, cfg: TrainConfig, out, *, resume: bool = True) -> TrainResul
         try:
             model.load_state_dict(ck["model"])
             opt.load_state_dict(ck["optimizer"])
-            _set_rng_states(ck["rng"])
+            _set_rng_states(ck["rng"], device)
         except (RuntimeError, KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{latest}: a damaged checkpoint ({first_line(exc)})") from None
         start_epoch, best_err, best_epoch = done, ck["best_val_error"], ck["best_epoch"]
@@ -478,6 +549,9 @@ def fit(task: Task, cfg: TrainConfig, out, *, resume: bool = True) -> TrainResul
     }
     # The validation sample is drawn once, from its own fixed seed.
     val_batch = task.batches("val", cfg.val_blocks, np.random.default_rng([cfg.seed, 1_000_003]))
+    to_device = getattr(task, "to_device", None)
+    if to_device is not None:
+        val_batch = to_device(val_batch, device)
     per_rank = max(1, cfg.batch_size // dist.world)
     steps = -(-cfg.blocks_per_epoch // cfg.batch_size)
     bar = tqdm(
@@ -497,7 +571,9 @@ def fit(task: Task, cfg: TrainConfig, out, *, resume: bool = True) -> TrainResul
                 for group in opt.param_groups:
                     group["lr"] = cfg.learning_rate(epoch)
                 batch = task.batches("train", cfg.blocks_per_epoch, np.random.default_rng([cfg.seed, epoch]))
-                losses = []
+                if to_device is not None:
+                    batch = to_device(batch, device)  # one copy per epoch, none per step
+                losses = None  # every step's loss, kept on the device: read once per epoch (a read waits)
                 for s in range(steps):
                     lo = s * cfg.batch_size + dist.rank * per_rank
                     idx = slice(lo, min(lo + per_rank, (s + 1) * cfg.batch_size, cfg.blocks_per_epoch))
@@ -506,9 +582,13 @@ def fit(task: Task, cfg: TrainConfig, out, *, resume: bool = True) -> TrainResul
                     loss = task.loss(train_model, sub, device)
                     loss.backward()
                     opt.step()
-                    losses.append(float(loss.detach()))
-                    bar.set_postfix(epoch=epoch, step=f"{s + 1}/{steps}", loss=f"{losses[-1]:.4f}", refresh=False)
-                mean_loss = dist.all_sum([float(np.mean(losses))])[0] / dist.world
+                    if losses is None:
+                        losses = loss.new_empty(steps)
+                    losses[s] = loss.detach()
+                    bar.set_postfix(epoch=epoch, step=f"{s + 1}/{steps}", refresh=False)
+                # the same float64 mean of the steps' losses as when each was read at its step
+                epoch_loss = float(np.mean(losses.to("cpu").numpy().astype(np.float64)))
+                mean_loss = dist.all_sum([epoch_loss])[0] / dist.world
                 val_err = None
                 if epoch % cfg.val_every == 0 or epoch == cfg.epochs - 1:
                     val_err = _validate(task, model, val_batch, cfg, dist)
@@ -530,7 +610,7 @@ def fit(task: Task, cfg: TrainConfig, out, *, resume: bool = True) -> TrainResul
                     ck = {
                         "model": model.state_dict(),
                         "optimizer": opt.state_dict(),
-                        "rng": _rng_states(),
+                        "rng": _rng_states(device),
                         "epoch": epoch,
                         "best_val_error": best_err,
                         "best_epoch": best_epoch,

@@ -29,6 +29,7 @@ The folds and the configurations are in :mod:`binkit.gridlstm.configs`.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Iterable
 
@@ -105,6 +106,8 @@ def run_experiments(out, configs: Iterable[str] | None = None, test_years: Itera
         for year in years:
             spec = experiment_spec(config, year, train_cfg=train_cfg, data=data, synthetic=synthetic)
             run(spec, out / config / f"test{year}")
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 collects and writes results.csv
+        return []
     rows = collect_results(out, configs, years)
     if rows:
         write_results_csv(out / "results.csv", rows)
