@@ -340,3 +340,31 @@ def test_a_hybrid_run_folder_refuses_another_run_and_a_broken_summary(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(binkit.InputError):
         run(spec, tmp_path / "file")
+
+
+def test_the_histogram_layouts_gradient_is_the_same_split_across_processes(pages):
+    """Under torchrun each process takes half of a batch and DDP averages the gradients: for the histogram
+    layout (every loss term a mean over samples, no batch norm) that is the one-process gradient."""
+    torch.manual_seed(0)
+    task = HybridTask(pages, SMALL, augment=0.5)
+    with torch.no_grad():
+        for p in task.model.parameters():
+            p.normal_(0, 0.05)                                   # a model away from its zero start
+    batch = task.batches("train", 8, np.random.default_rng(4))
+
+    def grads(sub):
+        task.model.zero_grad()
+        task.loss(task.model, sub, torch.device("cpu")).backward()
+        return [p.grad.clone() for p in task.model.parameters()]
+
+    whole = grads(batch)
+    halves = [grads(task.take(batch, slice(0, 4))), grads(task.take(batch, slice(4, 8)))]
+    for w, a, b in zip(whole, *halves):
+        torch.testing.assert_close((a + b) / 2, w, rtol=1e-4, atol=1e-7)
+
+
+def test_the_paper_layout_is_refused_under_torchrun(pages, monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(binkit.InputError, match="torchrun"):
+        HybridTask(pages, SMALL_PAPER)
+    HybridTask(pages, SMALL)                                     # the histogram layout trains there

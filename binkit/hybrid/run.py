@@ -170,7 +170,9 @@ def run(spec: HybridRunSpec, out) -> dict:
         from ..scoring import score_methods
         from .oracle import oracle_binarize
 
-        model = model_from_checkpoint(out / "best.pt")
+        from .model import inference_copy
+
+        model = inference_copy(model_from_checkpoint(out / "best.pt"))  # batch norm folded once, not per page
         pages = [(p.name, p.image, p.gt) for p in _prepared(spec, "test")]
         rows, _ = score_methods(pages, {"hybrid": lambda im: binarize(im, model, cfg.device),
                                         "hybrid-start": lambda im: binarize(im, None),

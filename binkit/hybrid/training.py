@@ -17,7 +17,10 @@
   (:func:`binkit.hybrid.histogram.soft_counts_from_histograms`);
 * loss, **per sample** then averaged, so that each tile is asked for its
   own best surface: ``(1 - FM_soft) + NRM_soft``, plus ``1e-3 mean(dZ^2) +
-  1e-3 R_smooth(C) + 1e-2 R_mono(C)`` (spec 6);
+  1e-3 R_smooth(C) + 1e-2 R_mono(C)`` (spec 6).  Every term is a mean over
+  the samples and the histogram layout has no batch norm, so under torchrun
+  (each process a share of the batch, gradients averaged) the gradient is
+  one process's; the paper layout's batch norm is not, and is refused there;
 * the validation error is ``1 - FM`` of the hard decisions, counts pooled
   over the validation sample and read at the table's nodes.
 
@@ -26,6 +29,7 @@ Whole pages: :mod:`binkit.hybrid.inference`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -87,8 +91,13 @@ class HybridTask:
                     raise InputError(f"{p.name}: a training page needs its ground truth")
         if not 0 <= augment <= 1 or not 0 <= page_share <= 1:
             raise InputError(f"augment={augment} and page_share={page_share} must be shares in [0, 1]")
-        self.pages = pages
         self.config = config or AdjusterConfig()
+        if self.config.layout == "paper" and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            # its BatchNorm would use each process's own batch statistics: another objective than one process's
+            raise InputError("the hybrid's paper layout cannot train under torchrun (its batch norm would see "
+                             "only each process's share of a batch); train it in one process, or use the "
+                             "histogram layout, whose gradient is the same split across processes")
+        self.pages = pages
         self.weights = loss or LossWeights()
         self.model = model or SurfaceAdjuster(self.config)
         self.augment = IntensityAugment(p=augment)
