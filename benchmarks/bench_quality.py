@@ -217,7 +217,7 @@ def main(argv=None) -> None:
 
     hybrid_rows = {}  # label -> (image[, gt]) -> ink, the hybrid's reference rows
     if "hybrid" in methods:
-        from binkit.hybrid import binarize as hybrid_binarize
+        from binkit.hybrid import hybrid_binarize
         from binkit.hybrid import oracle_binarize
 
         if "hybrid-paper-fold" in binkit.weights.available("hybrid") and "hybrid-paper-fold" not in rows_to_build:
@@ -242,7 +242,7 @@ def main(argv=None) -> None:
         spent = sum(results[label][method][2] for label in sets)
         print(f"  {method}: {spent:.0f} s (binarizing and scoring)", flush=True)
 
-    header = (f"{'set':<10}{'method':<12}{'FM':>7}{'Fps':>7}{'PSNR':>7}{'DRD':>7}{'NRM%':>7}"
+    header = (f"{'set':<10}{'method':<19}{'FM':>7}{'Fps':>7}{'PSNR':>7}{'DRD':>7}{'NRM%':>7}"
               f"{'border ink %':>14}  {'worst page (FM)':<20}")
     print()
     print(header)
@@ -257,7 +257,7 @@ def main(argv=None) -> None:
                 border = f"{_border_share(ink_in):14.2f}"
             else:
                 border = f"{'-':>14}"
-            print(f"{label:<10}{method:<12}{mean['fm']:7.2f}{mean['fps']:7.2f}{mean['psnr']:7.2f}{mean['drd']:7.2f}"
+            print(f"{label:<10}{method:<19}{mean['fm']:7.2f}{mean['fps']:7.2f}{mean['psnr']:7.2f}{mean['drd']:7.2f}"
                   f"{100 * mean['nrm']:7.2f}{border}  {worst_name} ({worst['fm']:.2f})")
     print("\nmeans over the pages; NRM in %; border ink %: of all pixels in the hard pages' regions (borders, gutter,"
           "\nfacing page, corner, ruler/card; page in the GT), the share the method labels ink; worst page: lowest FM.")

@@ -93,14 +93,39 @@ def test_general_recipe_meets_the_issue_targets(weights):
     assert info["hard_border_ink_percent"]["gridlstm"] < 1.0
 
 
-def test_hybrid_weights_ship_with_provenance():
-    assert "hybrid" in hybrid_weights.available_pretrained()
-    info = hybrid_weights.pretrained_info("hybrid")
+@pytest.mark.parametrize("name", ["hybrid", "hybrid-paper-fold"])
+def test_hybrid_weights_ship_with_provenance(name):
+    assert name in hybrid_weights.available_pretrained()
+    info = hybrid_weights.pretrained_info(name)
     assert PROVENANCE_KEYS <= set(info)
-    assert info["test_years"] == [2016]
-    model = hybrid_weights.load_pretrained("hybrid")
+    assert info["test_years"] == [2016] and info["hard_set"]["pages"] == 36
+    assert {"hybrid", "hybrid-start", "oracle", "otsu", "sauvola"} <= set(info["test_scores_mean"])
+    model = hybrid_weights.load_pretrained(name)
+    assert model.config.layout == "histogram" and model.config.dz_max is None
     # training moved the head away from its zero start: the shipped model is not the classical method
     assert float(model.head[-1].weight.detach().abs().max()) > 0
+
+
+def test_hybrid_paper_fold_meets_the_issue_targets():
+    """Issue 29 on H-DIBCO 2016 (unseen by this set): FM >= 88, NRM <= 8 %, at least half of the
+    start-to-oracle FM gap closed, and better than its start on every measure."""
+    info = hybrid_weights.pretrained_info("hybrid-paper-fold")
+    assert info["test_pages_seen_in_training"] == []
+    m = info["test_scores_mean"]
+    assert m["hybrid"]["fm"] >= 88.0 and m["hybrid"]["nrm"] <= 0.08
+    assert info["test_oracle_gap_closed"]["fm"] >= 0.5
+    for key in ("fm", "fps", "psnr"):
+        assert m["hybrid"][key] > m["hybrid-start"][key]
+    for key in ("drd", "nrm"):
+        assert m["hybrid"][key] < m["hybrid-start"][key]
+    assert m["oracle"]["fm"] > m["hybrid"]["fm"]
+
+
+def test_general_hybrid_beats_its_start_on_the_hard_pages():
+    info = hybrid_weights.pretrained_info("hybrid")
+    hard = info["hard_scores_mean"]
+    assert hard["hybrid"]["fm"] > hard["hybrid-start"]["fm"] and hard["hybrid"]["nrm"] < hard["hybrid-start"]["nrm"]
+    assert info["hard_oracle_gap_closed"]["fm"] > 0.5
 
 
 def test_shipped_results_meet_the_issue_bars():
@@ -120,6 +145,7 @@ def test_shipped_results_meet_the_issue_bars():
     ("gridlstm", "general-no2016", "f4-sf2-Ldyn", grid_weights.pretrained_results),
     ("gridlstm", "general", "f4-sf2-Ldyn", grid_weights.pretrained_results),
     ("hybrid", "hybrid", "hybrid", hybrid_weights.pretrained_results),
+    ("hybrid", "hybrid-paper-fold", "hybrid", hybrid_weights.pretrained_results),
 ])
 def test_shipped_weights_reproduce_recorded_scores(dibco_root, method, weights, label, results):
     recorded = results(weights)
