@@ -204,7 +204,7 @@ def _open_pixels(path, limit=None) -> tuple[np.ndarray, str]:
     return pixels, mode
 
 
-def as_gray(array, name: str = "image") -> np.ndarray:
+def as_gray(array, name: str = "image", *, copy: bool = True) -> np.ndarray:
     """Convert an image array to binkit's grey form: float32 ``(H, W)`` in [0, 1].
 
     Parameters
@@ -217,6 +217,10 @@ def as_gray(array, name: str = "image") -> np.ndarray:
         two channels are grey + alpha.
     name : str
         What to call the array (a file name, an argument name) in error messages.
+    copy : bool, default True
+        False: a float32 ``(H, W)`` array that passes the checks is returned
+        itself, not copied (for callers that only read it: binkit's methods
+        on a page :func:`read_image` gave them).
 
     Returns
     -------
@@ -232,6 +236,10 @@ def as_gray(array, name: str = "image") -> np.ndarray:
     0..65535, and refused otherwise.  So 8-bit data stored in a wide type
     reads as 8-bit; the price is that a 16-bit page stored in a wide type and
     darker than 256/65535 everywhere would read as 8-bit, which no real scan is.
+
+    The conversion runs in bands of rows into the result, so that it costs
+    the result and one band, not a float32 copy of every channel (an RGB
+    page in float32 is 12 bytes a pixel).
 
     A ``bool`` array is refused: in binkit a bool array is a mask (True = ink),
     not a picture of a page, and reading True as white would invert it.
@@ -256,9 +264,9 @@ def as_gray(array, name: str = "image") -> np.ndarray:
             "or np.where(mask, 0, 255).astype(np.uint8) to binarize a picture of the mask"
         )
     if a.dtype == np.uint8:
-        scaled = a.astype(np.float32) / np.float32(255)
+        scale = np.float32(255)
     elif a.dtype == np.uint16:
-        scaled = a.astype(np.float32) / np.float32(65535)
+        scale = np.float32(65535)
     elif np.issubdtype(a.dtype, np.integer):
         lo, hi = int(a.min()), int(a.max())
         if lo < 0 or hi > 65535:
@@ -266,21 +274,48 @@ def as_gray(array, name: str = "image") -> np.ndarray:
                 f"{name}: {a.dtype} values {lo}..{hi} fit neither 8 bits (0..255) nor 16 bits (0..65535); "
                 "scale the image to [0, 1] floats first"
             )
-        scaled = a.astype(np.float32) / np.float32(255 if hi <= 255 else 65535)
+        scale = np.float32(255 if hi <= 255 else 65535)
     elif np.issubdtype(a.dtype, np.floating):
-        scaled = a.astype(np.float32)
-        if not np.isfinite(scaled).all():
+        scale = None
+        finite, lo, hi = True, np.inf, -np.inf
+        for r0, r1 in _row_bands(a):
+            band = a[r0:r1].astype(np.float32)
+            if not np.isfinite(band).all():
+                finite = False
+                break
+            lo, hi = min(lo, float(band.min())), max(hi, float(band.max()))
+        if not finite:
             raise InputError(f"{name}: contains NaN or infinite values")
-        lo, hi = float(scaled.min()), float(scaled.max())
         if lo < 0 or hi > 1:
             raise InputError(
                 f"{name}: float values must lie in [0, 1], found {lo:.4g}..{hi:.4g}"
             )
+        if not copy and a.dtype == np.float32 and a.ndim == 2 and a.flags.c_contiguous:
+            return a
     else:
         raise InputError(f"{name}: unsupported dtype {a.dtype}")
 
+    gray = np.empty(a.shape[:2], dtype=np.float32)
+    for r0, r1 in _row_bands(a):
+        gray[r0:r1] = _gray_rows(a[r0:r1], scale)
+    return gray
+
+
+def _row_bands(a: np.ndarray, pixels: int = 1 << 18):
+    """Row ranges of about ``pixels`` pixels of ``a`` (its channels counted as pixels)."""
+    per_row = max(1, int(np.prod(a.shape[1:])))
+    rows = max(1, pixels // per_row)
+    for r0 in range(0, a.shape[0], rows):
+        yield r0, min(a.shape[0], r0 + rows)
+
+
+def _gray_rows(rows: np.ndarray, scale) -> np.ndarray:
+    """:func:`as_gray`'s conversion of some rows of a checked array (``scale``: the integer range, or None)."""
+    scaled = rows.astype(np.float32)
+    if scale is not None:
+        scaled = scaled / scale
     if scaled.ndim == 2:
-        return np.ascontiguousarray(scaled)
+        return scaled
     channels = scaled.shape[2]
     if channels in (2, 4):  # composite on a white page: c * alpha + 1 * (1 - alpha)
         alpha = scaled[..., -1:]
@@ -291,7 +326,7 @@ def as_gray(array, name: str = "image") -> np.ndarray:
     else:
         r, g, b = LUMA_WEIGHTS
         gray = r * scaled[..., 0] + g * scaled[..., 1] + b * scaled[..., 2]
-    return np.ascontiguousarray(np.clip(gray, 0.0, 1.0), dtype=np.float32)
+    return np.clip(gray, 0.0, 1.0)
 
 
 def read_image(path, *, max_pixels: int | None = None) -> np.ndarray:
@@ -345,7 +380,11 @@ def read_image(path, *, max_pixels: int | None = None) -> np.ndarray:
     """
     pixels, mode = _open_pixels(path, max_pixels)
     if mode == "1":
-        pixels = pixels.astype(np.uint8) * np.uint8(255)  # a 1-bit scan: black 0, white 255
+        # a 1-bit scan: black 0, white 1 exactly as uint8 0 and 255 would read
+        gray = np.empty(pixels.shape, dtype=np.float32)
+        for r0, r1 in _row_bands(pixels):
+            gray[r0:r1] = pixels[r0:r1]
+        return gray
     try:
         return as_gray(pixels, name=str(path))
     except InputError:
