@@ -187,7 +187,7 @@ def _gray(image) -> np.ndarray:
     and hands the result to private workers (``_sauvola_threshold`` and the
     like), which take it as checked and do not call it again.
     """
-    return as_gray(image, name="image").astype(np.float64)
+    return as_gray(image, name="image", copy=False).astype(np.float64)
 
 
 def _no_contrast(gray: np.ndarray) -> bool:
@@ -205,56 +205,87 @@ def _ink(gray: np.ndarray, threshold) -> np.ndarray:
     return np.asarray(gray <= np.asarray(threshold) + TIE_TOLERANCE, dtype=bool)
 
 
-#: Pixels per band (about 4 MP) of the local methods' ink functions.  They work
-#: through a page in bands of rows, each with the window's halo, so their
-#: memory is bounded by the band and not by the page (a float64 surface and its
+#: Pixels per tile (about 4 MP, its halo included) of the page-sized work of
+#: this module: the local methods' surfaces and Otsu's histogram and ink.  They
+#: work through a page tile by tile, each with the window's halo, so their
+#: memory is bounded by the tile and not by the page (a float64 surface and its
 #: integral images cost about 85 bytes per pixel: 2.6 GB for Sauvola on a
 #: 30-MP page before).  The result is the one of the whole page at once.
 BAND_PIXELS = 1 << 22
 
 
-def _bands(shape, window: int):
-    """Row ranges ``(r0, r1, a, b)``: output rows ``r0:r1`` from input rows ``a:b`` (the halo added).
+def _chunks(size: int, pixels: int | None = None):
+    """Ranges ``(i0, i1)`` of about ``pixels`` (default a quarter of :data:`BAND_PIXELS`) of a page's flat pixels.
 
-    One band (the whole page) unless the page is at least two bands tall.  A
-    band holds at least ``window`` rows, so a window never reaches past the
-    band's own rows, and the mirrored border of the page is the same as when
-    the whole page is processed.
+    For the work that needs no neighbours (a histogram, a comparison with one
+    threshold): each chunk of the raveled page is turned into float64 on its
+    own, so the page is held once, in its own type, whatever its shape.
+    """
+    step = max(1, BAND_PIXELS // 4 if pixels is None else pixels)
+    for i0 in range(0, size, step):
+        yield i0, min(size, i0 + step)
+
+
+def _spans(length: int, size: int, halo: int):
+    """``(o0, o1, i0, i1)``: output ``o0:o1`` from input ``i0:i1`` (the halo added), in pieces of ``size``.
+
+    One piece (the whole length) unless the length is at least two pieces.
+    """
+    if length < 2 * size:
+        return [(0, length, 0, length)]
+    return [(o0, min(length, o0 + size), max(0, o0 - halo), min(length, o0 + size + halo))
+            for o0 in range(0, length, size)]
+
+
+def _bands(shape, window: int, pixels: int | None = None):
+    """Tiles ``((r0, r1, a, b), (c0, c1, ca, cb))``: output ``r0:r1, c0:c1`` from input ``a:b, ca:cb``.
+
+    A tile, its halo of ``window // 2`` included, holds about ``pixels``
+    (default :data:`BAND_PIXELS`) pixels: bands of whole rows on an ordinary page, and
+    pieces of rows on a page so wide that a band of ``window`` rows across it
+    (the least a band can be) would pass that (a 1 x 4,000,000 strip: a band
+    of it, padded to the window's height, took more than 5 GB).  So memory
+    follows the page's pixel count, not its longer side.  A tile holds at
+    least ``window`` rows and columns (or the whole side), so a window never
+    reaches past the tile's own pixels, and the mirrored border of the page
+    is the same as when the whole page is processed.
     """
     height, width = shape
+    pixels = BAND_PIXELS if pixels is None else pixels
     halo = window // 2
-    rows = max(BAND_PIXELS // max(width, 1), window, 64)
-    if height < 2 * rows:
-        yield 0, height, 0, height
-        return
-    for r0 in range(0, height, rows):
-        r1 = min(height, r0 + rows)
-        yield r0, r1, max(0, r0 - halo), min(height, r1 + halo)
+    side = max(window, 64)
+    cols = width
+    if (min(height, side) + 2 * halo) * (width + 2 * halo) > pixels:
+        cols = max(side, pixels // (min(height, side) + 2 * halo) - 2 * halo)
+    rows = max(pixels // (min(width, cols) + 2 * halo) - 2 * halo, side)
+    for band in _spans(height, rows, halo):
+        for piece in _spans(width, cols, halo):
+            yield band, piece
 
 
 def _local_ink(gray32: np.ndarray, window: int, surface) -> np.ndarray:
-    """``ink = gray <= surface(gray, window)`` computed band by band (see :data:`BAND_PIXELS`).
+    """``ink = gray <= surface(gray, window)`` computed tile by tile (see :data:`BAND_PIXELS`).
 
     ``gray32`` is the checked float32 page (held once, at 4 bytes per pixel);
-    each band is turned into float64 on its own.  ``window`` is already
+    each tile is turned into float64 on its own.  ``window`` is already
     clamped to the whole page (:func:`binkit._checks.page_window`).  The first
-    band is computed before the contrast test, so bad parameters are refused
+    tile is computed before the contrast test, so bad parameters are refused
     on every page.
     """
     ink = np.zeros(gray32.shape, dtype=bool)
     flat = _no_contrast(gray32)
-    for r0, r1, a, b in _bands(gray32.shape, window):
-        band = gray32[a:b].astype(np.float64)
-        threshold = surface(band, window)[r0 - a:r1 - a]
+    for (r0, r1, a, b), (c0, c1, ca, cb) in _bands(gray32.shape, window):
+        tile = gray32[a:b, ca:cb].astype(np.float64)
+        threshold = surface(tile, window)[r0 - a:r1 - a, c0 - ca:c1 - ca]
         if flat:
             return ink
-        ink[r0:r1] = band[r0 - a:r1 - a] <= threshold + TIE_TOLERANCE
+        ink[r0:r1, c0:c1] = tile[r0 - a:r1 - a, c0 - ca:c1 - ca] <= threshold + TIE_TOLERANCE
     return ink
 
 
 def _local_setup(image, window) -> tuple[np.ndarray, int]:
     """The checked float32 page and its window, clamped to the page: the start of every local method."""
-    gray32 = as_gray(image, name="image")
+    gray32 = as_gray(image, name="image", copy=False)
     return gray32, page_window(check_odd_window("window", window), gray32.shape)
 
 
@@ -356,18 +387,41 @@ def otsu_threshold(image) -> float:
     >>> round(otsu_threshold(page()) * 255)
     157
     """
-    return _otsu_threshold(_gray(image))
+    return _otsu_threshold(as_gray(image, name="image", copy=False))
 
 
-def _otsu_threshold(gray: np.ndarray) -> float:
-    """:func:`otsu_threshold` of a checked float64 ``gray`` (see :func:`_gray`)."""
-    # Bin j holds the values in ((j - 1)/255, j/255] (widened by TIE_TOLERANCE),
-    # so "bin <= j" and "image <= j/255" are the same test.
-    levels = np.clip(np.ceil(gray * 255 - 255 * TIE_TOLERANCE), 0, 255).astype(np.intp)
-    counts = np.bincount(levels.ravel(), minlength=256)
+def _otsu_of_counts(counts: np.ndarray) -> float:
+    """Otsu's threshold of the 256 bin counts of :func:`_otsu_threshold` (integers)."""
     if np.count_nonzero(counts) < 2:
         return 0.0
     return float(threshold_otsu(hist=(counts, np.arange(256) / 255.0)))
+
+
+def _otsu_threshold(gray: np.ndarray) -> float:
+    """:func:`otsu_threshold` of a checked ``gray`` (float32 or float64: see :func:`_gray`)."""
+    counts = np.zeros(256, dtype=np.intp)
+    flat = np.ravel(gray)
+    for i0, i1 in _chunks(flat.size):
+        # in float64 chunk by chunk: the same levels as the whole page at once, at
+        # the chunk's cost (the page's levels as intp took 8 bytes a pixel more)
+        band = np.asarray(flat[i0:i1], dtype=np.float64)
+        # Bin j holds the values in ((j - 1)/255, j/255] (widened by TIE_TOLERANCE),
+        # so "bin <= j" and "image <= j/255" are the same test.
+        levels = np.clip(np.ceil(band * 255 - 255 * TIE_TOLERANCE), 0, 255).astype(np.intp)
+        counts += np.bincount(levels, minlength=256)
+    return _otsu_of_counts(counts)
+
+
+def _global_ink(gray: np.ndarray, threshold: float) -> np.ndarray:
+    """:func:`_ink` of one threshold for the whole page, chunk by chunk (no float64 copy of the page)."""
+    ink = np.zeros(gray.shape, dtype=bool)
+    if _no_contrast(gray):
+        return ink
+    limit = float(threshold) + TIE_TOLERANCE
+    flat, out = np.ravel(gray), ink.reshape(-1)
+    for i0, i1 in _chunks(flat.size):
+        out[i0:i1] = np.asarray(flat[i0:i1], dtype=np.float64) <= limit
+    return ink
 
 
 def otsu(image) -> np.ndarray:
@@ -394,8 +448,8 @@ def otsu(image) -> np.ndarray:
     >>> ink.dtype, ink.shape
     (dtype('bool'), (191, 384))
     """
-    gray = _gray(image)
-    return _ink(gray, _otsu_threshold(gray))
+    gray32 = as_gray(image, name="image", copy=False)  # float32, each band in float64 on its own
+    return _global_ink(gray32, _otsu_threshold(gray32))
 
 
 # ----------------------------------------------------------------------------
@@ -665,9 +719,10 @@ def wolf(image, window: int = DEFAULT_WINDOW, k: float = 0.5) -> np.ndarray:
     gray32, window = _local_setup(image, window)
     bands = list(_bands(gray32.shape, window))
     r = darkest = None
-    if len(bands) > 1:  # Wolf's R and M belong to the whole page: a first pass over the bands finds them
-        r = max(float(_local_mean_std(gray32[a:b].astype(np.float64), window)[1][r0 - a:r1 - a].max())
-                for r0, r1, a, b in bands)
+    if len(bands) > 1:  # Wolf's R and M belong to the whole page: a first pass over the tiles finds them
+        r = max(float(_local_mean_std(gray32[a:b, ca:cb].astype(np.float64), window)[1]
+                      [r0 - a:r1 - a, c0 - ca:c1 - ca].max())
+                for (r0, r1, a, b), (c0, c1, ca, cb) in bands)
         darkest = float(gray32.min())
     return _local_ink(gray32, window, lambda g, w: _wolf_threshold(g, window=w, k=k, r=r, darkest=darkest))
 
