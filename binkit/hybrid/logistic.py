@@ -143,7 +143,10 @@ from skimage.morphology import skeletonize
 
 from .._checks import check_bool, check_int, check_odd_window, is_real, page_window
 from .._errors import InputError
-from ..classical import TIE_TOLERANCE, _gray, _ink, _no_contrast, _otsu_threshold
+from ..io import as_gray
+from .. import classical as _classical
+from ..classical import (MIN_CONTRAST, TIE_TOLERANCE, _bands, _chunks, _global_ink, _gray, _ink, _no_contrast,
+                         _otsu_of_counts, _otsu_threshold)
 
 __all__ = [
     "DEFAULT_TEXT_WINDOW",
@@ -256,36 +259,7 @@ def local_median(image, window: int = FALLBACK_BACKGROUND_WINDOW, *, threads: in
 
 def _local_median(gray: np.ndarray, window: int, threads: int | None = None) -> np.ndarray:
     """:func:`local_median` of a checked ``gray`` and ``window``."""
-    levels = np.rint(gray * 255).astype(np.uint8)
-    half = window // 2
-    padded = np.pad(levels, half, mode="reflect")
-    # The rank filter scans its 256-bin histogram from level 0, so a page whose
-    # typical level is bright is inverted first: median(255 - x) = 255 - median(x).
-    step = max(1, levels.size // 4096)
-    invert = np.median(levels.ravel()[::step]) > 127
-    if invert:
-        padded = 255 - padded
-    footprint = np.ones((window, window), dtype=bool)
-    height, width = levels.shape
-    if threads is None:
-        threads = min(os.cpu_count() or 1, 8) if levels.size >= 250_000 else 1
-    threads = min(threads, height)
-
-    def strip(rows: tuple[int, int]) -> np.ndarray:
-        # output rows [a, b) need padded rows [a, b + 2 * half): every window of the strip is whole
-        a, b = rows
-        return _rank_median(padded[a : b + 2 * half], footprint)[half : half + b - a, half : half + width]
-
-    bounds = np.linspace(0, height, threads + 1).astype(int)
-    strips = list(zip(bounds[:-1], bounds[1:]))
-    if threads == 1:
-        med = strip(strips[0])
-    else:  # scikit-image's rank filters release the GIL: strips in threads use every core
-        with ThreadPoolExecutor(threads) as pool:
-            med = np.vstack(list(pool.map(strip, strips)))
-    if invert:
-        med = 255 - med
-    return med.astype(np.float32) / np.float32(255)
+    return _MEDIAN_OF_LEVEL[_median_levels(_levels(gray), window, threads)]
 
 
 def local_mean(image, window: int = DEFAULT_TEXT_WINDOW) -> np.ndarray:
@@ -314,9 +288,8 @@ def local_mean(image, window: int = DEFAULT_TEXT_WINDOW) -> np.ndarray:
 
 
 def _local_mean(gray: np.ndarray, window: int) -> np.ndarray:
-    """:func:`local_mean` of a checked ``gray`` and ``window``."""
-    mean = ndimage.uniform_filter(gray, size=window, mode="mirror")
-    return np.clip(mean, 0.0, 1.0).astype(np.float32)
+    """:func:`local_mean` of a checked ``gray`` and ``window``, band by band."""
+    return _banded_local_mean(lambda rows: np.asarray(gray[rows], dtype=np.float64), gray.shape, window)
 
 
 def stroke_width(image) -> float | None:
@@ -342,15 +315,11 @@ def stroke_width(image) -> float | None:
 
 def _stroke_width(gray: np.ndarray) -> float | None:
     """:func:`stroke_width` of a checked ``gray``."""
-    ink = _ink(gray, _otsu_threshold(gray))
+    ink = _global_ink(gray, _otsu_threshold(gray))
     weight = ink.mean()
     if min(weight, 1.0 - weight) < MIN_CLASS_WEIGHT:
         return None
-    skeleton = skeletonize(ink)
-    if not skeleton.any():
-        return None
-    distance = ndimage.distance_transform_edt(ink)
-    return float(2.0 * distance[skeleton].mean())
+    return _stroke_width_of_ink(ink)
 
 
 def default_background_window(image) -> int:
@@ -513,6 +482,374 @@ def _global_levels(gray: np.ndarray, median: np.ndarray) -> GlobalLevels:
                         fallback=fallback)
 
 
+# ----------------------------------------------------------------------------
+# the page on the 8-bit grid, band by band
+# ----------------------------------------------------------------------------
+
+# A page is held here as its 8-bit levels (uint8, one byte a pixel), and each
+# float a worker needs is made from them band by band, with the arithmetic of
+# a whole-page float64 pass, so the results are those of the whole page to the
+# last bit while memory follows the page's pixel count (the whole-page passes
+# held up to 60 bytes a pixel at once: 9 GB on a page at the 150-MP limit).
+
+#: The level ``k`` as the workers see the rounded page: ``float64(float32(k / 255))``.
+_GRAY_OF_LEVEL = (np.arange(256) / 255).astype(np.float32).astype(np.float64)
+
+#: The median level ``k`` as :func:`local_median` returns it: ``float32(k) / 255``.
+_MEDIAN_OF_LEVEL = np.arange(256, dtype=np.float32) / np.float32(255)
+
+#: Pixels of a median tile, its halo included: uint8, so larger than the float
+#: tiles of :data:`binkit.classical.BAND_PIXELS` (a tile's halo is work done twice).
+_MEDIAN_PIXELS = 1 << 25
+
+#: Leaves of NumPy's pairwise summation (``pairwise_sum`` in its loops): runs of
+#: at most 128 values, summed with 8 accumulators.
+_PAIRWISE_BLOCK = 128
+
+
+def _levels(gray: np.ndarray) -> np.ndarray:
+    """The page's 8-bit levels ``rint(gray * 255)`` as uint8, chunk by chunk (``gray`` in [0, 1])."""
+    out = np.empty(gray.shape, dtype=np.uint8)
+    flat, dst = np.ravel(gray), out.reshape(-1)
+    for i0, i1 in _chunks(flat.size):
+        dst[i0:i1] = np.rint(np.asarray(flat[i0:i1], dtype=np.float64) * 255)
+    return out
+
+
+def _reflect(index: np.ndarray, n: int) -> np.ndarray:
+    """Rows (or columns) of a page of ``n`` that NumPy's ``"reflect"`` padding puts at ``index``."""
+    if n == 1:
+        return np.zeros_like(index)
+    period = 2 * (n - 1)
+    index = np.mod(index, period)
+    return np.where(index >= n, period - index, index)
+
+
+def _median_levels(levels: np.ndarray, window: int, threads: int | None = None) -> np.ndarray:
+    """The ``window x window`` median of 8-bit ``levels`` (mirrored border), uint8, tile by tile.
+
+    Each tile's block, the window's halo included, is cut from the page with
+    the mirrored border's rows and columns, so no padded copy of the page is
+    made; the median is exact, so the tiles give the whole page's result.
+    """
+    half = window // 2
+    height, width = levels.shape
+    # The rank filter scans its 256-bin histogram from level 0, so a page whose
+    # typical level is bright is inverted first: median(255 - x) = 255 - median(x).
+    step = max(1, levels.size // 4096)
+    invert = np.median(levels.ravel()[::step]) > 127
+    footprint = np.ones((window, window), dtype=bool)
+    if threads is None:
+        threads = min(os.cpu_count() or 1, 8) if levels.size >= 250_000 else 1
+    tiles = [(r0, r1, c0, c1) for (r0, r1, _, _), (c0, c1, _, _) in _bands(levels.shape, window, _MEDIAN_PIXELS)]
+    if len(tiles) < threads:  # a page of one tile: strips of rows, one per thread
+        bounds = np.linspace(0, height, min(threads, height) + 1).astype(int)
+        tiles = [(r0, r1, 0, width) for r0, r1 in zip(bounds[:-1], bounds[1:])]
+    out = np.empty_like(levels)
+
+    def tile(corners) -> None:
+        r0, r1, c0, c1 = corners
+        rows = _reflect(np.arange(r0 - half, r1 + half), height)
+        cols = _reflect(np.arange(c0 - half, c1 + half), width)
+        block = levels[np.ix_(rows, cols)]
+        if invert:
+            np.subtract(255, block, out=block)
+        med = _rank_median(block, footprint)[half:half + r1 - r0, half:half + c1 - c0]
+        out[r0:r1, c0:c1] = 255 - med if invert else med
+
+    if len(tiles) == 1 or threads == 1:
+        for corners in tiles:
+            tile(corners)
+    else:  # scikit-image's rank filters release the GIL: tiles in threads use every core
+        with ThreadPoolExecutor(min(threads, len(tiles))) as pool:
+            list(pool.map(tile, tiles))
+    return out
+
+
+def _mean_bands(rows_of, shape, window: int):
+    """``(r0, r1, mean)``: ``ndimage.uniform_filter(gray, window, mode="mirror")`` band by band, bit for bit.
+
+    ``rows_of(index)`` gives the float64 rows ``index`` of the page.  SciPy
+    filters the columns first with a running sum from the top of each column
+    (``s += x[i + w - 1] - x[i - 1]``, each output ``s / w``), then the rows;
+    a band is therefore not filtered on its own, which would start the
+    running sums at the band's edge and move the last bits.  The column pass
+    is SciPy's sum carried from band to band (``np.cumsum`` adds in the same
+    order), the row pass SciPy's own on the band's whole rows.
+    """
+    height, width = shape
+    if window == 1:  # SciPy filters no axis of size 1: the page itself
+        for r0, r1 in _row_chunks(shape):
+            yield r0, r1, rows_of(np.arange(r0, r1))
+        return
+    half = window // 2
+    carry = None
+    for r0, r1 in _row_chunks(shape):
+        steps = []
+        if r0 == 0:  # the first value of each column: the sum of the window's first rows, in order
+            total = rows_of(_reflect(np.arange(-half, -half + 1), height))[0]
+            for j0 in range(1, window, 256):
+                j = np.arange(j0, min(window, j0 + 256)) - half
+                total = np.cumsum(np.concatenate([total[None], rows_of(_reflect(j, height))]), axis=0)[-1]
+            carry = total
+            first = 1
+        else:
+            first = r0
+        i = np.arange(first, r1)
+        if i.size:
+            steps = rows_of(_reflect(i + window - 1 - half, height)) - rows_of(_reflect(i - 1 - half, height))
+            column = np.cumsum(np.concatenate([carry[None], steps]), axis=0)
+        else:
+            column = carry[None]
+        carry = column[-1]
+        if r0 > 0:
+            column = column[1:]
+        yield r0, r1, ndimage.uniform_filter1d(column / float(window), window, axis=1, mode="mirror")
+
+
+def _row_chunks(shape):
+    """Row ranges of about a quarter of :data:`binkit.classical.BAND_PIXELS` pixels (at least one row)."""
+    height, width = shape
+    rows = max(1, (_classical.BAND_PIXELS // 4) // max(width, 1))
+    for r0 in range(0, height, rows):
+        yield r0, min(height, r0 + rows)
+
+
+def _banded_local_mean(rows_of, shape, window: int) -> np.ndarray:
+    """:func:`local_mean` (float32) of the page ``rows_of`` gives, band by band."""
+    out = np.empty(shape, dtype=np.float32)
+    for r0, r1, mean in _mean_bands(rows_of, shape, window):
+        out[r0:r1] = np.clip(mean, 0.0, 1.0)
+    return out
+
+
+def _skeleton_distances(ink: np.ndarray, skeleton: np.ndarray, halo: int = 64) -> np.ndarray:
+    """``ndimage.distance_transform_edt(ink)[skeleton]``, tile by tile (float64, the page's row-major order).
+
+    A tile's transform sees only the page's paper inside the tile and its
+    halo, so it can only overstate a distance; a distance no longer than the
+    way out of the tile (through a cut edge) is the page's own, and a tile
+    with a longer one is done again with its halo doubled, up to the whole
+    page.  The transform of a whole page takes about 33 bytes a pixel.
+    """
+    height, width = ink.shape
+    per_row = np.count_nonzero(skeleton, axis=1)
+    row_start = np.concatenate([[0], np.cumsum(per_row)[:-1]])
+    out = np.empty(int(per_row.sum()), dtype=np.float64)
+    for (r0, r1, _, _), (c0, c1, _, _) in _bands(ink.shape, 1, _classical.BAND_PIXELS // 4):
+        rr, cc = np.nonzero(skeleton[r0:r1, c0:c1])
+        if not rr.size:
+            continue
+        before = np.count_nonzero(skeleton[r0:r1, :c0], axis=1)[rr] if c0 else 0
+        within = np.arange(rr.size) - np.searchsorted(rr, rr)  # rank in its row of the tile
+        ranks = row_start[r0 + rr] + before + within
+        rr, cc = rr + r0, cc + c0
+        size = halo
+        while True:
+            a, b = max(0, r0 - size), min(height, r1 + size)
+            ca, cb = max(0, c0 - size), min(width, c1 + size)
+            whole = (a, b, ca, cb) == (0, height, 0, width)
+            part = ink[a:b, ca:cb]
+            if whole or not part.all():
+                d = ndimage.distance_transform_edt(part)[rr - a, cc - ca]
+                exit_ = np.full(d.shape, np.inf)
+                for cut, way in ((a > 0, rr - a + 1), (b < height, b - rr), (ca > 0, cc - ca + 1),
+                                 (cb < width, cb - cc)):
+                    if cut:
+                        exit_ = np.minimum(exit_, way)
+                if whole or (d <= exit_).all():
+                    break
+            size *= 2
+        out[ranks] = d
+    return out
+
+
+def _stroke_width_of_ink(ink: np.ndarray) -> float | None:
+    """:func:`stroke_width` of the Otsu ink of a page (the class weights already checked)."""
+    skeleton = skeletonize(ink)
+    if not skeleton.any():
+        return None
+    return float(2.0 * _skeleton_distances(ink, skeleton).mean())
+
+
+def _pairwise_mean(levels: np.ndarray, chosen: np.ndarray, value_of_level: np.ndarray, count: int) -> float:
+    """``value_of_level[levels][chosen[levels]].mean()``, chunk by chunk, to the last bit.
+
+    NumPy sums a float64 array pairwise: halves (the first a multiple of 8)
+    down to runs of at most 128 values, each summed with 8 accumulators.  The
+    runs depend only on the count, so they are laid out first and filled as
+    the chosen pixels come, in the page's order; the halves are then added
+    back in NumPy's order.  The chosen pixels are never held at once (8 bytes
+    each: up to 1.2 GB for a page's paper).
+    """
+    # lay out the tree: each level splits the runs longer than a leaf
+    splits, runs = [], np.array([count], dtype=np.int64)
+    while (runs > _PAIRWISE_BLOCK).any():
+        split = runs > _PAIRWISE_BLOCK
+        first = runs // 2
+        first -= first % 8
+        width = np.where(split, 2, 1)
+        at = np.cumsum(width) - width
+        children = np.repeat(runs, width)
+        children[at[split]] = first[split]
+        children[at[split] + 1] = (runs - first)[split]
+        splits.append((split, at))
+        runs = children
+    ends = np.cumsum(runs)
+    sums = np.empty(runs.size, dtype=np.float64)
+    done, carry, offset = 0, np.empty(0), 0  # leaves summed, values not yet in a leaf, their position
+    flat = levels.reshape(-1)
+    for i0, i1 in _chunks(flat.size):
+        chunk = flat[i0:i1]
+        values = np.concatenate([carry, value_of_level[chunk[chosen[chunk]]]])
+        last = int(np.searchsorted(ends, offset + values.size, side="right"))  # leaves now complete
+        if last == done:
+            carry = values
+            continue
+        starts = (ends[done:last] - runs[done:last]) - offset
+        for length in np.unique(runs[done:last]):
+            pick = np.flatnonzero(runs[done:last] == length)
+            sums[done + pick] = _leaf_sums(values[starts[pick, None] + np.arange(length)])
+        used = int(ends[last - 1] - offset)
+        carry, offset, done = values[used:], offset + used, last
+    for split, at in reversed(splits):
+        up = sums[at]
+        up[split] = sums[at[split]] + sums[at[split] + 1]
+        sums = up
+    return float((0.0 + sums[0]) / count)
+
+
+def _leaf_sums(values: np.ndarray) -> np.ndarray:
+    """NumPy's sum of each row of ``values`` (runs of at most 128), in its order of additions."""
+    length = values.shape[1]
+    if length < 8:
+        total = np.zeros(values.shape[0])
+        for i in range(length):
+            total = total + values[:, i]
+        return total
+    acc = values[:, :8].copy()
+    i = 8
+    while i < length - length % 8:
+        acc += values[:, i:i + 8]
+        i += 8
+    total = ((acc[:, 0] + acc[:, 1]) + (acc[:, 2] + acc[:, 3])) + ((acc[:, 4] + acc[:, 5]) + (acc[:, 6] + acc[:, 7]))
+    for j in range(i, length):
+        total = total + values[:, j]
+    return total
+
+
+def _median_of_counts(values: np.ndarray, counts: np.ndarray) -> np.float64:
+    """``np.median`` of the multiset holding each of ``values`` ``counts`` times."""
+    order = np.argsort(values, kind="stable")
+    values, ends = values[order], np.cumsum(counts[order])
+    n = int(ends[-1])
+
+    def nth(i):  # the i-th smallest, from 0
+        return values[np.searchsorted(ends, i, side="right")]
+
+    middle = [nth(n // 2)] if n % 2 else [nth(n // 2 - 1), nth(n // 2)]
+    return np.median(np.array(middle, dtype=np.float64))  # NumPy's own mean of the one or two middle values
+
+
+def _ink_of_levels(hist: np.ndarray) -> tuple[float, np.ndarray]:
+    """Otsu's threshold of the rounded page and which levels are its ink (``_ink`` as a table)."""
+    bins = np.clip(np.ceil(_GRAY_OF_LEVEL * 255 - 255 * TIE_TOLERANCE), 0, 255).astype(np.intp)
+    counts = np.zeros(256, dtype=np.intp)
+    np.add.at(counts, bins, hist)
+    theta = _otsu_of_counts(counts)
+    present = np.flatnonzero(hist)
+    if _GRAY_OF_LEVEL[present[-1]] - _GRAY_OF_LEVEL[present[0]] < MIN_CONTRAST:
+        return theta, np.zeros(256, dtype=bool)
+    return theta, _GRAY_OF_LEVEL <= np.asarray(theta) + TIE_TOLERANCE
+
+
+def _levels_statistics(levels: np.ndarray, median: np.ndarray, hist: np.ndarray) -> GlobalLevels:
+    """:func:`_global_levels` of the rounded page and its median, from their 8-bit levels, bit for bit."""
+    n = levels.size
+    theta, is_ink = _ink_of_levels(hist)
+    n_ink = int(hist[is_ink].sum())
+    weight = n_ink / n
+    fallback = bool(min(weight, 1.0 - weight) < MIN_CLASS_WEIGHT)
+    if fallback:  # rare (a page with almost no ink): the percentiles of the whole page, as before
+        text = float(np.percentile(_GRAY_OF_LEVEL[levels], 5))
+        background = float(np.percentile(_MEDIAN_OF_LEVEL[median].astype(np.float64), 50))
+    else:
+        text = _pairwise_mean(levels, is_ink, _GRAY_OF_LEVEL, n_ink)
+        background = _pairwise_mean(levels, ~is_ink, _GRAY_OF_LEVEL, n - n_ink)
+    # the residual gray - median takes one value per pair of levels: its median
+    # and its MAD come from the pairs' counts
+    paper = ~is_ink if n_ink < n else np.ones(256, dtype=bool)
+    pairs = np.zeros(256 * 256, dtype=np.intp)
+    flat_g, flat_m = levels.reshape(-1), median.reshape(-1)
+    for i0, i1 in _chunks(n):
+        g, m = flat_g[i0:i1], flat_m[i0:i1]
+        keep = paper[g]
+        pairs += np.bincount(g[keep].astype(np.intp) * 256 + m[keep], minlength=256 * 256)
+    seen = np.flatnonzero(pairs)
+    residual = _GRAY_OF_LEVEL[seen // 256] - _MEDIAN_OF_LEVEL[seen % 256].astype(np.float64)
+    centre = _median_of_counts(residual, pairs[seen])
+    mad = _median_of_counts(np.abs(residual - centre), pairs[seen])
+    noise = max(_MAD_TO_STD * float(mad), NOISE_FLOOR)
+    return GlobalLevels(text=text, background=background, noise=noise, threshold=theta, fallback=fallback)
+
+
+class _LevelMap:
+    """A float32 page map held as its 8-bit levels: a slice of it is ``value_of_level[levels[slice]]``.
+
+    One byte a pixel instead of four for the local median ``b``, which the
+    hybrid method reads tile by tile; ``np.asarray`` gives the whole map.
+    """
+
+    def __init__(self, levels: np.ndarray, value_of_level: np.ndarray):
+        self.levels, self.value_of_level = levels, value_of_level
+
+    shape = property(lambda self: self.levels.shape)
+    ndim = property(lambda self: self.levels.ndim)
+    dtype = property(lambda self: self.value_of_level.dtype)
+
+    def __getitem__(self, key) -> np.ndarray:
+        return self.value_of_level[self.levels[key]]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        values = self.value_of_level[self.levels]
+        return values if dtype is None else values.astype(dtype, copy=False)
+
+
+@dataclass(frozen=True, eq=False)
+class _PageStatistics:
+    """What the decision needs, at 5 bytes a pixel: the median's 8-bit levels and the float32 mean."""
+
+    median: np.ndarray  # (H, W) uint8: b = _MEDIAN_OF_LEVEL[median]
+    t: np.ndarray  # (H, W) float32
+    levels: GlobalLevels
+    background_window: int
+    text_window: int
+
+    def b(self, i0: int, i1: int) -> np.ndarray:
+        """``b`` (float32) of the flat pixels ``i0:i1``."""
+        return _MEDIAN_OF_LEVEL[self.median.reshape(-1)[i0:i1]]
+
+
+def _page_statistics(gray: np.ndarray, background_window: int | None, text_window: int) -> _PageStatistics:
+    """:func:`_local_statistics` (``swap=False``) of a checked ``gray``, band by band, bit for bit."""
+    levels = _levels(gray)
+    hist = np.bincount(levels.reshape(-1), minlength=256)
+    if background_window is None:
+        background_window = FALLBACK_BACKGROUND_WINDOW
+        _, is_ink = _ink_of_levels(hist)
+        weight = int(hist[is_ink].sum()) / levels.size
+        if min(weight, 1.0 - weight) >= MIN_CLASS_WEIGHT:
+            sw = _stroke_width_of_ink(is_ink[levels])
+            if sw is not None:
+                background_window = max(3, 2 * int(round((4.0 * sw) / 2.0)) + 1)
+    background_window = page_window(background_window, gray.shape)
+    text_window = page_window(text_window, gray.shape)
+    median = _median_levels(levels, background_window)
+    global_levels = _levels_statistics(levels, median, hist)
+    t = _banded_local_mean(lambda rows: _GRAY_OF_LEVEL[levels[rows]], levels.shape, text_window)
+    return _PageStatistics(median, t, global_levels, background_window, text_window)
+
+
 @dataclass(frozen=True, eq=False)
 class LocalStatistics:
     """Everything the decision needs, computed once per page.
@@ -581,23 +918,43 @@ def local_statistics(image, background_window: int | None = None, text_window: i
 def _local_statistics(gray: np.ndarray, background_window: int | None, text_window: int,
                       swap: bool) -> LocalStatistics:
     """:func:`local_statistics` of a checked ``gray`` and checked windows (None: the default)."""
-    # The levels k / 255 in the form every worker takes (float64 holding
-    # float32 values, as _gray returns them).
+    if not swap:
+        stats = _page_statistics(gray, background_window, text_window)
+        return LocalStatistics(b=_MEDIAN_OF_LEVEL[stats.median], t=stats.t, levels=stats.levels,
+                               background_window=stats.background_window, text_window=stats.text_window)
+    # The ablation, in whole-page passes: its b, the large window's mean, is
+    # off the 8-bit grid the banded statistics work on.  The levels k / 255 in
+    # the form every worker takes (float64 holding float32 values, as _gray
+    # returns them).
     gray = (np.rint(gray * 255) / 255).astype(np.float32).astype(np.float64)
     if background_window is None:
         background_window = _default_background_window(gray)
     # windows past the page only repeat its mirror image, at a cost in their square
     background_window = page_window(background_window, gray.shape)
     text_window = page_window(text_window, gray.shape)
-    if swap:
-        b = _local_mean(gray, background_window)
-        t = _local_median(gray, text_window) if text_window >= 3 else gray.astype(np.float32)
-    else:
-        b = _local_median(gray, background_window)
-        t = _local_mean(gray, text_window)
+    b = _local_mean(gray, background_window)
+    t = _local_median(gray, text_window) if text_window >= 3 else gray.astype(np.float32)
     levels = _global_levels(gray, b.astype(np.float64))
     return LocalStatistics(b=b, t=t, levels=levels, background_window=background_window,
                            text_window=text_window, swapped=swap)
+
+
+def _statistics_for_decision(image, background_window, text_window, swap):
+    """(t, b of flat pixels ``i0:i1``, global levels): :func:`local_statistics` as the decision reads it.
+
+    The main rule's statistics stay banded (:class:`_PageStatistics`, 5 bytes
+    a pixel; the page is not copied to float64); the ``swap`` ablation's are
+    whole-page arrays.
+    """
+    gray = as_gray(image, name="image", copy=False)  # checked first, as local_statistics does
+    if background_window is not None:
+        background_window = check_odd_window("background_window", background_window, 3)
+    text_window = check_odd_window("text_window", text_window, 1)
+    if not check_bool("swap", swap):
+        stats = _page_statistics(gray, background_window, text_window)
+        return stats.t, stats.b, stats.levels
+    stats = _local_statistics(gray.astype(np.float64), background_window, text_window, True)
+    return stats.t, lambda i0, i1: stats.b.reshape(-1)[i0:i1], stats.levels
 
 
 # ----------------------------------------------------------------------------
@@ -730,10 +1087,14 @@ def logistic_probability(image, background_window: int | None = None, text_windo
         0 everywhere on a page without contrast (see the module notes).
     """
     variant = _variant(variant)
-    stats = local_statistics(image, background_window, text_window, swap)
-    if _no_contrast(stats.t):
-        return np.zeros(stats.t.shape, dtype=np.float32)
-    return _logistic_surface(stats.b, stats.t, stats.levels, variant).astype(np.float32)
+    t, b, levels = _statistics_for_decision(image, background_window, text_window, swap)
+    probability = np.zeros(t.shape, dtype=np.float32)
+    if _no_contrast(t):
+        return probability
+    flat_t, out = t.reshape(-1), probability.reshape(-1)
+    for i0, i1 in _chunks(t.size):
+        out[i0:i1] = _logistic_surface(b(i0, i1), flat_t[i0:i1], levels, variant)
+    return probability
 
 
 def logistic_binarize(image, background_window: int | None = None, text_window: int = DEFAULT_TEXT_WINDOW,
@@ -793,11 +1154,14 @@ def logistic_binarize(image, background_window: int | None = None, text_window: 
     (dtype('bool'), (128, 192))
     """
     variant = _variant(variant)
-    stats = local_statistics(image, background_window, text_window, swap)
-    if _no_contrast(stats.t):
-        return np.zeros(stats.t.shape, dtype=bool)
-    tau = _decision_threshold(stats.b, stats.levels, variant)
-    return np.asarray(stats.t < tau - TIE_TOLERANCE, dtype=bool)
+    t, b, levels = _statistics_for_decision(image, background_window, text_window, swap)
+    ink = np.zeros(t.shape, dtype=bool)
+    if _no_contrast(t):
+        return ink
+    flat_t, out = t.reshape(-1), ink.reshape(-1)
+    for i0, i1 in _chunks(t.size):  # chunk by chunk: tau in float64 costs 8 bytes a pixel
+        out[i0:i1] = flat_t[i0:i1] < _decision_threshold(b(i0, i1), levels, variant) - TIE_TOLERANCE
+    return ink
 
 
 def gatos_style(image, background_window: int | None = None,
