@@ -150,9 +150,11 @@ def tile_probability(page: HybridPage, model: SurfaceAdjuster, device=None, *, m
     -------
     probability : (H, W) ndarray of float32
     """
+    from .. import classical
     from .spline import surface_lut
 
     corners, weights, dz = _tile_adjustments(page, model, device, max_tiles, tile_batch)
+    page._index = None  # a cache (4 bytes a pixel) the lookups below do not read
     mean = _mean_heights(page, weights, dz)
     size = model.config.patch
     h, w = page.image.shape
@@ -160,15 +162,27 @@ def tile_probability(page: HybridPage, model: SurfaceAdjuster, device=None, *, m
     cols = sorted({c for _, c in corners})
     wy = _tent_weights(h, [r + size / 2 for r in rows])  # one centre: weight 1 everywhere
     wx = _tent_weights(w, [c + size / 2 for c in cols])
-    prob = np.zeros((h, w), np.float64)
-    for k, (r, c) in enumerate(corners):
+    supports = []
+    for r, c in corners:
         i, j = rows.index(r), cols.index(c)
         ys, xs = np.flatnonzero(wy[i]), np.flatnonzero(wx[j])  # the tile's support: to its neighbours' centres
-        y0, y1, x0, x1 = ys[0], ys[-1] + 1, xs[0], xs[-1] + 1
-        heights = page.c0 + dz[k] if k in dz else mean
-        s = lut_lookup(surface_lut(heights), page.b[y0:y1, x0:x1], page.t[y0:y1, x0:x1])
-        prob[y0:y1, x0:x1] += wy[i, y0:y1, None] * wx[j, None, x0:x1] * s
-    return np.clip(prob, 0.0, 1.0).astype(np.float32)
+        supports.append((i, j, ys[0], ys[-1] + 1, xs[0], xs[-1] + 1))
+    prob = np.empty((h, w), np.float32)
+    # Band by band, each pixel summing its tiles in the same order as over the
+    # whole page: the float64 sum costs the band, not 8 bytes a pixel of the page.
+    step = max(1, classical.BAND_PIXELS // 4 // w)
+    for r0 in range(0, h, step):
+        r1 = min(h, r0 + step)
+        band = np.zeros((r1 - r0, w), np.float64)
+        for k, (i, j, y0, y1, x0, x1) in enumerate(supports):
+            y0, y1 = max(y0, r0), min(y1, r1)
+            if y0 >= y1:
+                continue
+            heights = page.c0 + dz[k] if k in dz else mean
+            s = lut_lookup(surface_lut(heights), page.b[y0:y1, x0:x1], page.t[y0:y1, x0:x1])
+            band[y0 - r0:y1 - r0, x0:x1] += wy[i, y0:y1, None] * wx[j, None, x0:x1] * s
+        prob[r0:r1] = np.clip(band, 0.0, 1.0)
+    return prob
 
 
 #: How :func:`binarize` adapts the surface: one for the whole page (binkit's
@@ -179,13 +193,25 @@ ADAPT = ("page", "tile")
 def lut_lookup(lut: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Bilinear lookup of ``S(b, t)`` in a (G, G) surface table: numpy twin of ``lookup_torch``.
 
-    Training reads the surface through its 256 x 256 table, so whole pages do too.
+    Training reads the surface through its 256 x 256 table, so whole pages do
+    too.  The lookup runs tile by tile (each pixel's value is its own), so
+    its coordinates cost a tile and not 8 bytes a pixel of the page.
     """
     from scipy.ndimage import map_coordinates
 
+    from ..classical import _bands
+
     g = lut.shape[0] - 1
-    coords = np.stack([np.clip(b, 0, 1) * g, np.clip(t, 0, 1) * g])
-    return map_coordinates(lut.astype(np.float32), coords, order=1, mode="nearest")
+    table = lut.astype(np.float32)
+    b, t = np.asarray(b), np.asarray(t)
+    if b.ndim != 2:  # not a page: in one piece
+        coords = np.stack([np.clip(b, 0, 1) * g, np.clip(t, 0, 1) * g])
+        return map_coordinates(table, coords, order=1, mode="nearest")
+    out = np.empty(b.shape, np.float32)
+    for (r0, r1, _, _), (c0, c1, _, _) in _bands(b.shape, 1):
+        coords = np.stack([np.clip(b[r0:r1, c0:c1], 0, 1) * g, np.clip(t[r0:r1, c0:c1], 0, 1) * g])
+        out[r0:r1, c0:c1] = map_coordinates(table, coords, order=1, mode="nearest")
+    return out
 
 
 def hybrid_probability(image, model: SurfaceAdjuster | None = None, device=None,
@@ -196,18 +222,44 @@ def hybrid_probability(image, model: SurfaceAdjuster | None = None, device=None,
     ``adapt="tile"``: one per tile, blended (:func:`tile_probability`).
     0 everywhere on a page without contrast (see the module notes).
     """
+    from .. import classical
+    from .histogram import node_index
+    from .logistic import _MEDIAN_OF_LEVEL, DEFAULT_TEXT_WINDOW, _LevelMap, _page_statistics
+    from .samples import start_heights
     from .spline import surface_lut
 
     if adapt not in ADAPT:
         raise InputError(f"adapt={adapt!r}: expected one of {', '.join(ADAPT)}")
-    gray = as_gray(image, "image")
+    gray = as_gray(image, "image", copy=False)  # read, never written
     if _no_contrast(gray):
         return np.zeros(gray.shape, dtype=np.float32)
-    page = _prepare_page("image", gray, None, model.config.n if model is not None else 16)
+    # The page as prepare_page makes it, but lean: b held as its 8-bit levels
+    # (1 byte a pixel, float32 tile by tile), the page not copied; t (float32)
+    # becomes the probability in place, band by band.
+    stats = _page_statistics(gray, None, DEFAULT_TEXT_WINDOW)
+    b = _LevelMap(stats.median, _MEDIAN_OF_LEVEL)
+    c0 = start_heights(stats.levels, model.config.n if model is not None else 16)
+    page = HybridPage("image", gray, b, stats.t, c0, None, stats.levels)
+    step = max(1, classical.BAND_PIXELS // 4 // gray.shape[1])
+    bands = [(r0, min(gray.shape[0], r0 + step)) for r0 in range(0, gray.shape[0], step)]
     if adapt == "tile" and model is not None:
+        if model.config.layout == "histogram":  # the tiles' node index, band by band (a whole page's passes: 24 B/px)
+            page._index = np.empty(gray.shape, np.int32)
+            for r0, r1 in bands:
+                page._index[r0:r1] = node_index(b[r0:r1], stats.t[r0:r1])
         return tile_probability(page, model, device, max_tiles=max_tiles)
+    if model is not None and model.config.layout == "histogram":
+        # the page's node histogram, band by band (the node index of a whole page is 4 bytes a pixel)
+        counts = np.zeros(256 * 256, dtype=np.intp)
+        for r0, r1 in bands:
+            counts += np.bincount(node_index(b[r0:r1], stats.t[r0:r1]).ravel(), minlength=256 * 256)
+        page._page_hists = (counts.reshape(256, 256).astype(np.float64), None)
     heights = page_heights(page, model, device, max_tiles=max_tiles)
-    return lut_lookup(surface_lut(heights), page.b, page.t)
+    lut = surface_lut(heights)
+    probability = stats.t  # read by each band's lookup before the band is written
+    for r0, r1 in bands:
+        probability[r0:r1] = lut_lookup(lut, b[r0:r1], stats.t[r0:r1])
+    return probability
 
 
 def binarize(image, model: SurfaceAdjuster | None = None, device=None, max_tiles: int | None = None,
