@@ -280,14 +280,14 @@ def main(argv=None) -> None:
     if args.regions and "hard" in results:
         names = {v: k for k, v in REGION_CODES.items() if v}
         codes = sorted({c for rows in results["hard"].values() for c in rows[1]})
-        head = f"{'method':<12}" + "".join(f"{names[c]:>11}" for c in codes)
+        head = f"{'method':<19}" + "".join(f"{names[c]:>11}" for c in codes)
         print("\nhard set: share of each kind of region labelled ink, %")
         print(head)
         print("-" * len(head))
         for method, (_, ink_in, _) in results["hard"].items():
-            print(f"{method:<12}" + "".join(f"{100.0 * ink_in[c][0] / ink_in[c][1]:11.2f}" for c in codes))
+            print(f"{method:<19}" + "".join(f"{100.0 * ink_in[c][0] / ink_in[c][1]:11.2f}" for c in codes))
         pixels = {c: next(iter(results["hard"].values()))[1][c][1] for c in codes}
-        print(f"{'pixels':<12}" + "".join(f"{pixels[c]:>11}" for c in codes))
+        print(f"{'pixels':<19}" + "".join(f"{pixels[c]:>11}" for c in codes))
     if args.markdown:
         first = next(iter(results.values()))
         order = sorted(first, key=lambda m: -np.nanmean([s["fm"] for _, s in first[m][0]]))
