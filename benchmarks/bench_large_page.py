@@ -109,7 +109,7 @@ def make_page(megapixels: float, path: Path, kind: str = "grey", shape=None) -> 
     tile = synthetic_page(0, size=(1000, 1500)).image
     if shape is None:
         h = int(round(np.sqrt(megapixels * 1e6 * 3 / 4)))  # a 3:4 portrait page
-        w = int(round(megapixels * 1e6 / h))
+        w = int(megapixels * 1e6 // h)  # at most the pixels asked for: 150 MP is the reading limit
     else:
         h, w = shape
     reps = (-(-h // tile.shape[0]), -(-w // tile.shape[1]))
@@ -178,7 +178,7 @@ def main(argv=None) -> None:
             peak, work, base = int(peak), int(work), int(base)
             per_pixel = work / n
             at_limit = peak / 1e9 if n >= limit_pixels else (base + work * limit_pixels / n) / 1e9
-            ok = "yes" if at_limit <= args.limit_gb else "NO"
+            ok = "failed" if code != "0" else "yes" if at_limit <= args.limit_gb else "NO"
             print(f"{run_as:<18}{float(seconds):9.1f}{float(seconds) / (n / 1e6):8.3f}{peak / 1e9:13.2f}"
                   f"{per_pixel:8.1f}{at_limit:10.2f}{ok:>10}" + ("" if code == "0" else f"   exit {code}"),
                   flush=True)

@@ -384,13 +384,31 @@ def read_image(path, *, max_pixels: int | None = None) -> np.ndarray:
         gray = np.empty(pixels.shape, dtype=np.float32)
         for r0, r1 in _row_bands(pixels):
             gray[r0:r1] = pixels[r0:r1]
-        return gray
-    try:
-        return as_gray(pixels, name=str(path))
-    except InputError:
-        raise
-    except Exception as exc:  # pragma: no cover - defensive: unusual PIL modes
-        raise InputError(f"{path}: unsupported image mode {mode} ({exc})") from None
+    else:
+        try:
+            gray = as_gray(pixels, name=str(path))
+        except InputError:
+            raise
+        except Exception as exc:  # pragma: no cover - defensive: unusual PIL modes
+            raise InputError(f"{path}: unsupported image mode {mode} ({exc})") from None
+    del pixels
+    _return_freed_memory()
+    return gray
+
+
+def _return_freed_memory() -> None:
+    """Hand the decoder's freed buffers back to the system (glibc; elsewhere nothing).
+
+    Once large blocks have been freed, glibc serves blocks of their size from
+    its heap and keeps them when they are freed: after a 150-MP page was read,
+    3 bytes a pixel (the decoded pixels and their copy) stayed in the process
+    through the whole binarization.
+    """
+    from .runtime import _glibc
+
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def read_gt(path, *, allow_majority_ink: bool = False, max_pixels: int | None = None) -> np.ndarray:
