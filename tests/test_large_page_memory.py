@@ -93,7 +93,9 @@ BOUNDS = {
              "hybrid (no model)": 16, "hybrid (histogram)": 16,
              # the network's own buffers (fixed, some 20 MB) weigh 7 bytes a pixel on this 3-MP page
              "hybrid (histogram, tiles)": 24},
-    "strip": {"otsu": 10, "sauvola": 12, "niblack": 12, "bernsen": 12},
+    # a page one row high: scikit-image's skeleton pads it to three rows (the stroke width's 9 bytes a pixel)
+    "strip": {"otsu": 10, "sauvola": 12, "niblack": 12, "bernsen": 12, "logistic": 32, "hybrid (no model)": 32,
+              "hybrid (histogram)": 32},
     "1bit": {"otsu": 10, "sauvola": 12},
     # an RGB PNG: Pillow's 4 bytes a pixel and NumPy's 3 while it is read
     "rgb": {"(read only)": 12, "otsu": 12},

@@ -240,25 +240,27 @@ def hybrid_probability(image, model: SurfaceAdjuster | None = None, device=None,
     b = _LevelMap(stats.median, _MEDIAN_OF_LEVEL)
     c0 = start_heights(stats.levels, model.config.n if model is not None else 16)
     page = HybridPage("image", gray, b, stats.t, c0, None, stats.levels)
-    step = max(1, classical.BAND_PIXELS // 4 // gray.shape[1])
-    bands = [(r0, min(gray.shape[0], r0 + step)) for r0 in range(0, gray.shape[0], step)]
+    # chunks of the raveled page: whatever its shape, a chunk costs its pixels
+    flat_b, flat_t = stats.median.reshape(-1), stats.t.reshape(-1)
+    chunks = list(classical._chunks(flat_t.size))
     if adapt == "tile" and model is not None:
-        if model.config.layout == "histogram":  # the tiles' node index, band by band (a whole page's passes: 24 B/px)
+        if model.config.layout == "histogram":  # the tiles' node index, chunk by chunk (a whole page's passes: 24 B/px)
             page._index = np.empty(gray.shape, np.int32)
-            for r0, r1 in bands:
-                page._index[r0:r1] = node_index(b[r0:r1], stats.t[r0:r1])
+            flat_index = page._index.reshape(-1)
+            for i0, i1 in chunks:
+                flat_index[i0:i1] = node_index(_MEDIAN_OF_LEVEL[flat_b[i0:i1]], flat_t[i0:i1])
         return tile_probability(page, model, device, max_tiles=max_tiles)
     if model is not None and model.config.layout == "histogram":
-        # the page's node histogram, band by band (the node index of a whole page is 4 bytes a pixel)
+        # the page's node histogram, chunk by chunk (the node index of a whole page is 4 bytes a pixel)
         counts = np.zeros(256 * 256, dtype=np.intp)
-        for r0, r1 in bands:
-            counts += np.bincount(node_index(b[r0:r1], stats.t[r0:r1]).ravel(), minlength=256 * 256)
+        for i0, i1 in chunks:
+            counts += np.bincount(node_index(_MEDIAN_OF_LEVEL[flat_b[i0:i1]], flat_t[i0:i1]), minlength=256 * 256)
         page._page_hists = (counts.reshape(256, 256).astype(np.float64), None)
     heights = page_heights(page, model, device, max_tiles=max_tiles)
     lut = surface_lut(heights)
-    probability = stats.t  # read by each band's lookup before the band is written
-    for r0, r1 in bands:
-        probability[r0:r1] = lut_lookup(lut, b[r0:r1], stats.t[r0:r1])
+    probability = stats.t  # each chunk's lookup reads t before the chunk is written
+    for i0, i1 in chunks:
+        flat_t[i0:i1] = lut_lookup(lut, _MEDIAN_OF_LEVEL[flat_b[i0:i1]], flat_t[i0:i1])
     return probability
 
 

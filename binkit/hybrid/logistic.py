@@ -289,7 +289,8 @@ def local_mean(image, window: int = DEFAULT_TEXT_WINDOW) -> np.ndarray:
 
 def _local_mean(gray: np.ndarray, window: int) -> np.ndarray:
     """:func:`local_mean` of a checked ``gray`` and ``window``, band by band."""
-    return _banded_local_mean(lambda rows: np.asarray(gray[rows], dtype=np.float64), gray.shape, window)
+    return _banded_local_mean(lambda rows, cols: np.asarray(gray[np.ix_(rows, cols)], dtype=np.float64),
+                              gray.shape, window)
 
 
 def stroke_width(image) -> float | None:
@@ -566,45 +567,73 @@ def _median_levels(levels: np.ndarray, window: int, threads: int | None = None) 
     return out
 
 
-def _mean_bands(rows_of, shape, window: int):
-    """``(r0, r1, mean)``: ``ndimage.uniform_filter(gray, window, mode="mirror")`` band by band, bit for bit.
+def _running_sum(part, index: np.ndarray, window: int, carry=None) -> tuple[np.ndarray, np.ndarray]:
+    """SciPy's running window sums along one axis at ``index`` (sorted), from ``carry`` or the line's start.
 
-    ``rows_of(index)`` gives the float64 rows ``index`` of the page.  SciPy
-    filters the columns first with a running sum from the top of each column
-    (``s += x[i + w - 1] - x[i - 1]``, each output ``s / w``), then the rows;
-    a band is therefore not filtered on its own, which would start the
-    running sums at the band's edge and move the last bits.  The column pass
-    is SciPy's sum carried from band to band (``np.cumsum`` adds in the same
-    order), the row pass SciPy's own on the band's whole rows.
+    ``part(j)`` gives the mirrored line's positions ``j`` (along axis 0 of
+    the result).  SciPy sums the first window in order, then adds ``x[i + w
+    - 1] - x[i - 1]`` position by position; ``np.cumsum`` adds in that same
+    order, so a line cut in pieces, each started from the previous piece's
+    last sum (``carry``), gives SciPy's sums to the last bit.  Returns the
+    sums at ``index`` and the last one.
+    """
+    half = window // 2
+    first = index[0]
+    if first == 0:  # the first window, summed in order
+        carry = part(np.arange(-half, -half + 1))[0]
+        for j0 in range(1, window, 256):
+            j = np.arange(j0, min(window, j0 + 256)) - half
+            carry = np.cumsum(np.concatenate([carry[None], part(j)]), axis=0)[-1]
+        index = index[1:]
+    sums = carry[None]
+    if index.size:
+        steps = part(index + window - 1 - half) - part(index - 1 - half)
+        sums = np.cumsum(np.concatenate([carry[None], steps]), axis=0)
+    return (sums if first == 0 else sums[1:]), sums[-1]
+
+
+def _mean_bands(block_of, shape, window: int):
+    """``(r0, r1, c0, c1, mean)``: ``ndimage.uniform_filter(gray, window, mode="mirror")`` by pieces, to the bit.
+
+    ``block_of(rows, cols)`` gives the float64 pixels of the page at those
+    rows and columns.  SciPy filters the columns first and then the rows,
+    each line with a running sum from its start (:func:`_running_sum`,
+    each output the sum divided by ``window``).  A band is therefore not
+    filtered on its own, which would start the sums at the band's edge and
+    move the last bits: the columns' sums are carried from band to band and
+    the rows' from piece to piece, so that a band of a strip one row high
+    is cut in pieces too.
     """
     height, width = shape
-    if window == 1:  # SciPy filters no axis of size 1: the page itself
-        for r0, r1 in _row_chunks(shape):
-            yield r0, r1, rows_of(np.arange(r0, r1))
-        return
     half = window // 2
-    carry = None
+    columns_carry = None
     for r0, r1 in _row_chunks(shape):
-        steps = []
-        if r0 == 0:  # the first value of each column: the sum of the window's first rows, in order
-            total = rows_of(_reflect(np.arange(-half, -half + 1), height))[0]
-            for j0 in range(1, window, 256):
-                j = np.arange(j0, min(window, j0 + 256)) - half
-                total = np.cumsum(np.concatenate([total[None], rows_of(_reflect(j, height))]), axis=0)[-1]
-            carry = total
-            first = 1
-        else:
-            first = r0
-        i = np.arange(first, r1)
-        if i.size:
-            steps = rows_of(_reflect(i + window - 1 - half, height)) - rows_of(_reflect(i - 1 - half, height))
-            column = np.cumsum(np.concatenate([carry[None], steps]), axis=0)
-        else:
-            column = carry[None]
-        carry = column[-1]
-        if r0 > 0:
-            column = column[1:]
-        yield r0, r1, ndimage.uniform_filter1d(column / float(window), window, axis=1, mode="mirror")
+        rows = np.arange(r0, r1)
+        step = max(1, (_classical.BAND_PIXELS // 4) // (r1 - r0))
+        carry_next = np.empty(width) if r1 < height else None  # the columns' sums, for the next band
+        row_sums = None
+        for c0 in range(0, width, step):
+            c1 = min(width, c0 + step)
+            own = np.arange(c0, c1)
+            if window == 1:  # SciPy filters no axis of size 1: the page itself
+                yield r0, r1, c0, c1, block_of(rows, own)
+                continue
+            wanted = [own, _reflect(own + half, width), _reflect(own - 1 - half, width)]
+            if c0 == 0:
+                wanted.append(_reflect(np.arange(window) - half, width))
+            cols = np.unique(np.concatenate(wanted))
+            where = np.full(width, -1)  # reflected columns may fall outside cols' own range
+            where[cols] = np.arange(cols.size)
+            carry = None if columns_carry is None else columns_carry[cols]
+            sums, last = _running_sum(lambda j: block_of(_reflect(j, height), cols), rows, window, carry)
+            if carry_next is not None:
+                carry_next[c0:c1] = last[where[own]]
+            column_means = sums / float(window)
+            row_sums, row_sums_last = _running_sum(
+                lambda j: column_means[:, where[_reflect(j, width)]].T, own, window, row_sums)
+            yield r0, r1, c0, c1, row_sums.T / float(window)
+            row_sums = row_sums_last
+        columns_carry = carry_next
 
 
 def _row_chunks(shape):
@@ -615,11 +644,11 @@ def _row_chunks(shape):
         yield r0, min(height, r0 + rows)
 
 
-def _banded_local_mean(rows_of, shape, window: int) -> np.ndarray:
-    """:func:`local_mean` (float32) of the page ``rows_of`` gives, band by band."""
+def _banded_local_mean(block_of, shape, window: int) -> np.ndarray:
+    """:func:`local_mean` (float32) of the page ``block_of`` gives, band by band."""
     out = np.empty(shape, dtype=np.float32)
-    for r0, r1, mean in _mean_bands(rows_of, shape, window):
-        out[r0:r1] = np.clip(mean, 0.0, 1.0)
+    for r0, r1, c0, c1, mean in _mean_bands(block_of, shape, window):
+        out[r0:r1, c0:c1] = np.clip(mean, 0.0, 1.0)
     return out
 
 
@@ -846,7 +875,7 @@ def _page_statistics(gray: np.ndarray, background_window: int | None, text_windo
     text_window = page_window(text_window, gray.shape)
     median = _median_levels(levels, background_window)
     global_levels = _levels_statistics(levels, median, hist)
-    t = _banded_local_mean(lambda rows: _GRAY_OF_LEVEL[levels[rows]], levels.shape, text_window)
+    t = _banded_local_mean(lambda rows, cols: _GRAY_OF_LEVEL[levels[np.ix_(rows, cols)]], levels.shape, text_window)
     return _PageStatistics(median, t, global_levels, background_window, text_window)
 
 
