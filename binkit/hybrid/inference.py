@@ -32,7 +32,7 @@ from ..classical import _no_contrast
 from ..io import as_gray
 from .histogram import density_input, node_histogram
 from .model import SurfaceAdjuster, adjuster_input, histogram_input, inference_copy
-from .samples import HybridPage, _prepare_page, crop, prepare_page, tiles
+from .samples import HybridPage, crop, prepare_page, tiles
 from .spline import greville_abscissae
 
 __all__ = ["ADAPT", "HybridPage", "prepare_page", "page_heights", "tile_probability", "lut_lookup",
