@@ -57,7 +57,7 @@ from torch import nn
 
 from ._checks import check_int, check_real
 from ._errors import InputError, first_line
-from .io import atomic_write, remove_leftovers
+from .io import atomic_write, read_json, remove_leftovers
 from .runtime import denormals_flushed, freed_memory_kept, pick_device
 
 __all__ = ["TrainConfig", "Task", "fit", "save_atomic", "load_checkpoint", "check_checkpoint",
@@ -275,6 +275,53 @@ def prepare_run_folder(out, files=RUN_FILES) -> Path:
 #: Settings of :class:`TrainConfig` that a resumed run may change: the device and the progress bar
 #: change no result, and ``epochs`` may be raised to train a finished run further (recorded in the log).
 RESUME_FREE = ("epochs", "device", "progress")
+
+
+def finished_run(summary_path, record: dict, cfg: TrainConfig, legacy=None) -> dict | None:
+    """The summary of a finished run that is the run asked for; None when the run is to be trained further.
+
+    Both model families' runs (``binkit train``) call this before any work
+    when their folder holds a ``summary.json``.
+
+    Parameters
+    ----------
+    summary_path : path
+    record : dict
+        What defines the run asked for besides its :class:`TrainConfig` (its
+        spec as JSON); compared with the summary's ``run``.
+    cfg : TrainConfig
+    legacy : callable, optional
+        ``legacy(done, out) -> (stored_run, stored_config)`` for summaries
+        written before they recorded the run's settings.
+
+    Raises
+    ------
+    binkit.InputError
+        The summary cannot be read, or the folder holds another run (other
+        settings, or more epochs than asked): never "done" for a run that was
+        not done.
+    """
+    summary_path = Path(summary_path)
+    out = summary_path.parent
+    done = read_json(summary_path, "run summary")
+    epochs_done = done.get("epochs_done")
+    if not isinstance(epochs_done, int) or isinstance(epochs_done, bool) or epochs_done < 0:
+        raise InputError(f"{summary_path}: run summary without a count of epochs done; delete it to finish the "
+                         "run again")
+    if "run" in done or legacy is None:
+        stored_run, stored_config = done.get("run"), done.get("config")
+    else:
+        stored_run, stored_config = legacy(done, out)
+    stored_run = {k: v for k, v in stored_run.items() if k in record} if isinstance(stored_run, dict) else {}
+    asked = {k: v for k, v in record.items() if k in stored_run}  # what the summary recorded, compared
+    differ = resume_differences(stored_config if isinstance(stored_config, dict) else None, stored_run, cfg, asked)
+    if differ:
+        raise InputError(f"{out}: holds a finished run with other settings ({'; '.join(differ)}): use another "
+                         "--out, or the run's own settings")
+    if epochs_done > cfg.epochs:
+        raise InputError(f"{out}: holds a finished run of {epochs_done} epochs, more than the {cfg.epochs} asked "
+                         f"for: use another --out, or --epochs {epochs_done}")
+    return done if epochs_done == cfg.epochs else None  # fewer: resumed from latest.pt, to the epochs asked
 
 
 def resume_differences(stored_config: dict | None, stored_task: dict | None, cfg: TrainConfig,

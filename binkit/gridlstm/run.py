@@ -23,7 +23,7 @@ from .._checks import check_int
 from .._errors import InputError
 from ..io import atomic_write, read_json
 from ..metrics import MEASURES
-from ..train import RUN_FILES, TrainConfig, fit, prepare_run_folder, resume_differences
+from ..train import RUN_FILES, TrainConfig, finished_run, fit, prepare_run_folder
 from .configs import config_name
 from .model import GridLSTMBinarizer, GridLSTMConfig
 from .training import GridLSTMTask
@@ -210,42 +210,18 @@ _RESULT_FILES = ("summary.json", "results.csv", "times.csv")
 
 
 def _finished_run(summary_path: Path, spec: RunSpec) -> dict | None:
-    """The summary of a finished run that is the run ``spec`` asks for; None when it is to be trained further.
+    """:func:`binkit.train.finished_run` for a Grid LSTM run (older summaries: the log's configuration)."""
+    return finished_run(summary_path, spec.record(), spec.train_cfg, legacy=_legacy_run)
 
-    Raises
-    ------
-    binkit.InputError
-        The summary cannot be read, or the folder's run is another one (other
-        settings, or more epochs than asked): never "done" for a run that was
-        not done.
-    """
-    cfg = spec.train_cfg
-    done = read_json(summary_path, "run summary")
-    epochs_done = done.get("epochs_done")
-    if not isinstance(epochs_done, int) or isinstance(epochs_done, bool) or epochs_done < 0:
-        raise InputError(f"{summary_path}: run summary without a count of epochs done; delete it to finish the "
-                         "run again")
-    out = summary_path.parent
-    if "run" in done:  # written since summaries record the run's settings
-        stored_run, stored_config = done["run"], done.get("config")
-    else:  # an older summary: the log's configuration, and the model the task describes
-        log = read_json(out / "log.json", "run's log") if (out / "log.json").is_file() else {}
-        stored_config = log.get("config")
-        task = done.get("task") if isinstance(done.get("task"), dict) else {}
-        stored_run = {"loss": task.get("loss"), "reference_layout": task.get("reference_layout"),
-                      **{k: v for k, v in (task.get("config") or {}).items()
-                         if k in ("footprint", "scale", "units_per_pixel")}}
-    record = spec.record()
-    stored_run = {k: v for k, v in stored_run.items() if k in record} if isinstance(stored_run, dict) else {}
-    asked = {k: v for k, v in record.items() if k in stored_run}  # what the summary recorded, compared
-    differ = resume_differences(stored_config if isinstance(stored_config, dict) else None, stored_run, cfg, asked)
-    if differ:
-        raise InputError(f"{out}: holds a finished run with other settings ({'; '.join(differ)}): use another "
-                         "--out, or the run's own settings")
-    if epochs_done > cfg.epochs:
-        raise InputError(f"{out}: holds a finished run of {epochs_done} epochs, more than the {cfg.epochs} asked "
-                         f"for: use another --out, or --epochs {epochs_done}")
-    return done if epochs_done == cfg.epochs else None  # fewer: resumed from latest.pt, to the epochs asked
+
+def _legacy_run(done: dict, out: Path) -> tuple[dict, dict | None]:
+    """(run, config) of a summary written before summaries recorded the run's settings."""
+    log = read_json(out / "log.json", "run's log") if (out / "log.json").is_file() else {}
+    task = done.get("task") if isinstance(done.get("task"), dict) else {}
+    stored_run = {"loss": task.get("loss"), "reference_layout": task.get("reference_layout"),
+                  **{k: v for k, v in (task.get("config") or {}).items()
+                     if k in ("footprint", "scale", "units_per_pixel")}}
+    return stored_run, log.get("config")
 
 
 def _write_rows(out: Path, rows: list[dict]) -> None:

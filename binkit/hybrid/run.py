@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .._errors import InputError
-from ..io import atomic_write, read_json
-from ..train import RUN_FILES, TrainConfig, fit, prepare_run_folder, resume_differences
+from ..io import atomic_write
+from ..train import RUN_FILES, TrainConfig, finished_run, fit, prepare_run_folder
 from .inference import binarize, prepare_page
 from .model import AdjusterConfig, SurfaceAdjuster
 from .training import HybridTask
@@ -106,33 +106,8 @@ def _record(spec: HybridRunSpec) -> dict:
 
 
 def _finished_run(summary_path: Path, spec: HybridRunSpec) -> dict | None:
-    """The summary of a finished run that is the run ``spec`` asks for; None when it is to be trained further.
-
-    Raises
-    ------
-    binkit.InputError
-        The summary cannot be read, or the folder holds another run (other
-        settings, or more epochs than asked): never "done" for a run that was
-        not done.
-    """
-    cfg, out = spec.train_cfg, summary_path.parent
-    done = read_json(summary_path, "run summary")
-    epochs_done = done.get("epochs_done")
-    if not isinstance(epochs_done, int) or isinstance(epochs_done, bool) or epochs_done < 0:
-        raise InputError(f"{summary_path}: run summary without a count of epochs done; delete it to finish the "
-                         "run again")
-    stored = done.get("run") if isinstance(done.get("run"), dict) else {}
-    record = _record(spec)
-    asked = {k: v for k, v in record.items() if k in stored}
-    differ = resume_differences(done.get("config") if isinstance(done.get("config"), dict) else None,
-                                {k: v for k, v in stored.items() if k in record}, cfg, asked)
-    if differ:
-        raise InputError(f"{out}: holds a finished run with other settings ({'; '.join(differ)}): use another "
-                         "--out, or the run's own settings")
-    if epochs_done > cfg.epochs:
-        raise InputError(f"{out}: holds a finished run of {epochs_done} epochs, more than the {cfg.epochs} asked "
-                         f"for: use another --out, or --epochs {epochs_done}")
-    return done if epochs_done == cfg.epochs else None  # fewer: resumed from latest.pt, to the epochs asked
+    """:func:`binkit.train.finished_run` for a hybrid run."""
+    return finished_run(summary_path, _record(spec), spec.train_cfg)
 
 
 def run(spec: HybridRunSpec, out) -> dict:
