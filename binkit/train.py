@@ -186,7 +186,7 @@ def load_checkpoint(path, map_location="cpu") -> dict:
 
     Every reader of checkpoints in binkit (resuming, :func:`binkit.weights.from_checkpoint`,
     ``binkit export-weights``) comes through here, and this reads through
-    :func:`binkit.weights.read_torch_file`, the package's one ``torch.load``
+    :func:`binkit.io.read_torch_file`, the package's one ``torch.load``
     (``weights_only=True``).
 
     Raises
@@ -195,7 +195,7 @@ def load_checkpoint(path, map_location="cpu") -> dict:
         No such file; a file that is empty, damaged, not a checkpoint, or would
         run code when unpickled; a checkpoint without one of :data:`CHECKPOINT_KEYS`.
     """
-    from .weights import read_torch_file
+    from .io import read_torch_file
 
     path = Path(path)
     if not path.is_file():

@@ -37,7 +37,7 @@ from functools import partial
 from pathlib import Path
 
 from ._errors import InputError, first_line
-from .io import atomic_write, read_json
+from .io import atomic_write, read_json, read_torch_file  # read_torch_file: binkit's one torch.load, kept here by name
 
 __all__ = [
     "FAMILIES",
@@ -232,59 +232,6 @@ def _load_state(model, state_dict: dict, path, what: str) -> None:
         model.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in state_dict.items()})
     except (RuntimeError, AttributeError, TypeError, KeyError) as exc:  # missing, extra or misshapen tensors
         raise InputError(f"{path}: {what} ({first_line(exc)})") from None
-
-
-def read_torch_file(path, *, what: str = "not a file binkit wrote", map_location="cpu") -> dict:
-    """Read a torch file binkit wrote (weight set or training checkpoint), running no code from it.
-
-    The one ``torch.load`` in binkit: ``weights_only=True``, so the file's
-    pickle may build tensors, numbers, strings, lists and dicts only; a
-    file that asks for anything else (a function to call, a class to build)
-    is refused before any of it runs.  The one exception allowed is NumPy's
-    array, which checkpoints written before binkit stored its random-number
-    state as plain lists hold (``np.random.get_state()``); an array cannot
-    run code.
-
-    Parameters
-    ----------
-    path : path
-    what : str
-        What the message says the file is not, when it is refused.
-    map_location : str or torch.device, default "cpu"
-
-    Returns
-    -------
-    dict
-
-    Raises
-    ------
-    binkit.InputError
-        Empty, damaged, foreign or hostile file, or one that does not hold a dict; one line.
-    """
-    import numpy as np
-    import torch
-
-    import re
-    import warnings
-
-    path = Path(path)
-    numpy_array = [np.ndarray, np.dtype, np._core.multiarray._reconstruct]
-    numpy_array += [getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith("DType")]
-    try:
-        with torch.serialization.safe_globals(numpy_array), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch's notes on pickle protocols: not the user's business
-            blob = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - an unpickler fed a hostile file can raise anything
-        asked = re.search(r"(?:unsupported|Unsupported global:) GLOBAL ([\w.]+)", str(exc))
-        if "Weights only load failed" in str(exc):  # torch's advice (weights_only=False) is not for binkit
-            why = (f"it asks for {asked.group(1)}, code binkit never runs from a file" if asked else
-                   "its pickle holds more than tensors, numbers and text; binkit runs no code from a file")
-        else:
-            why = f"unreadable as a torch file: {first_line(exc)}"
-        raise InputError(f"{path}: {what} ({why})") from None
-    if not isinstance(blob, dict):
-        raise InputError(f"{path}: {what} (it holds a {type(blob).__name__}, not a dict)")
-    return blob
 
 
 def from_checkpoint(path, family_name: str | None = None):

@@ -133,7 +133,7 @@ def test_binkit_has_one_torch_load_and_it_runs_no_code():
                     calls.append((path.relative_to(PACKAGE).as_posix(), ast.unparse(node)))
     assert len(calls) == 1, calls
     where, call = calls[0]
-    assert where == "weights.py" and call.startswith("torch.load(") and "weights_only=True" in call
+    assert where == "io.py" and call.startswith("torch.load(") and "weights_only=True" in call
 
 
 def test_new_checkpoints_load_with_no_allow_list(tmp_path):

@@ -93,7 +93,7 @@ def test_save_atomic_leaves_old_file_on_failure(tmp_path):
 
     with pytest.raises(RuntimeError):
         save_atomic({"b": Boom()}, target)
-    from binkit.weights import read_torch_file
+    from binkit.io import read_torch_file
 
     assert read_torch_file(target) == {"a": 1}  # (not a checkpoint: load_checkpoint wants fit's keys)
     assert list(tmp_path.iterdir()) == [target]
