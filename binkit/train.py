@@ -277,6 +277,18 @@ def prepare_run_folder(out, files=RUN_FILES) -> Path:
 RESUME_FREE = ("epochs", "device", "progress")
 
 
+def float32_precision() -> dict:
+    """The float32 settings that change results on a GPU: TF32 in cuDNN convolutions and in matrix products.
+
+    Recorded with every training run and shipped weight set, because on
+    Ampere and later GPUs TF32 (cuDNN's default) changes the hybrid's
+    convolutions by about 1e-3 relative, enough to flip pixels near the
+    surface's 0.5 cliff.  On a CPU neither setting has any effect.
+    """
+    return {"cudnn_allow_tf32": bool(torch.backends.cudnn.allow_tf32),
+            "float32_matmul_precision": torch.get_float32_matmul_precision()}
+
+
 def finished_run(summary_path, record: dict, cfg: TrainConfig, legacy=None) -> dict | None:
     """The summary of a finished run that is the run asked for; None when the run is to be trained further.
 
@@ -593,6 +605,7 @@ def fit(task: Task, cfg: TrainConfig, out, *, resume: bool = True) -> TrainResul
         "hardware": _hardware(device),
         "world_size": dist.world,
         "torch": torch.__version__,
+        "precision": float32_precision(),
     }
     # The validation sample is drawn once, from its own fixed seed.
     val_batch = task.batches("val", cfg.val_blocks, np.random.default_rng([cfg.seed, 1_000_003]))

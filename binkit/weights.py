@@ -391,6 +391,7 @@ def provenance(run_dir, checkpoint: dict, *, command: str | None = None, data_ro
         "history": [{k: h.get(k) for k in ("epoch", "loss", "val_error", "seconds")} for h in history],
         "hardware": log.get("hardware"),
         "torch": log.get("torch"),
+        "precision": log.get("precision"),
         "test_years": list(test_years),
         "evaluated_on": f"{platform.machine()} CPU, torch {torch.__version__}",
     }

@@ -368,3 +368,15 @@ def test_the_paper_layout_is_refused_under_torchrun(pages, monkeypatch):
     with pytest.raises(binkit.InputError, match="torchrun"):
         HybridTask(pages, SMALL_PAPER)
     HybridTask(pages, SMALL)                                     # the histogram layout trains there
+
+
+def test_a_run_records_the_float32_settings_that_change_gpu_results(pages, tmp_path):
+    """TF32 in cuDNN changes the hybrid's convolutions on a GPU: log.json records it (review W3)."""
+    import json
+
+    task = HybridTask(pages, SMALL)
+    fit(task, TrainConfig(epochs=1, blocks_per_epoch=2, batch_size=2, val_every=1, val_blocks=2, progress=False),
+        tmp_path)
+    precision = json.loads((tmp_path / "log.json").read_text())["precision"]
+    assert precision == {"cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
+                         "float32_matmul_precision": torch.get_float32_matmul_precision()}
