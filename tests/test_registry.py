@@ -141,8 +141,8 @@ def test_a_page_is_checked_once_per_call(monkeypatch, page, name):
     import importlib
 
     calls = []
-    for module in ("binkit.classical", "binkit.hybrid.inference", "binkit.gridlstm.inference",
-                   "binkit.gridlstm.inputs"):
+    for module in ("binkit.classical", "binkit.hybrid.logistic", "binkit.hybrid.inference",
+                   "binkit.gridlstm.inference", "binkit.gridlstm.inputs"):
         mod = importlib.import_module(module)
         original = mod.as_gray
 
