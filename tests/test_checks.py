@@ -214,7 +214,8 @@ def test_public_functions_use_the_shared_messages():
 
 @pytest.fixture
 def count_as_gray(monkeypatch):
-    """Count the calls of binkit.io.as_gray made through binkit.classical and hybrid inference."""
+    """Count the calls of binkit.io.as_gray made through binkit.classical, the hybrid's logistic start and
+    hybrid inference."""
     import binkit.classical as classical_module
 
     calls = []
@@ -225,6 +226,9 @@ def count_as_gray(monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(classical_module, "as_gray", counting)
+    import binkit.hybrid.logistic as logistic_module  # its banded statistics check the page themselves
+
+    monkeypatch.setattr(logistic_module, "as_gray", counting)
     try:
         training = importlib.import_module("binkit.hybrid.inference")
     except ImportError:  # no torch: the classical counts still run
