@@ -920,7 +920,7 @@ def read_torch_file(path, *, what: str = "not a file binkit wrote", map_location
             blob = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - an unpickler fed a hostile file can raise anything
         asked = re.search(r"(?:unsupported|Unsupported global:) GLOBAL ([\w.]+)", str(exc))
-        if "Weights only load failed" in str(exc):  # torch's advice (weights_only=False) is not for binkit
+        if "Weights only load failed" in str(exc):  # torch's advice (to turn weights_only off) is not for binkit
             why = (f"it asks for {asked.group(1)}, code binkit never runs from a file" if asked else
                    "its pickle holds more than tensors, numbers and text; binkit runs no code from a file")
         else:
