@@ -44,6 +44,8 @@ from binkit.gridlstm.inference import page_logits
 from binkit.gridlstm.losses import bce
 from binkit.runtime import describe_device, pick_device
 
+from bench_gridlstm import sgemm_gflops  # noqa: E402 - the benchmarks' one sgemm reference (this folder)
+
 
 @dataclass(frozen=True)
 class Sizes:
@@ -160,18 +162,6 @@ def inference_seconds_per_mp(sizes: Sizes, device: torch.device, max_blocks: int
     return best / (side * side / 1e6)
 
 
-def sgemm_gflops(device: torch.device, n: int, repeats: int = 5) -> float:
-    a = torch.randn(n, n, device=device)
-    b = torch.randn(n, n, device=device)
-    a @ b
-    _sync(device)
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        a @ b
-        _sync(device)
-        best = min(best, time.perf_counter() - t)
-    return 2 * n**3 / best / 1e9
 
 
 def notebook_06_gpu_path(sizes: Sizes, device: torch.device, work: Path, passes: int = 2) -> str:

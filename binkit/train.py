@@ -57,7 +57,7 @@ from torch import nn
 
 from ._checks import check_int, check_real
 from ._errors import InputError, first_line
-from .io import atomic_write, read_json, remove_leftovers
+from .io import atomic_write, ensure_folder, read_json, remove_leftovers
 from .runtime import denormals_flushed, freed_memory_kept, pick_device
 
 __all__ = ["TrainConfig", "Task", "fit", "save_atomic", "load_checkpoint", "check_checkpoint",
@@ -256,17 +256,7 @@ def prepare_run_folder(out, files=RUN_FILES) -> Path:
     binkit.InputError
         ``out`` is a file, or cannot be created or written to.
     """
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise InputError(f"{out}: the run folder (--out) is a file; name a folder") from None
-    except OSError as exc:
-        raise InputError(f"{out}: cannot create the run folder ({exc.strerror or first_line(exc)})") from None
-    if not out.is_dir():
-        raise InputError(f"{out}: the run folder (--out) is not a folder")
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise InputError(f"{out}: the run folder cannot be written to")
+    out = ensure_folder(out, "run folder (--out)")
     for name in files:
         remove_leftovers(out / name)  # a checkpoint write killed mid-way (not one another process is writing)
     return out
