@@ -17,15 +17,23 @@ install):
    ``--data `` or ``BINKIT_DIBCO_ROOT=`` (so ``--data ../shared/data/dibco``
    is an example path, never a place binkit looks); ``/work/shared`` never.
 3. **Every relative link resolves.**  Each markdown link ``[text](target)``
-   or image in ``docs/*.md``, ``README.md`` and the notebooks' markdown cells
-   that is not a URL points to an existing file, relative to the file that
-   holds it; an anchor ``#name`` into a ``.md`` file must be one of that
-   file's headings (GitHub's rule: lower case, punctuation dropped, spaces to
-   hyphens).
+   or image in ``docs/**/*.md``, ``README.md`` and the notebooks' markdown cells
+   that is not a URL points to an existing file or folder, relative to the file
+   that holds it; an anchor ``#name`` (alone, or after a ``.md`` file) must be
+   one of that file's headings (GitHub's rule: lower case, punctuation dropped,
+   spaces to hyphens).
 4. **docs/ cite code that exists.**  Every dotted ``binkit.<name>...`` in
-   ``docs/*.md`` resolves (imported module, then attributes), and every
+   ``docs/**/*.md`` resolves (imported module, then attributes), and every
    repository path in backticks (``binkit/...``, ``tests/...``, optionally
    ``::test_name``) exists.
+5. **The README is a front door.**  At most 200 lines; its first Python
+   example runs as written (from a folder holding the checkout's ``data/``);
+   every number of its results table is the one the saved
+   ``benchmarks/bench_quality.py`` output (``docs/benchmarks/quality.txt``)
+   printed for that method.
+6. **The benchmarks page is generated.**  ``docs/benchmarks.md`` is exactly
+   what ``tools/benchmarks_page.py build`` makes from ``docs/benchmarks/*.txt``,
+   and every ``docs/**/*.md`` page is linked from the index ``docs/README.md``.
 """
 
 from __future__ import annotations
@@ -41,7 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_FILES = sorted(p for p in (ROOT / "binkit").rglob("*") if p.suffix in (".py", ".md", ".txt", ".json")
                        and "__pycache__" not in p.parts)
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-DOCS = sorted((ROOT / "docs").glob("*.md"))
+DOCS = sorted((ROOT / "docs").rglob("*.md"))
+README_MAX_LINES = 200
 README = ROOT / "README.md"
 
 OUTSIDE_NOTES = re.compile(r"shared/(specs|papers)\b")
@@ -143,6 +152,8 @@ def test_relative_links_point_to_existing_files(path):
             broken.append(f"{target} (no file {dest})")
         elif anchor and dest.suffix == ".md" and anchor not in _anchors(dest):
             broken.append(f"{target} (no heading #{anchor} in {dest.name})")
+        elif anchor and dest.is_dir():
+            broken.append(f"{target} (an anchor into a folder)")
     assert not broken, f"{_rel(path)}: broken links {broken}"
 
 
@@ -180,6 +191,90 @@ def test_docs_cite_code_that_exists(path):
 
 def test_docs_exist_and_are_indexed():
     index = (ROOT / "docs" / "README.md").read_text(encoding="utf-8")
-    pages = [p.name for p in DOCS if p.name != "README.md"]
-    assert "hybrid_method.md" in pages and "gridlstm_reference.md" in pages
-    assert all(f"]({name})" in index for name in pages), "every docs/ page is linked from docs/README.md"
+    pages = [p.relative_to(ROOT / "docs").as_posix() for p in DOCS if p != ROOT / "docs" / "README.md"]
+    for name in ("hybrid_method.md", "gridlstm_reference.md", "user_guide.md", "install.md", "development.md",
+                 "benchmarks.md", "methods/classical.md", "methods/gridlstm.md", "methods/hybrid.md"):
+        assert name in pages, f"docs/{name} is missing"
+    missing = [name for name in pages if f"]({name})" not in index]
+    assert not missing, f"every docs/ page is linked from docs/README.md; not: {missing}"
+
+
+def test_every_shipped_weight_set_has_a_model_card():
+    import binkit.weights
+
+    cards = {p.stem for p in (ROOT / "docs" / "models").glob("*.md")}
+    shipped = {name for family in ("gridlstm", "hybrid") for name in binkit.weights.available(family)}
+    assert shipped <= cards, f"weight sets without a card in docs/models/: {sorted(shipped - cards)}"
+
+
+# --- the README as a front door ----------------------------------------------------------------------------
+
+
+def test_readme_is_a_front_door():
+    lines = README.read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= README_MAX_LINES, f"README.md has {len(lines)} lines; move detail into docs/"
+    first_screen = "\n".join(lines[:80])
+    for must in ("make lab", "make test", "binkit.binarize(", "binkit binarize", "binkit evaluate"):
+        assert must in first_screen, f"{must!r} is not in the README's first screen"
+
+
+def test_readme_python_example_runs(tmp_path, monkeypatch):
+    """The first ``python`` block of the README runs as written, from a folder holding the checkout's data/."""
+    block = re.search(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL).group(1)
+    (tmp_path / "data").symlink_to(ROOT / "data", target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "README.md", "exec"), {"__name__": "readme_example"})
+
+
+def _markdown_rows(text: str) -> dict[str, list[str]]:
+    """The rows of every markdown table in ``text``: first backticked name of the first cell -> the other cells."""
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        m = re.match(r"`([^`]+)`", cells[0]) if line.startswith("|") else None
+        if m:
+            rows.setdefault(m.group(1), cells[1:])
+    return rows
+
+
+def _header(text: str, first_cell: str) -> list[str]:
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0] == first_cell:
+            return cells[1:]
+    raise AssertionError(f"no table with a first column {first_cell!r}")
+
+
+def test_readme_results_come_from_the_benchmark_record():
+    readme = README.read_text(encoding="utf-8")
+    section = readme.split("## Results", 1)[1].split("\n## ", 1)[0]
+    record = (ROOT / "docs" / "benchmarks" / "quality.txt").read_text(encoding="utf-8")
+    head_readme, head_record = _header(section, "method"), _header(record, "method")
+    measured = _markdown_rows(record)
+    shown = _markdown_rows(section)
+    assert len(shown) >= 5, "the README's results table has rows"
+    wrong = []
+    for method, cells in shown.items():
+        assert method in measured, f"README row {method!r} is not in docs/benchmarks/quality.txt"
+        for column, value in zip(head_readme, cells):
+            if value != measured[method][head_record.index(column)]:
+                wrong.append(f"{method} {column}: README {value}, record {measured[method][head_record.index(column)]}")
+    assert not wrong, wrong
+
+
+# --- the benchmarks page ------------------------------------------------------------------------------------
+
+
+def test_benchmarks_page_is_generated_from_the_records():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("benchmarks_page", ROOT / "tools" / "benchmarks_page.py")
+    page = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(page)
+    assert (ROOT / "docs" / "benchmarks" / "quality.txt").exists(), "the quality record is kept"
+    assert (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8") == page.build(), \
+        "docs/benchmarks.md is not what the records give: python tools/benchmarks_page.py build"
+    for record in sorted((ROOT / "docs" / "benchmarks").glob("*.txt")):
+        header, _ = page.read_record(record)
+        for key in ("command", "date", "machine", "load"):
+            assert header.get(key), f"{_rel(record)} has no {key!r} line"

@@ -2,7 +2,7 @@
 # Install a CPU build of PyTorch into the given Python environment, unless torch
 # is already importable there.  Why a separate step: `pip install torch` from
 # PyPI on Linux pulls a multi-GB CUDA build, which a CPU-only machine (a laptop,
-# CI) does not need.  For a CUDA build see README.md, section "GPU".
+# CI) does not need.  For a CUDA build see docs/install.md, section "GPU".
 #
 # usage: tools/install_torch.sh PYTHON
 set -eu
@@ -13,7 +13,7 @@ CPU_INDEX="${BINKIT_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}"
 if "$PY" -c "import torch" >/dev/null 2>&1; then
     exit 0
 fi
-# An index given explicitly (e.g. a CUDA one, see README "GPU") always wins.
+# An index given explicitly (e.g. a CUDA one, see docs/install.md "GPU") always wins.
 if [ -n "${BINKIT_TORCH_INDEX:-}" ]; then
     exec "$PY" -m pip install --quiet "torch==$TORCH_VERSION" --index-url "$BINKIT_TORCH_INDEX"
 fi
