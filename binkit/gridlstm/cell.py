@@ -443,8 +443,8 @@ def _sigmoid_to_tanh_(s: torch.Tensor, minus_one: torch.Tensor | None = None) ->
 
 def _tanh(x: torch.Tensor, out: torch.Tensor, minus_one: torch.Tensor | None = None) -> torch.Tensor:
     """tanh as ``2 sigmoid(2x) - 1``: equal up to float rounding (about 1e-7 in float32), and
-    about 4x faster than ``torch.tanh`` on the CPUs binkit is developed on (AVX-512), where
-    it was a fifth of the whole scan's time."""
+    faster than ``torch.tanh`` on the x86 CPUs binkit was profiled on, where tanh was a large
+    share of the scan's time (``benchmarks/bench_gridlstm.py`` times the whole scan)."""
     return _sigmoid_to_tanh_(torch.mul(x, 2, out=out).sigmoid_(), minus_one)
 
 
