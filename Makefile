@@ -1,6 +1,6 @@
 # binkit — two commands on a fresh machine:
 #   make lab    set up .venv and open JupyterLab on the course
-#   make test   set up .venv and run the whole suite (unit tests + notebooks, quick mode)
+#   make test   set up .venv and run the whole suite (the package's doctests, unit tests, notebooks in quick mode)
 #
 # Variables (override on the command line, e.g. `make lab HEADLESS=1 IP=0.0.0.0 PORT=8890`):
 PYTHON   ?= python3
@@ -27,7 +27,7 @@ endif
 help:
 	@echo "make lab    - set up .venv and open JupyterLab on notebooks/00_start_here.ipynb"
 	@echo "              (headless server: make lab HEADLESS=1 IP=0.0.0.0 PORT=8888)"
-	@echo "make test   - set up .venv and run unit tests and every notebook under nbval (quick mode)"
+	@echo "make test   - set up .venv and run the doctests, unit tests and every notebook under nbval (quick mode)"
 	@echo "make test-notebooks-nodata - every notebook (quick mode) with no DIBCO data: the synthetic fallback"
 	@echo "make test-browser - install chromium (apt) and playwright, then run JupyterLab widgets in headless Chromium"
 	@echo "make editions - write student/ (exercise stubs) and teacher/ (solutions) editions of the notebooks"
@@ -52,6 +52,7 @@ lab: setup
 	$(VENV)/bin/jupyter lab $(LAB_FLAGS) $(LAB_ROOT) notebooks/00_start_here.ipynb
 
 test: setup
+	MPLBACKEND=Agg $(PY) -m pytest -q -p no:cacheprovider --doctest-modules binkit
 	BINKIT_QUICK=1 MPLBACKEND=Agg $(PY) -m pytest --nbval-lax --nbval-current-env -m "not browser" tests notebooks $(PYTEST_ARGS)
 
 test-unit: setup

@@ -9,13 +9,15 @@ Modules
 -------
 binkit.registry   every method by name: binarizer(), methods(), the default method
 binkit.weights    the shipped weights of every model family, and their provenance
-binkit.io         read scans and ground truth, write binary images
-binkit.datasets   DIBCO loading and download, synthetic pages, 64x64 blocks
+binkit.io         read scans and ground truth, write binary images (and every file, atomically)
+binkit.batch      folders of scans: binarize_files, evaluate_folders, write_evaluation
+binkit.datasets   DIBCO loading and download, the paper's folds, synthetic pages, 64x64 blocks
 binkit.metrics    the DIBCO metrics: FM, pseudo-FM, PSNR, DRD, NRM, MPM
 binkit.classical  Otsu, Sauvola, Niblack, Wolf and other classical thresholds
 binkit.gridlstm   the Grid LSTM binarizer of Westphal et al. (DAS 2018)
 binkit.hybrid     the hybrid method: logistic decision surface, B-spline surface
 binkit.train      the shared training loop: checkpoints, resume, logs, DDP
+binkit.runs       the shared run skeleton of ``binkit train``: skip if finished, fit, score, summary
 binkit.results    per-image results tables (binkit's and the paper's)
 binkit.stats      Friedman, Wilcoxon rank-sum with Holm, the paper's rank score
 binkit.perturb    controlled damage to a binarization, for teaching the metrics

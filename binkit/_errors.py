@@ -46,3 +46,45 @@ def shown(text) -> str:
     except UnicodeEncodeError:  # a lone surrogate that no byte stands for
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
     return raw.decode("utf-8", "backslashreplace")
+
+
+def _escape_names(error):
+    """Codec error handler: what a stream cannot encode, as :func:`shown` writes it."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    return shown(error.object[error.start:error.end]).encode("ascii", "backslashreplace").decode(), error.end
+
+
+def printable_streams():
+    """Make stdout and stderr write what they cannot encode as escapes; return how to put them back.
+
+    A file name that is not valid UTF-8 reaches Python as surrogate escapes,
+    which a strict UTF-8 stdout refuses: the report of a finished batch (or
+    evaluate's table, before its --json) would end in a UnicodeEncodeError.
+    """
+    import codecs
+    import sys
+
+    try:
+        codecs.lookup_error("binkit.shown")
+    except LookupError:
+        codecs.register_error("binkit.shown", _escape_names)
+    saved = []
+    for stream in (sys.stdout, sys.stderr):
+        errors = getattr(stream, "errors", None)
+        if errors in (None, "binkit.shown") or not hasattr(stream, "reconfigure"):
+            continue
+        try:
+            stream.reconfigure(errors="binkit.shown")
+            saved.append((stream, errors))
+        except (ValueError, OSError):  # not a text stream we may reconfigure
+            pass
+
+    def restore():
+        for stream, errors in saved:
+            try:
+                stream.reconfigure(errors=errors)
+            except (ValueError, OSError):
+                pass
+
+    return restore

@@ -35,6 +35,8 @@ __all__ = [
     "binarize_files",
     "match_pairs",
     "evaluate_folders",
+    "evaluation_means",
+    "write_evaluation",
 ]
 
 #: File extensions taken from a folder (case-insensitive).
@@ -51,10 +53,6 @@ class BatchReport:
     written: list[Path] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, one-line reason)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
 
 
 def collect_inputs(items: Iterable[str | os.PathLike]) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -164,13 +162,14 @@ def _description(record: dict) -> str:
     return f"{record.get('method')} ({params})" if params else str(record.get("method"))
 
 
-def _binarize_one(source: str, dest: str, run, format: str = "png", made_by: dict | None = None) -> str | None:
+def _binarize_one(source: str, dest: str, run, format: str = "png", made_by: dict | None = None,
+                  max_pixels: int | None = None) -> str | None:
     """Binarize one file with ``run`` (a :func:`binkit.binarizer`); return None, or the one-line reason it failed."""
     from .io import read_image, save_binary
 
     try:
         dpi = _scan_dpi(source)  # before the work: a header no output can hold refuses the page
-        save_binary(dest, run(read_image(source)), format=format, dpi=dpi, made_by=made_by)
+        save_binary(dest, run(read_image(source, max_pixels=max_pixels)), format=format, dpi=dpi, made_by=made_by)
     except InputError as exc:
         return str(exc)
     except OSError as exc:  # gone, locked or unreadable since it was listed
@@ -206,7 +205,7 @@ def _out_of_device_memory(exc: BaseException) -> bool:
 _WORKER_RUN = None
 
 
-def _start_worker(method: str, params: dict, format: str, made_by: dict) -> None:
+def _start_worker(method: str, params: dict, format: str, made_by: dict, max_pixels: int | None) -> None:
     """Set up a worker process: build the method, leave Ctrl-C to the parent, die with the parent."""
     global _WORKER_RUN
     import signal
@@ -225,12 +224,11 @@ def _start_worker(method: str, params: dict, format: str, made_by: dict) -> None
         os._exit(1)
 
     threading.Thread(target=exit_with_parent, daemon=True).start()
-    _WORKER_RUN = (binarizer(method, **params), format, made_by)
+    _WORKER_RUN = (binarizer(method, **params), format, made_by, max_pixels)
 
 
 def _binarize_in_worker(source: str, dest: str) -> str | None:
-    run, format, made_by = _WORKER_RUN
-    return _binarize_one(source, dest, run, format, made_by)
+    return _binarize_one(source, dest, *_WORKER_RUN)
 
 
 def binarize_files(
@@ -243,6 +241,7 @@ def binarize_files(
     progress: bool = True,
     format: str = "png",
     shard: str | None = None,
+    max_pixels: int | None = None,
     **params,
 ) -> BatchReport:
     """Binarize files into ``outdir`` as 0/255 PNGs (0 = ink), skipping finished ones.
@@ -252,7 +251,10 @@ def binarize_files(
     inputs : sequence of Path
         Image files (see :func:`collect_inputs`).
     outdir : path
-        Created if missing.
+        The output folder, created if missing; or, for a single input, the
+        output file itself when the path ends in ``.png``, ``.tif`` or
+        ``.tiff`` and is not a folder (``binkit binarize scan.jpg -o
+        out.png``; a ``.tif`` name implies ``format="tif"``).
     method : str, default :data:`binkit.DEFAULT_METHOD`
         A name from :func:`binkit.methods`.
     overwrite : bool
@@ -271,6 +273,9 @@ def binarize_files(
         (:func:`shard`).  The checks that look at all inputs together (two
         inputs with one output name, an output over an input) still look at
         all of them, in every shard alike.
+    max_pixels : int, optional
+        Refuse pages larger than this many pixels, before decoding them
+        (default: :func:`binkit.io.max_pixels`, ``$BINKIT_MAX_PIXELS`` or 150 MP).
     **params
         The method's parameters (:func:`binkit.binarizer`), e.g. ``window=31``;
         ``weights`` and ``device`` for ``gridlstm``.
@@ -288,21 +293,33 @@ def binarize_files(
     """
     from tqdm.auto import tqdm
 
-    from .registry import binarizer
-    from .registry import method as method_record
-
     from . import __version__
     from .io import BINARY_FORMATS
+    from .io import max_pixels as pixel_limit
+    from .registry import binarizer, check_takes
+    from .registry import method as method_record
 
     if format not in BINARY_FORMATS:
         raise InputError(f"--format {format!r}: choose one of {', '.join(BINARY_FORMATS)}")
+    max_pixels = pixel_limit(max_pixels)  # a bad limit is refused before any work; workers get the number
+    single, format = _single_output(inputs, outdir, format)
+    if single is None and not str(outdir).strip():
+        raise InputError("-o/--out-dir is empty; name the output folder (use -o . for the current folder)")
+    if single is not None and not inputs:
+        return BatchReport()  # nothing to write; no folder named like the file is made
     record = method_record(method)
+    if "device" in params:
+        check_takes(record, "device")
     run = binarizer(record.name, **params)  # checks the parameters (and loads a model) before any file
     # how each output is made, recorded in it: every parameter that changes the result, defaults included
     made = {"method": record.name, "binkit": __version__,
             "params": {p.name: params.get(p.name, p.default) for p in record.parameters if p.name != "device"}}
     made = json.loads(json.dumps(made, default=str))  # as it reads back from a file (paths as text)
-    outdir = Path(outdir)
+    outdir = Path(outdir) if single is None else single.parent
+
+    def output_of(src) -> Path:
+        return single if single is not None else output_path(src, outdir, format)
+
     try:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -315,14 +332,14 @@ def binarize_files(
     # Never write over a scan: refuse the whole batch before touching anything.
     sources = {Path(src).resolve() for src in inputs}
     for src in inputs:
-        dest = output_path(src, outdir, format)
+        dest = output_of(src)
         if dest.resolve() in sources:
             raise InputError(f"{dest}: the output of {src} would overwrite an input scan; "
                              "write to another folder (-o)")
     report = BatchReport()
     by_dest: dict[Path, list[Path]] = {}
     for src in inputs:
-        by_dest.setdefault(output_path(src, outdir, format), []).append(Path(src))
+        by_dest.setdefault(output_of(src), []).append(Path(src))
     clashing = set()
     for dest, srcs in by_dest.items():
         if len(srcs) > 1:  # which one the user meant is not binkit's guess: none is written
@@ -335,7 +352,7 @@ def binarize_files(
     mine = _shard(list(inputs), shard) if shard else list(inputs)
     todo = []
     for src in mine:
-        dest = output_path(src, outdir, format)
+        dest = output_of(src)
         if dest in clashing:
             continue
         remove_leftovers(dest)  # a killed run's temporary file for this output
@@ -355,10 +372,10 @@ def binarize_files(
             # (held until the folder is done; bounded by the largest page's peak)
             with freed_memory_kept():
                 for src, dest in todo:
-                    _record(report, src, dest, _binarize_one(str(src), str(dest), run, format, made))
+                    _record(report, src, dest, _binarize_one(str(src), str(dest), run, format, made, max_pixels))
                     bar.update(1)
         else:
-            pool = ProcessPoolExecutor(n, initializer=_start_worker, initargs=(record.name, params, format, made))
+            pool = ProcessPoolExecutor(n, initializer=_start_worker, initargs=(record.name, params, format, made, max_pixels))
             try:
                 futures = [(src, dest, pool.submit(_binarize_in_worker, str(src), str(dest))) for src, dest in todo]
                 for src, dest, fut in futures:
@@ -371,6 +388,21 @@ def binarize_files(
     finally:
         bar.close()
     return report
+
+
+def _single_output(inputs, out, format: str) -> tuple[Path | None, str]:
+    """(the output file, its format) when ``out`` names one file for a single input; (None, format) for a folder."""
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in (".png", ".tif", ".tiff") or out.is_dir():
+        return None, format
+    if len(inputs) > 1:
+        raise InputError(f"{out}: names one file, but {len(inputs)} scans were given; name a folder for them")
+    implied = "tif" if suffix != ".png" else ("png" if format == "tif" else format)
+    if format not in (implied, "png"):
+        raise InputError(f"{out}: a {suffix} file cannot hold --format {format}; name a "
+                         f"{'.png' if format == 'png1' else '.tif'} file, or leave --format out")
+    return out, implied
 
 
 def _existing_output(dest: Path, made: dict, overwrite: bool) -> str:
@@ -418,7 +450,8 @@ def match_pairs(pred_dir, gt_dir) -> tuple[list[tuple[Path, Path]], list[tuple[s
     """Pair each prediction in ``pred_dir`` with its GT in ``gt_dir`` by file stem.
 
     A GT matches a prediction when its stem is the prediction's stem plus one
-    of :data:`GT_SUFFIXES`.
+    of :data:`GT_SUFFIXES`.  Two files (not folders) are one pair, whatever
+    their names.
 
     Returns
     -------
@@ -429,11 +462,15 @@ def match_pairs(pred_dir, gt_dir) -> tuple[list[tuple[Path, Path]], list[tuple[s
         ambiguous matches.
     """
     pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
+    if pred_dir.is_file() or gt_dir.is_file():
+        if not (pred_dir.is_file() and gt_dir.is_file()):
+            raise InputError(f"{pred_dir}, {gt_dir}: give two files (one pair) or two folders")
+        return [(pred_dir, gt_dir)], []
     listed = {}
     for d, what in ((pred_dir, "--pred"), (gt_dir, "--gt")):
         try:
             if not d.is_dir():
-                raise InputError(f"{d}: {what} must be a folder")
+                raise InputError(f"{d}: {what} is neither a file nor a folder")
             listed[what], _ = _expand(str(d))
         except OSError as exc:  # a folder of mode 000: nothing in it can be scored
             raise InputError(f"{d}: cannot read the {what} folder ({exc.strerror or first_line(exc)})") from None
@@ -485,7 +522,7 @@ _ZERO_ONE = ("a 0/1 mask, whose polarity cannot be told (1 = ink, or 1 = page?);
              "255 = page, e.g. binkit.io.save_binary(path, mask) for a mask with True = ink")
 
 
-def _binary_pixels(path, role: str):
+def _binary_pixels(path, role: str, max_pixels=None):
     """Decode ``path``; return (grey integer pixels or None for a 1-bit file, ink mask, sorted distinct values).
 
     The checks shared by predictions and ground truths (see :func:`evaluate_folders`).
@@ -494,7 +531,7 @@ def _binary_pixels(path, role: str):
 
     from .io import _open_pixels, as_gray
 
-    pixels, mode = _open_pixels(path)
+    pixels, mode = _open_pixels(path, max_pixels)
     if mode == "1":
         return None, ~pixels.astype(bool), [0, 1]  # PIL maps black (ink) to False
     if pixels.ndim == 3:  # colour or grey + alpha: the luminance, at 8 bits, as read_gt reads it
@@ -508,7 +545,7 @@ def _binary_pixels(path, role: str):
     return pixels, pixels == 0, values
 
 
-def _read_prediction(path):
+def _read_prediction(path, max_pixels=None):
     """Read a binarized image for scoring: a 1-bit file (black = ink), or 0 = ink and 255 = page.
 
     Parameters
@@ -521,7 +558,7 @@ def _read_prediction(path):
     Returns
     -------
     ink : (H, W) ndarray of bool
-        True = ink.
+        True where the file holds 0 (black in a 1-bit file).
 
     Raises
     ------
@@ -530,35 +567,41 @@ def _read_prediction(path):
         binarized yet), another pair such as 0/60, or a 0/1 file (1 = ink or
         1 = page cannot be told: a viewer shows both as black).
     """
-    pixels, ink, values = _binary_pixels(path, "binarized image")
+    pixels, ink, values = _binary_pixels(path, "binarized image", max_pixels)
     if pixels is not None and not any(set(values) <= {0, white} for white in _WHITES):
         hint = "; binarize it first (binkit binarize)" if len(values) > 4 else ""
         raise InputError(f"{path}: {_values_text(values)}; expected only 0 (ink) and 255 (page){hint}")
     return ink
 
 
-def _read_ground_truth(path):
+def _read_ground_truth(path, max_pixels=None):
     """A ground truth by :func:`binkit.io.read_gt`'s DIBCO rule, less the files that rule cannot read right."""
     from .io import read_gt
 
-    pixels, _, values = _binary_pixels(path, "ground truth")
+    pixels, _, values = _binary_pixels(path, "ground truth", max_pixels)
     if pixels is not None and 0 not in values and not any(set(values) <= {white} for white in _WHITES):
         raise InputError(f"{path}: {_values_text(values)} and no pixel is 0, so by the DIBCO rule (only exact 0 "
                          "is ink) this ground truth has no ink; expected 0 (ink) and 255 (page)")
-    return read_gt(path)
+    return read_gt(path, max_pixels=max_pixels)
 
 
-def evaluate_folders(pred_dir, gt_dir, *, weights_dir=None, progress: bool = True):
+def evaluate_folders(pred_dir, gt_dir, *, weights_dir=None, progress: bool = True, max_pixels=None):
     """Score every prediction in ``pred_dir`` against its GT with :func:`binkit.metrics.evaluate`.
 
     Parameters
     ----------
     pred_dir, gt_dir : path
-        Folders of binary images (0 = ink) matched by :func:`match_pairs`.
+        Folders of binary images (0 = ink) matched by :func:`match_pairs`, or
+        two files (one pair).
     weights_dir : path, optional
         Folder with the organisers' ``<gt stem>_RWeights.dat`` and
         ``<gt stem>_PWeights.dat`` files; without it the pseudo-F weights are
         computed from each GT (:func:`binkit.metrics.pseudo_weights`).
+    progress : bool
+        Show a progress bar.
+    max_pixels : int, optional
+        Refuse files larger than this many pixels, before decoding them
+        (default: :func:`binkit.io.max_pixels`).
 
     Returns
     -------
@@ -588,16 +631,18 @@ def evaluate_folders(pred_dir, gt_dir, *, weights_dir=None, progress: bool = Tru
     """
     from tqdm.auto import tqdm
 
+    from .io import max_pixels as pixel_limit
     from .metrics import check_dibco_weights, evaluate, read_dibco_weights
 
+    max_pixels = pixel_limit(max_pixels)
     pairs, problems = match_pairs(pred_dir, gt_dir)
     rows = []
     for pred_path, gt_path in tqdm(pairs, desc="evaluate", unit="page", disable=not progress):
         at_fault = pred_path
         try:
-            pred = _read_prediction(pred_path)
+            pred = _read_prediction(pred_path, max_pixels)
             at_fault = gt_path
-            gt = _read_ground_truth(gt_path)
+            gt = _read_ground_truth(gt_path, max_pixels)
             at_fault = pred_path
             if pred.shape != gt.shape:
                 raise InputError(f"{pred_path}: size {pred.shape[1]}x{pred.shape[0]} differs from its ground "
@@ -620,3 +665,83 @@ def evaluate_folders(pred_dir, gt_dir, *, weights_dir=None, progress: bool = Tru
         except OSError as exc:  # gone or unreadable since the folder was listed
             problems.append((str(at_fault), f"{at_fault}: {exc.strerror or first_line(exc)}"))
     return rows, problems
+
+
+def evaluation_means(rows: list[dict]) -> dict:
+    """The mean of every measure of :data:`binkit.metrics.MEASURES` over ``rows`` ({} for none)."""
+    import numpy as np
+
+    from .metrics import MEASURES
+
+    return {k: float(np.mean([r[k] for r in rows])) for k in MEASURES} if rows else {}
+
+
+def _finite_or_none(value):
+    """JSON has no NaN or infinity: None (null) for an undefined or infinite measure."""
+    import math
+
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def write_evaluation(rows: list[dict], problems, *, csv=None, json=None, pred=None, gt=None, weights=None) -> None:
+    """Write what :func:`evaluate_folders` found, as ``binkit evaluate --csv/--json`` do.
+
+    Parameters
+    ----------
+    rows, problems
+        :func:`evaluate_folders`' results.
+    csv : path, optional
+        One row per image: ``image`` and every measure of
+        :data:`binkit.metrics.MEASURES` (full precision); not written when
+        there is no row.
+    json : path, optional
+        ``pred``, ``gt``, ``weights`` (as given), ``measures``, ``images``
+        (per image), ``mean`` (with ``n``) and ``problems`` (``file``,
+        ``reason``); null where a measure is NaN or infinite.
+    pred, gt, weights : path, optional
+        What was scored, recorded in the JSON.
+
+    Both files are written atomically; their folder is created.
+    """
+    import csv as csv_module
+    import io
+    import json as json_module
+
+    from ._errors import shown
+    from .io import write_text
+    from .metrics import MEASURES
+
+    keys = tuple(MEASURES)
+    for option, value in (("--csv", csv), ("--json", json)):
+        if value is not None and not str(value).strip():
+            raise InputError(f"{option} is empty; name the file to write")
+    if csv is not None and rows:
+        text = io.StringIO()
+        writer = csv_module.writer(text, lineterminator="\n")
+        writer.writerow(("image",) + keys)
+        writer.writerows([shown(r["image"]), *(repr(float(r[k])) for k in keys)] for r in rows)
+        write_text(_results_file(csv, "--csv"), text.getvalue())
+    if json is not None:
+        record = {
+            "pred": None if pred is None else shown(pred),
+            "gt": None if gt is None else shown(gt),
+            "weights": None if weights is None else shown(weights),
+            "measures": list(keys),
+            "images": [{"image": shown(r["image"]), **{k: _finite_or_none(r[k]) for k in keys}} for r in rows],
+            "mean": {"n": len(rows), **{k: _finite_or_none(v) for k, v in evaluation_means(rows).items()}},
+            "problems": [{"file": shown(item), "reason": shown(reason)} for item, reason in problems],
+        }
+        write_text(_results_file(json, "--json"), json_module.dumps(record, indent=1, allow_nan=False) + "\n")
+
+
+def _results_file(path, option: str) -> Path:
+    """``path`` as a file to write: its folder created; InputError if it is a folder or cannot be made."""
+    out = Path(path)
+    if out.is_dir():
+        raise InputError(f"{out}: {option} is a folder; name a file")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
+    return out

@@ -15,7 +15,7 @@ method returns no ink for it, whatever its level.  Without this rule a
 blank white page came out all ink with Niblack (every pixel ties with its
 flat window's mean) and Wolf (``R = 0``), and a constant dark page all ink
 with most methods.  The threshold functions still return their surfaces;
-the rule is applied where a surface becomes ink (:func:`_ink`), so it holds
+the rule is applied where a surface becomes ink (:func:`ink_at`), so it holds
 for every method of this module and for :mod:`binkit.hybrid`, which uses
 the same helper.  A page with two or more levels of contrast is thresholded
 as the method says: on a white page with a few specks two levels darker,
@@ -130,9 +130,11 @@ from typing import Callable
 
 import numpy as np
 from scipy import ndimage
-from skimage.filters import threshold_niblack, threshold_otsu, threshold_sauvola
+from skimage.filters import threshold_niblack, threshold_sauvola
 
 from ._checks import check_odd_window, check_real, page_window
+from ._threshold import (BAND_PIXELS, MIN_CONTRAST, TIE_TOLERANCE, bands, global_ink, gray_page, no_contrast,
+                         otsu_of_gray)
 from .io import as_gray
 
 __all__ = [
@@ -160,13 +162,6 @@ __all__ = [
     "bradley_threshold",
 ]
 
-#: Absolute tolerance of the rule ``ink = image <= T`` (see the module notes).
-TIE_TOLERANCE = 1e-6
-
-#: A page whose grey levels span less than this (at most one 8-bit level) has
-#: no contrast, hence no ink (see the module notes).
-MIN_CONTRAST = 1.5 / 255
-
 #: Sauvola's ``R = 128`` (8-bit grey levels) on binkit's [0, 1] scale.
 SAUVOLA_R = 128 / 255
 
@@ -180,89 +175,6 @@ DEFAULT_WINDOW = 51
 # ----------------------------------------------------------------------------
 
 
-def _gray(image) -> np.ndarray:
-    """The image as float64 (H, W) in [0, 1], validated by :func:`binkit.io.as_gray`.
-
-    The one image check of this module: each public function calls it once
-    and hands the result to private workers (``_sauvola_threshold`` and the
-    like), which take it as checked and do not call it again.
-    """
-    return as_gray(image, name="image", copy=False).astype(np.float64)
-
-
-def _no_contrast(gray: np.ndarray) -> bool:
-    """True for a page whose levels span less than :data:`MIN_CONTRAST`: it has no ink."""
-    return float(gray.max()) - float(gray.min()) < MIN_CONTRAST
-
-
-def _ink(gray: np.ndarray, threshold) -> np.ndarray:
-    """The one rule of this module: ink where ``gray <= T`` (up to TIE_TOLERANCE).
-
-    A page without contrast (:func:`_no_contrast`) has no ink, whatever ``T``.
-    """
-    if _no_contrast(gray):
-        return np.zeros(gray.shape, dtype=bool)
-    return np.asarray(gray <= np.asarray(threshold) + TIE_TOLERANCE, dtype=bool)
-
-
-#: Pixels per tile (about 4 MP, its halo included) of the page-sized work of
-#: this module: the local methods' surfaces and Otsu's histogram and ink.  They
-#: work through a page tile by tile, each with the window's halo, so their
-#: memory is bounded by the tile and not by the page (a float64 surface and its
-#: integral images cost about 85 bytes per pixel: 2.6 GB for Sauvola on a
-#: 30-MP page before).  The result is the one of the whole page at once.
-BAND_PIXELS = 1 << 22
-
-
-def _chunks(size: int, pixels: int | None = None):
-    """Ranges ``(i0, i1)`` of about ``pixels`` (default a quarter of :data:`BAND_PIXELS`) of a page's flat pixels.
-
-    For the work that needs no neighbours (a histogram, a comparison with one
-    threshold): each chunk of the raveled page is turned into float64 on its
-    own, so the page is held once, in its own type, whatever its shape.
-    """
-    step = max(1, BAND_PIXELS // 4 if pixels is None else pixels)
-    for i0 in range(0, size, step):
-        yield i0, min(size, i0 + step)
-
-
-def _spans(length: int, size: int, halo: int):
-    """``(o0, o1, i0, i1)``: output ``o0:o1`` from input ``i0:i1`` (the halo added), in pieces of ``size``.
-
-    One piece (the whole length) unless the length is at least two pieces.
-    """
-    if length < 2 * size:
-        return [(0, length, 0, length)]
-    return [(o0, min(length, o0 + size), max(0, o0 - halo), min(length, o0 + size + halo))
-            for o0 in range(0, length, size)]
-
-
-def _bands(shape, window: int, pixels: int | None = None):
-    """Tiles ``((r0, r1, a, b), (c0, c1, ca, cb))``: output ``r0:r1, c0:c1`` from input ``a:b, ca:cb``.
-
-    A tile, its halo of ``window // 2`` included, holds about ``pixels``
-    (default :data:`BAND_PIXELS`) pixels: bands of whole rows on an ordinary page, and
-    pieces of rows on a page so wide that a band of ``window`` rows across it
-    (the least a band can be) would pass that (a 1 x 4,000,000 strip: a band
-    of it, padded to the window's height, took more than 5 GB).  So memory
-    follows the page's pixel count, not its longer side.  A tile holds at
-    least ``window`` rows and columns (or the whole side), so a window never
-    reaches past the tile's own pixels, and the mirrored border of the page
-    is the same as when the whole page is processed.
-    """
-    height, width = shape
-    pixels = BAND_PIXELS if pixels is None else pixels
-    halo = window // 2
-    side = max(window, 64)
-    cols = width
-    if (min(height, side) + 2 * halo) * (width + 2 * halo) > pixels:
-        cols = max(side, pixels // (min(height, side) + 2 * halo) - 2 * halo)
-    rows = max(pixels // (min(width, cols) + 2 * halo) - 2 * halo, side)
-    for band in _spans(height, rows, halo):
-        for piece in _spans(width, cols, halo):
-            yield band, piece
-
-
 def _local_ink(gray32: np.ndarray, window: int, surface) -> np.ndarray:
     """``ink = gray <= surface(gray, window)`` computed tile by tile (see :data:`BAND_PIXELS`).
 
@@ -273,8 +185,8 @@ def _local_ink(gray32: np.ndarray, window: int, surface) -> np.ndarray:
     on every page.
     """
     ink = np.zeros(gray32.shape, dtype=bool)
-    flat = _no_contrast(gray32)
-    for (r0, r1, a, b), (c0, c1, ca, cb) in _bands(gray32.shape, window):
+    flat = no_contrast(gray32)
+    for (r0, r1, a, b), (c0, c1, ca, cb) in bands(gray32.shape, window):
         tile = gray32[a:b, ca:cb].astype(np.float64)
         threshold = surface(tile, window)[r0 - a:r1 - a, c0 - ca:c1 - ca]
         if flat:
@@ -387,41 +299,7 @@ def otsu_threshold(image) -> float:
     >>> round(otsu_threshold(page()) * 255)
     157
     """
-    return _otsu_threshold(as_gray(image, name="image", copy=False))
-
-
-def _otsu_of_counts(counts: np.ndarray) -> float:
-    """Otsu's threshold of the 256 bin counts of :func:`_otsu_threshold` (integers)."""
-    if np.count_nonzero(counts) < 2:
-        return 0.0
-    return float(threshold_otsu(hist=(counts, np.arange(256) / 255.0)))
-
-
-def _otsu_threshold(gray: np.ndarray) -> float:
-    """:func:`otsu_threshold` of a checked ``gray`` (float32 or float64: see :func:`_gray`)."""
-    counts = np.zeros(256, dtype=np.intp)
-    flat = np.ravel(gray)
-    for i0, i1 in _chunks(flat.size):
-        # in float64 chunk by chunk: the same levels as the whole page at once, at
-        # the chunk's cost (the page's levels as intp took 8 bytes a pixel more)
-        band = np.asarray(flat[i0:i1], dtype=np.float64)
-        # Bin j holds the values in ((j - 1)/255, j/255] (widened by TIE_TOLERANCE),
-        # so "bin <= j" and "image <= j/255" are the same test.
-        levels = np.clip(np.ceil(band * 255 - 255 * TIE_TOLERANCE), 0, 255).astype(np.intp)
-        counts += np.bincount(levels, minlength=256)
-    return _otsu_of_counts(counts)
-
-
-def _global_ink(gray: np.ndarray, threshold: float) -> np.ndarray:
-    """:func:`_ink` of one threshold for the whole page, chunk by chunk (no float64 copy of the page)."""
-    ink = np.zeros(gray.shape, dtype=bool)
-    if _no_contrast(gray):
-        return ink
-    limit = float(threshold) + TIE_TOLERANCE
-    flat, out = np.ravel(gray), ink.reshape(-1)
-    for i0, i1 in _chunks(flat.size):
-        out[i0:i1] = np.asarray(flat[i0:i1], dtype=np.float64) <= limit
-    return ink
+    return otsu_of_gray(as_gray(image, name="image", copy=False))
 
 
 def otsu(image) -> np.ndarray:
@@ -449,7 +327,7 @@ def otsu(image) -> np.ndarray:
     (dtype('bool'), (191, 384))
     """
     gray32 = as_gray(image, name="image", copy=False)  # float32, each band in float64 on its own
-    return _global_ink(gray32, _otsu_threshold(gray32))
+    return global_ink(gray32, otsu_of_gray(gray32))
 
 
 # ----------------------------------------------------------------------------
@@ -506,7 +384,7 @@ def niblack_threshold(image, window: int = DEFAULT_WINDOW, k: float = -0.2) -> n
     >>> T.shape
     (191, 384)
     """
-    return _niblack_threshold(_gray(image), window=window, k=k)
+    return _niblack_threshold(gray_page(image), window=window, k=k)
 
 
 def _niblack_threshold(gray: np.ndarray, window, k) -> np.ndarray:
@@ -596,7 +474,7 @@ def sauvola_threshold(image, window: int = DEFAULT_WINDOW, k: float = 0.2,
     >>> T.shape
     (191, 384)
     """
-    return _sauvola_threshold(_gray(image), window=window, k=k, r=r)
+    return _sauvola_threshold(gray_page(image), window=window, k=k, r=r)
 
 
 def _sauvola_threshold(gray: np.ndarray, window, k, r) -> np.ndarray:
@@ -680,7 +558,7 @@ def wolf_threshold(image, window: int = DEFAULT_WINDOW, k: float = 0.5) -> np.nd
     >>> T.shape
     (191, 384)
     """
-    return _wolf_threshold(_gray(image), window=window, k=k)
+    return _wolf_threshold(gray_page(image), window=window, k=k)
 
 
 def _wolf_threshold(gray: np.ndarray, window, k, r=None, darkest=None) -> np.ndarray:
@@ -717,12 +595,12 @@ def wolf(image, window: int = DEFAULT_WINDOW, k: float = 0.5) -> np.ndarray:
     (dtype('bool'), (191, 384))
     """
     gray32, window = _local_setup(image, window)
-    bands = list(_bands(gray32.shape, window))
+    tiles = list(bands(gray32.shape, window))
     r = darkest = None
-    if len(bands) > 1:  # Wolf's R and M belong to the whole page: a first pass over the tiles finds them
+    if len(tiles) > 1:  # Wolf's R and M belong to the whole page: a first pass over the tiles finds them
         r = max(float(_local_mean_std(gray32[a:b, ca:cb].astype(np.float64), window)[1]
                       [r0 - a:r1 - a, c0 - ca:c1 - ca].max())
-                for (r0, r1, a, b), (c0, c1, ca, cb) in bands)
+                for (r0, r1, a, b), (c0, c1, ca, cb) in tiles)
         darkest = float(gray32.min())
     return _local_ink(gray32, window, lambda g, w: _wolf_threshold(g, window=w, k=k, r=r, darkest=darkest))
 
@@ -777,7 +655,7 @@ def nick_threshold(image, window: int = DEFAULT_WINDOW, k: float = -0.1) -> np.n
     >>> T.shape
     (191, 384)
     """
-    return _nick_threshold(_gray(image), window=window, k=k)
+    return _nick_threshold(gray_page(image), window=window, k=k)
 
 
 def _nick_threshold(gray: np.ndarray, window, k) -> np.ndarray:
@@ -858,7 +736,7 @@ def phansalkar_threshold(image, window: int = DEFAULT_WINDOW, k: float = 0.25,
     >>> T.shape
     (191, 384)
     """
-    return _phansalkar_threshold(_gray(image), window=window, k=k, r=r, p=p, q=q)
+    return _phansalkar_threshold(gray_page(image), window=window, k=k, r=r, p=p, q=q)
 
 
 def _phansalkar_threshold(gray: np.ndarray, window, k, r, p, q) -> np.ndarray:
@@ -953,7 +831,7 @@ def bernsen_threshold(image, window: int = DEFAULT_WINDOW, contrast_limit: float
     >>> T.shape
     (191, 384)
     """
-    return _bernsen_threshold(_gray(image), window=window, contrast_limit=contrast_limit,
+    return _bernsen_threshold(gray_page(image), window=window, contrast_limit=contrast_limit,
                               global_threshold=global_threshold)
 
 
@@ -1032,7 +910,7 @@ def bradley_threshold(image, window: int = DEFAULT_WINDOW, t: float = 0.15) -> n
     >>> T.shape
     (191, 384)
     """
-    return _bradley_threshold(_gray(image), window=window, t=t)
+    return _bradley_threshold(gray_page(image), window=window, t=t)
 
 
 def _bradley_threshold(gray: np.ndarray, window, t) -> np.ndarray:

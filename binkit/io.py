@@ -20,6 +20,7 @@ message that names the file.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import tempfile
 import warnings
@@ -39,6 +40,8 @@ __all__ = [
     "as_gray",
     "as_mask",
     "atomic_write",
+    "write_text",
+    "write_json",
     "ensure_folder",
     "remove_leftovers",
     "BINARY_FORMATS",
@@ -65,28 +68,37 @@ _PIL_READ_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.Decompress
 MAX_PIXELS = 150_000_000
 
 
-def max_pixels() -> int:
-    """The pixel limit in force: ``BINKIT_MAX_PIXELS`` if set, else :data:`MAX_PIXELS`.
+def max_pixels(value=None) -> int:
+    """The pixel limit in force: ``value`` if given, else ``BINKIT_MAX_PIXELS`` if set, else :data:`MAX_PIXELS`.
+
+    Parameters
+    ----------
+    value : int or str, optional
+        A limit chosen by the caller (``--max-pixels``): a positive whole
+        number, as a number or as text (``"3e8"`` is 300,000,000).
 
     Raises
     ------
     binkit.InputError
-        ``BINKIT_MAX_PIXELS`` is not a positive whole number.
+        The limit is not a positive whole number.
     """
-    text = os.environ.get("BINKIT_MAX_PIXELS", "").strip()
-    if not text:
-        return MAX_PIXELS
+    if value is None:
+        text = os.environ.get("BINKIT_MAX_PIXELS", "").strip()
+        if not text:
+            return MAX_PIXELS
+        where = "BINKIT_MAX_PIXELS"
+    elif isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0:
+        return int(value)
+    else:
+        text, where = str(value).strip(), "--max-pixels or max_pixels="
     try:
-        value = float(text)                # accepts 300000000 and 3e8 alike
+        number = float(text)                # accepts 300000000 and 3e8 alike
     except ValueError:
-        value = 0.0
-    if not (value.is_integer() and value > 0):  # NaN, inf, fractions, zero and negatives
-        value = 0
-    value = int(value)
-    if value <= 0:
-        raise InputError(f"pixel limit {text!r} (--max-pixels or BINKIT_MAX_PIXELS): expected a positive "
-                         "whole number of pixels, e.g. 300000000")
-    return value
+        number = 0.0
+    if not (number.is_integer() and number > 0) or isinstance(value, bool):  # NaN, inf, fractions, zero, negatives
+        raise InputError(f"pixel limit {text!r} ({where}): expected a positive whole number of pixels, "
+                         "e.g. 300000000")
+    return int(number)
 
 
 def _check_pixel_limit(path, size, limit) -> None:
@@ -789,6 +801,17 @@ def atomic_write(path, write, *, durable: bool = False) -> Path:
         if lock is not None:
             os.close(lock)
     return path
+
+
+def write_text(path, text: str, *, durable: bool = False) -> Path:
+    """Write ``text`` as UTF-8 to ``path`` through :func:`atomic_write`."""
+    data = text.encode("utf-8")
+    return atomic_write(path, lambda fh: fh.write(data), durable=durable)
+
+
+def write_json(path, obj, *, indent: int = 2, durable: bool = False) -> Path:
+    """Write ``obj`` as JSON (``default=str`` for paths and the like) through :func:`atomic_write`."""
+    return write_text(path, json.dumps(obj, indent=indent, default=str) + "\n", durable=durable)
 
 
 def _lock_temporary(fd: int) -> int | None:

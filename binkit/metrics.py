@@ -866,7 +866,7 @@ def write_dibco_weights(path, w) -> Path:
         raise InputError("weights: contains NaN or infinite values")
     # "%f  " on one flat tuple: Python's formatting runs in C, ~0.2 s per MP.
     text = ("%f  " * a.size) % tuple(a.ravel().tolist())
-    from .io import atomic_write
+    from .io import write_text
 
-    atomic_write(path, lambda fh: fh.write(text.encode()))  # InputError if the folder cannot be written
+    write_text(path, text)  # InputError if the folder cannot be written
     return path

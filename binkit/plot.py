@@ -15,7 +15,6 @@ follow the same Okabe-Ito palette.
 
 from __future__ import annotations
 
-from types import MappingProxyType
 from typing import Sequence
 
 import numpy as np
@@ -77,7 +76,7 @@ def error_overlay(pred, gt) -> np.ndarray:
     Parameters
     ----------
     pred, gt : (H, W) ndarray of bool
-        Prediction and ground truth, True = ink.
+        A binarization and its ground truth (True = ink in both).
 
     Returns
     -------
@@ -220,10 +219,6 @@ def weighted_error_overlay(pred, gt, weights, *, floor: float = 0.15) -> np.ndar
 # ---------------------------------------------------------------------------
 # plain-text tables (no pandas needed)
 
-#: Column heading and scale of each measure in :func:`metrics_table`, read
-#: from :data:`binkit.metrics.MEASURES` (NRM x 10^2, MPM x 10^3, as the
-#: contest tables print them).
-METRIC_COLUMNS = MappingProxyType({k: (m.heading, m.scale) for k, m in MEASURES.items()})
 
 
 def text_table(header: Sequence[str], rows: Sequence[Sequence], *, digits: int = 2) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 
 from ._errors import InputError
 
-__all__ = ["DEFAULT_METHOD", "Method", "Parameter", "binarizer", "method", "methods"]
+__all__ = ["DEFAULT_METHOD", "Method", "Parameter", "binarizer", "check_takes", "method", "methods", "parse_params"]
 
 #: The method :func:`binkit.binarize` and ``binkit binarize`` use when none is
 #: named: the shipped Grid LSTM, binkit's best method on H-DIBCO 2016 by FM,
@@ -215,6 +215,44 @@ def _lookup(name) -> Method:
 def method(name: str) -> Method:
     """The :class:`Method` record of ``name`` (case does not matter)."""
     return _lookup(name)
+
+
+#: How ``KEY=VALUE`` text spells a flag (``--param swap=true``); the method's own check refuses a
+#: flag where it wants a number, and a number where it wants a flag.
+_BOOLEANS = {"true": True, "false": False}
+
+
+def parse_params(pairs) -> dict:
+    """Method parameters from ``KEY=VALUE`` texts (``binkit binarize --param``): numbers, flags or text.
+
+    >>> parse_params(["window=31", "k=0.2", "swap=true", "weights=general"])
+    {'window': 31, 'k': 0.2, 'swap': True, 'weights': 'general'}
+    """
+    params = {}
+    for pair in pairs or []:
+        key, sep, value = str(pair).partition("=")
+        if not sep or not key:
+            raise InputError(f"--param {pair!r}: expected KEY=VALUE, e.g. --param window=31")
+        key = key.replace("-", "_")
+        if value.strip().lower() in _BOOLEANS:
+            params[key] = _BOOLEANS[value.strip().lower()]
+            continue
+        for cast in (int, float):
+            try:
+                value = cast(value)
+                break
+            except ValueError:
+                pass
+        params[key] = value
+    return params
+
+
+def check_takes(record: Method, parameter: str) -> None:
+    """Refuse ``parameter`` for a method that does not take it, naming the methods that do (``--device``)."""
+    if parameter not in {p.name for p in record.parameters}:
+        takers = [m.name for m in methods().values() if parameter in {p.name for p in m.parameters}]
+        raise InputError(f"{parameter} (--{parameter.replace('_', '-')}) applies to {' and '.join(takers)}, "
+                         f"not {record.name}")
 
 
 def binarizer(method: str = DEFAULT_METHOD, **params) -> Callable[[object], np.ndarray]:

@@ -208,7 +208,7 @@ def write_results_csv(path, rows: Iterable[Mapping]) -> Path:
     """
     import io
 
-    from .io import atomic_write
+    from .io import write_text
 
     path = Path(path)
     fh = io.StringIO()
@@ -229,7 +229,7 @@ def write_results_csv(path, rows: Iterable[Mapping]) -> Path:
             else:
                 cells.append(str(v))
         w.writerow(cells)
-    atomic_write(path, lambda out: out.write(fh.getvalue().encode("utf-8")))
+    write_text(path, fh.getvalue())
     return path
 
 

@@ -47,7 +47,7 @@ import platform
 import random
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -57,7 +57,7 @@ from torch import nn
 
 from ._checks import check_int, check_real
 from ._errors import InputError, first_line
-from .io import atomic_write, ensure_folder, read_json, remove_leftovers
+from .io import atomic_write, ensure_folder, read_json, remove_leftovers, write_json, write_text
 from .runtime import denormals_flushed, freed_memory_kept, pick_device
 
 __all__ = ["TrainConfig", "Task", "fit", "save_atomic", "load_checkpoint", "check_checkpoint",
@@ -79,7 +79,6 @@ class TrainConfig:
     seed: int = 42
     device: str | None = None
     progress: bool = True
-    extra: dict = field(default_factory=dict)  # free-form, stored in checkpoints and logs
 
     def __post_init__(self):
         for name in ("epochs", "blocks_per_epoch", "batch_size", "val_every", "val_blocks"):
@@ -217,11 +216,6 @@ def check_checkpoint(checkpoint: dict, path) -> dict:
     return checkpoint
 
 
-def _write_json_atomic(obj, path: Path) -> None:
-    text = json.dumps(obj, indent=2, default=str)
-    atomic_write(path, lambda fh: fh.write(text.encode()))
-
-
 def _write_log(out: Path, history: list[dict], meta: dict) -> None:
     cols = ["epoch", "loss", "val_error", "seconds", "blocks_per_s"]
     if any("lr" in row for row in history):
@@ -231,8 +225,8 @@ def _write_log(out: Path, history: list[dict], meta: dict) -> None:
     writer.writeheader()
     for row in history:
         writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in cols})
-    atomic_write(out / "log.csv", lambda fh: fh.write(text.getvalue().encode()))
-    _write_json_atomic({**meta, "history": history}, out / "log.json")
+    write_text(out / "log.csv", text.getvalue())
+    write_json(out / "log.json", {**meta, "history": history})
 
 
 #: The files of a run folder that :func:`fit` writes through a temporary file.
@@ -326,6 +320,10 @@ def finished_run(summary_path, record: dict, cfg: TrainConfig, legacy=None) -> d
     return done if epochs_done == cfg.epochs else None  # fewer: resumed from latest.pt, to the epochs asked
 
 
+#: Settings older runs recorded that no longer exist (``extra``: a free-form field nothing used).
+_RETIRED = ("extra",)
+
+
 def resume_differences(stored_config: dict | None, stored_task: dict | None, cfg: TrainConfig,
                        task_description: dict) -> list[str]:
     """What differs between a run folder's run and the run asked for, one ``name: old -> new`` each.
@@ -352,7 +350,7 @@ def resume_differences(stored_config: dict | None, stored_task: dict | None, cfg
     asked = asdict(cfg)
     defaults = asdict(TrainConfig())  # what a setting added since the run was written stood for then
     for key in sorted(set(asked) | set(stored_config or {})):
-        if key in RESUME_FREE or stored_config is None:
+        if key in RESUME_FREE or key in _RETIRED or stored_config is None:
             continue
         old, new = stored_config.get(key, defaults.get(key)), asked.get(key)
         if json.dumps(old, default=str, sort_keys=True) != json.dumps(new, default=str, sort_keys=True):
@@ -512,7 +510,7 @@ def _validate(task: Task, model: nn.Module, val_batch, cfg: TrainConfig, dist: _
     return wrong / total if total else float("nan")
 
 
-def fit(task: Task, cfg: TrainConfig, out, *, resume: bool = True) -> TrainResult:
+def fit(task: Task, cfg: TrainConfig, out) -> TrainResult:
     """Train ``task.model`` for ``cfg.epochs`` epochs, checkpointing into ``out``.
 
     Parameters
@@ -521,9 +519,8 @@ def fit(task: Task, cfg: TrainConfig, out, *, resume: bool = True) -> TrainResul
     cfg : TrainConfig
     out : str or os.PathLike
         Run folder: ``latest.pt``, ``best.pt``, ``log.csv``, ``log.json``.
-    resume : bool, default True
-        Continue from ``out/latest.pt`` when it exists.  The task's
-        description must match the one stored there.
+        A run continues from ``out/latest.pt`` when it exists; its settings
+        and the task's description must match the ones stored there.
 
     Returns
     -------
@@ -559,7 +556,7 @@ def fit(task: Task, cfg: TrainConfig, out, *, resume: bool = True) -> TrainResul
     command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
     first_command, resumes = command, []
     latest = out / "latest.pt"
-    if resume and latest.is_file():
+    if latest.is_file():
         # read onto the CPU: load_state_dict copies the weights to the device and Adam's moments with
         # them, while Adam's step counts and the generators' states stay on the CPU, as torch needs
         ck = load_checkpoint(latest, map_location="cpu")

@@ -37,7 +37,7 @@ from functools import partial
 from pathlib import Path
 
 from ._errors import InputError, first_line
-from .io import atomic_write, read_json, read_torch_file  # read_torch_file: binkit's one torch.load, kept here by name
+from .io import atomic_write, read_json, read_torch_file, write_text  # read_torch_file: binkit's one torch.load, kept here by name
 
 __all__ = [
     "FAMILIES",
@@ -269,7 +269,7 @@ def write_record(path, record: dict) -> Path:
     """Write a provenance record as indented JSON, atomically."""
     path = Path(path)
     text = json.dumps(record, indent=2, default=str) + "\n"
-    atomic_write(path, lambda fh: fh.write(text.encode()))
+    write_text(path, text)
     return path
 
 

@@ -226,6 +226,9 @@ def count_as_gray(monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(classical_module, "as_gray", counting)
+    import binkit._threshold as threshold_module  # the shared page check (gray_page) lives there
+
+    monkeypatch.setattr(threshold_module, "as_gray", counting)
     import binkit.hybrid.logistic as logistic_module  # its banded statistics check the page themselves
 
     monkeypatch.setattr(logistic_module, "as_gray", counting)

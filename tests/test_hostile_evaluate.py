@@ -254,7 +254,7 @@ def test_json_is_written_atomically(folders, monkeypatch, capsys):
 
     calls = []
     real = binkit.io.atomic_write
-    monkeypatch.setattr(binkit.io, "atomic_write", lambda path, write: calls.append(path) or real(path, write))
+    monkeypatch.setattr(binkit.io, "atomic_write", lambda path, write, **kw: calls.append(path) or real(path, write, **kw))
     target = folders / "s.json"
     target.write_text("old")
     assert main(["evaluate", "--pred", str(folders / "pred"), "--gt", str(folders / "gt"), "--json", str(target),

@@ -487,9 +487,9 @@ def test_synthetic_with_a_data_home_that_is_a_file_or_unwritable_is_one_line(tmp
 
 
 def test_param_passes_booleans(tmp_path, capsys):
-    from binkit.__main__ import _parse_params
+    from binkit.registry import parse_params
 
-    assert _parse_params(["swap=true", "b=False", "n=3", "x=0.5", "w=runs/a.pt"]) == {
+    assert parse_params(["swap=true", "b=False", "n=3", "x=0.5", "w=runs/a.pt"]) == {
         "swap": True, "b": False, "n": 3, "x": 0.5, "w": "runs/a.pt"}
     _scan(tmp_path / "in" / "p.png")
     code, _, err = _run(["binarize", tmp_path / "in", "-o", tmp_path / "out", "--method", "logistic", "--param",

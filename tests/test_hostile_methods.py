@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import binkit
-from binkit import classical
+from binkit import _threshold, classical
 from binkit._checks import page_window
 from binkit.hybrid import inference, logistic
 
@@ -140,8 +140,8 @@ def _tall_page():
 def test_banded_local_methods_equal_the_whole_page(method, window, monkeypatch):
     page = _tall_page()
     whole = classical.METHODS[method](page, window=window)
-    monkeypatch.setattr(classical, "BAND_PIXELS", 1)  # bands of max(window, 64) rows: several per page
-    assert len(list(classical._bands(page.shape, window))) >= 2
+    monkeypatch.setattr(_threshold, "BAND_PIXELS", 1)  # bands of max(window, 64) rows: several per page
+    assert len(list(_threshold.bands(page.shape, window))) >= 2
     banded = classical.METHODS[method](page, window=window)
     np.testing.assert_array_equal(banded, whole)
     assert 0.01 < whole.mean() < 0.9 or method == "niblack"
@@ -153,9 +153,9 @@ def test_banded_local_methods_equal_the_whole_page_on_h_dibco_2016(method, dibco
     from binkit.datasets import load_dibco
 
     for sample in load_dibco(dibco_root, years=[2016])[:4]:
-        monkeypatch.setattr(classical, "BAND_PIXELS", 1 << 40)
+        monkeypatch.setattr(_threshold, "BAND_PIXELS", 1 << 40)
         whole = classical.METHODS[method](sample.image)
-        monkeypatch.setattr(classical, "BAND_PIXELS", 1 << 16)
+        monkeypatch.setattr(_threshold, "BAND_PIXELS", 1 << 16)
         np.testing.assert_array_equal(classical.METHODS[method](sample.image), whole)
 
 
@@ -164,8 +164,8 @@ def test_local_methods_take_memory_by_the_band_not_by_the_page(method, monkeypat
     import tracemalloc
 
     page = np.tile(np.round(_tall_page() * 255).astype(np.uint8), (6, 16))  # 2520 x 2560: 6.5 MP
-    monkeypatch.setattr(classical, "BAND_PIXELS", 1 << 20)  # 1 MP bands, as 4 MP ones on a 26-MP page
-    assert len(list(classical._bands(page.shape, 51))) >= 6
+    monkeypatch.setattr(_threshold, "BAND_PIXELS", 1 << 20)  # 1 MP bands, as 4 MP ones on a 26-MP page
+    assert len(list(_threshold.bands(page.shape, 51))) >= 6
     tracemalloc.start()
     try:
         ink = classical.METHODS[method](page)

@@ -500,9 +500,8 @@ def test_measures_are_read_only():
 
 def test_everything_reads_the_one_table():
     """The plot, result, statistics and plot-label tables are derived from MEASURES, not copies of it."""
-    from binkit import experiment_plots, plot, results, stats
+    from binkit import experiment_plots, results, stats
 
-    assert plot.METRIC_COLUMNS == {k: (m.heading, m.scale) for k, m in M.MEASURES.items()}
     assert experiment_plots.METRIC_LABELS == {k: m.axis_label for k, m in M.MEASURES.items()}
     assert results.METRICS == tuple(k for k, m in M.MEASURES.items() if m.csv_column)
     assert stats.LOWER_IS_BETTER == {k for k, m in M.MEASURES.items() if not m.higher_is_better}

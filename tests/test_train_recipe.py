@@ -14,7 +14,8 @@ import pytest
 import torch
 
 import binkit
-from binkit.__main__ import GENERAL_RECIPE, main
+from binkit.__main__ import main
+from binkit.gridlstm.configs import RECIPES
 from binkit.datasets import synthetic_page
 from binkit.datasets.augment import Augmentation, augment_page
 from binkit.gridlstm import GridLSTMConfig
@@ -143,6 +144,6 @@ def test_train_cli_takes_the_recipe_options_and_records_them(tmp_path, capsys, m
 
 
 def test_general_recipe_and_gridlstm_only_options(capsys):
-    assert GENERAL_RECIPE["lr_decay"] == "cosine" and GENERAL_RECIPE["mix_synthetic"] > 0
+    assert RECIPES["general"]["lr_decay"] == "cosine" and RECIPES["general"]["mix_synthetic"] > 0
     code = main(["train", "hybrid", "--augment", "2", "--out", "x"])
     assert code == 2 and "gridlstm only" in capsys.readouterr().err

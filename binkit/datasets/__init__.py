@@ -59,6 +59,7 @@ __all__ = [
     "synthetic_page",
     "synthetic_root",
     "to_blocks",
+    "write_synthetic",
 ]
 
 
@@ -186,3 +187,37 @@ def load_split(ids, data=None, *, synthetic: bool = False, synthetic_size=(256, 
             pages.append((f"synth_{int(seed):03d}", p.image, p.gt))
         return pages
     return [(s.name, s.image, s.gt) for s in load_dibco(data, [int(y) for y in ids])]
+
+
+def write_synthetic(dest=None, *, count: int | None = None, hard: bool = False) -> tuple[int, Path]:
+    """Write synthetic pages with exact GT (``binkit synthetic``); return (pages written, folder).
+
+    Parameters
+    ----------
+    dest : path, optional
+        Default: the user data folder's ``synthetic/`` (``synthetic_hard/``
+        with ``hard``), where :func:`load_synthetic` and the hard-page
+        benchmarks look.
+    count : int, optional
+        Pages, seeds 0 .. count-1 (default 8, or the hard set's 36).
+    hard : bool
+        Hard pages (:func:`hard_page`: scanner borders, gutter, facing page,
+        corner, ruler/card, lower resolution) instead of :func:`synthetic_page`'s.
+    """
+    from .._checks import check_int
+
+    if count is not None:
+        count = check_int("--count", count, minimum=1)
+    if hard:
+        from .hard import HARD_SET_SIZE, write_hard_set
+
+        count = HARD_SET_SIZE if count is None else count
+        dest = Path(dest) if dest else user_data_dir() / "synthetic_hard"
+        write_hard_set(dest, seeds=range(count))
+    else:
+        from .synthetic import write_synthetic_set
+
+        count = 8 if count is None else count
+        dest = Path(dest) if dest else user_data_dir() / "synthetic"
+        write_synthetic_set(dest, seeds=range(count))
+    return count, dest

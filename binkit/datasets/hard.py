@@ -92,7 +92,7 @@ from scipy import ndimage
 
 from .._checks import check_bool, check_fraction, check_int, check_real
 from .._errors import InputError
-from ..io import atomic_write, ensure_folder
+from ..io import ensure_folder, write_text
 from .synthetic import (
     DEGRADATIONS,
     GENERATOR_VERSION,
@@ -678,7 +678,7 @@ def write_hard_set(
         "pages": pages,
     }
     text = json.dumps(manifest, indent=2) + "\n"
-    atomic_write(dest / "manifest.json", lambda fh: fh.write(text.encode("utf-8")))
+    write_text(dest / "manifest.json", text)
     return manifest
 
 

@@ -79,7 +79,7 @@ from scipy import ndimage
 
 from .._checks import check_bool, check_fraction, check_int, is_integer
 from .._errors import InputError
-from ..io import atomic_write, ensure_folder
+from ..io import atomic_write, ensure_folder, write_text
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -771,7 +771,7 @@ def write_synthetic_set(
         "pages": pages,
     }
     text = json.dumps(manifest, indent=2) + "\n"
-    atomic_write(dest / "manifest.json", lambda fh: fh.write(text.encode("utf-8")))
+    write_text(dest / "manifest.json", text)
     return manifest
 
 

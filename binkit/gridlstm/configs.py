@@ -7,35 +7,23 @@ name in the paper's style, :func:`paper_fold` the training and validation
 years of a fold.  This module imports no torch, so the command line can list
 the choices without loading a model library.
 
-Folds
------
-Each fold tests on one of the seven sets and trains on the other six, one of
-which is held out for validation.  The original code shuffles the six
-training sets with Python 2's ``random.shuffle`` seeded with 42, cuts the
-result into six interleaved groups and validates on group ``fold``
-(``docs/gridlstm_reference.md`` A5).  :func:`paper_fold` emulates that exactly.  For the H-DIBCO 2016
-fold (``fold 0``, the only one the paper's README spells out) it gives
-DIBCO 2011 as validation set, as the original code would.  **For the other six folds
-the original validation sets were never recorded**: binkit applies the same
-rule with the fold numbers of the paper's result files (``dibco09_fold1`` ...
-``dibco14_fold6``; fold 6 wraps round to group 0).  That is binkit's choice,
-not a recovered fact.
+The folds live in :mod:`binkit.datasets.folds` (both model families train on
+them); they are re-exported here, where the experiments look for them.
+
+Recipes
+-------
+:data:`RECIPES` are the named recipes of ``binkit train gridlstm --recipe``:
+``paper`` is the paper's protocol as it is; ``general`` is binkit's recipe for
+a model meant for scans unlike DIBCO's (augmented copies, synthetic hard pages
+in training and validation, a cosine learning rate).
 """
 
 from __future__ import annotations
 
-import random
-from typing import Sequence
-
 from .._errors import InputError
+from ..datasets.folds import EXPERIMENT_YEARS, PAPER_FOLD_NUMBERS, paper_fold
 
-__all__ = ["EXPERIMENT_YEARS", "PAPER_FOLD_NUMBERS", "TABLE_III", "config_name", "paper_fold"]
-
-#: The seven DIBCO test sets of the paper, in the order of its tables.
-EXPERIMENT_YEARS = (2009, 2010, 2011, 2012, 2013, 2014, 2016)
-
-#: Fold number of each test set, from the paper's result file names.
-PAPER_FOLD_NUMBERS = {2016: 0, 2009: 1, 2010: 2, 2011: 3, 2012: 4, 2013: 5, 2014: 6}
+__all__ = ["EXPERIMENT_YEARS", "PAPER_FOLD_NUMBERS", "RECIPES", "TABLE_III", "config_name", "paper_fold"]
 
 #: Table III's configurations: name -> RunSpec fields.
 TABLE_III = {
@@ -47,6 +35,13 @@ TABLE_III = {
     "f4-sf2-L": {"footprint": 4, "scale": 2, "loss": "bce"},
     "f4-sf2-Lstat2": {"footprint": 4, "scale": 2, "loss": "static2"},
     "f4-sf2-Lstat0.5": {"footprint": 4, "scale": 2, "loss": "static0.5"},
+}
+
+#: ``binkit train gridlstm --recipe NAME``: fields of :class:`binkit.gridlstm.run.RunSpec` (``lr_decay``
+#: goes to its :class:`binkit.train.TrainConfig`); options given beside a recipe override it.
+RECIPES = {
+    "paper": {},
+    "general": {"augment": 2, "mix_synthetic": 48, "mixed_share": 0.3, "val_synthetic": 8, "lr_decay": "cosine"},
 }
 
 _LOSS_SUFFIX = {"dynamic": "Ldyn", "bce": "L"}
@@ -67,39 +62,3 @@ def config_name(footprint: int, scale: int, loss: str, reference_layout: bool = 
         raise InputError(f"unknown loss {loss!r}; use dynamic, bce or static<w>")
     name = f"f{int(footprint)}-sf{int(scale)}-{suffix}"
     return name + "-reflayout" if reference_layout else name
-
-
-def _py2_shuffle(items: Sequence, seed: int) -> list:
-    # Python 2's random.shuffle: j = int(random() * (i + 1)).  Python 3 draws j
-    # with getrandbits instead, so random.shuffle itself would give another order;
-    # random() is the same Mersenne Twister stream in both for an integer seed.
-    rng = random.Random(seed)
-    out = list(items)
-    for i in reversed(range(1, len(out))):
-        j = int(rng.random() * (i + 1))
-        out[i], out[j] = out[j], out[i]
-    return out
-
-
-def paper_fold(test_year: int, years: Sequence[int] = EXPERIMENT_YEARS, seed: int = 42) -> tuple[list[int], list[int]]:
-    """Training and validation years of the fold that tests on ``test_year``.
-
-    Emulates the original ``bin_config.py`` split (see the module docstring):
-    exact for the 2016 fold (validation 2011), binkit's rule for the others.
-
-    Returns
-    -------
-    train, val : list of int
-        Five training years (chronological) and one validation year.
-    """
-    years = [int(y) for y in years]
-    test_year = int(test_year)
-    if test_year not in years:
-        raise InputError(f"test year {test_year} is not one of {years}")
-    if test_year not in PAPER_FOLD_NUMBERS:
-        raise InputError(f"the paper has no fold for {test_year}; folds: {sorted(PAPER_FOLD_NUMBERS)}")
-    rest = [y for y in years if y != test_year]
-    groups = [g for g in (_py2_shuffle(rest, seed)[k::6] for k in range(6)) if g]
-    val = groups[PAPER_FOLD_NUMBERS[test_year] % len(groups)]
-    train = [y for y in rest if y not in val]
-    return train, sorted(val)

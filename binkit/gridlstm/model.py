@@ -111,7 +111,7 @@ class GridLSTMBinarizer(nn.Module):
     the two sequence sets (see :func:`binkit.gridlstm.make_sequences`), values
     0..255.  Returns ink logits (B, T, f^2): step t is footprint
     ``(t // K, t % K)`` of the block (K = 64 / f), pixels row-major.
-    :meth:`block_logits` returns them as (B, 64, 64) images.
+    :func:`steps_to_blocks` turns them into (B, 64, 64) images.
 
     Parameter names follow the reference checkpoint: ``top_left_fw``,
     ``top_left_bw``, ``bottom_left_fw``, ``bottom_left_bw`` (layer 1),
@@ -243,10 +243,6 @@ class GridLSTMBinarizer(nn.Module):
         del out1, grid
         out2 = grid_scan_step_major((self.hidden_fw, self.hidden_bw), x2)  # (2, T, B, f^2)
         return torch.cat([out2[0], out2[1].flip(0)], dim=-1).transpose(0, 1)
-
-    def block_logits(self, top_left: torch.Tensor, bottom_left: torch.Tensor, fast: bool = True) -> torch.Tensor:
-        """Ink logits as block images: (B, block, block)."""
-        return steps_to_blocks(self(top_left, bottom_left, fast), self.config.footprint, self.config.block)
 
 
 def steps_to_blocks(values: torch.Tensor, footprint: int, block: int = BLOCK) -> torch.Tensor:

@@ -12,7 +12,6 @@ Running the same command again resumes an unfinished run and skips a finished on
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,15 +20,16 @@ import numpy as np
 
 from .._checks import check_int
 from .._errors import InputError
-from ..io import atomic_write, read_json
+from ..datasets.folds import DEFAULT_FOLD
+from ..io import read_json, write_text
 from ..metrics import MEASURES
-from ..train import RUN_FILES, TrainConfig, finished_run, fit, prepare_run_folder
-from .configs import config_name
+from ..runs import MIX_SEED, VAL_SEED, hard_pages, run_training, spec_from_recipe
+from ..train import TrainConfig
+from .configs import RECIPES, config_name
 from .model import GridLSTMBinarizer, GridLSTMConfig
 from .training import GridLSTMTask
 
 __all__ = ["RunSpec", "load_pages", "run", "evaluate_pages", "model_from_checkpoint"]
-
 
 
 @dataclass
@@ -41,9 +41,9 @@ class RunSpec:
     units_per_pixel: int | None = None
     loss: str = "dynamic"
     reference_layout: bool = False
-    train: list = field(default_factory=lambda: [2009, 2010, 2012, 2013, 2014])
-    val: list = field(default_factory=lambda: [2011])
-    test: list = field(default_factory=lambda: [2016])
+    train: list = field(default_factory=lambda: list(DEFAULT_FOLD["train"]))
+    val: list = field(default_factory=lambda: list(DEFAULT_FOLD["val"]))
+    test: list = field(default_factory=lambda: list(DEFAULT_FOLD["test"]))
     data: str | None = None  # DIBCO root; None = binkit.datasets.dibco_root's search
     synthetic: bool = False  # use synthetic pages instead of DIBCO (CPU demos, tests)
     synthetic_size: tuple = (256, 384)
@@ -62,6 +62,16 @@ class RunSpec:
         if not isinstance(self.train_cfg, TrainConfig):
             raise InputError(f"train_cfg must be a TrainConfig, got {type(self.train_cfg).__name__}")
         self.model_config  # footprint, scale and units_per_pixel (GridLSTMConfig checks them)
+
+    @classmethod
+    def recipe(cls, name: str = "paper", *, train_options: dict | None = None, **overrides) -> "RunSpec":
+        """The spec of a named recipe (:data:`binkit.gridlstm.configs.RECIPES`), with overrides.
+
+        ``overrides`` are RunSpec fields; ``train_options`` are
+        :class:`binkit.train.TrainConfig` fields, applied over the recipe's
+        (its ``lr_decay``).  What ``binkit train gridlstm --recipe`` builds.
+        """
+        return spec_from_recipe(cls, RECIPES, name, train_options=train_options, overrides=overrides)
 
     def record(self) -> dict:
         """What defines the run besides its :class:`TrainConfig`, as JSON (stored in ``summary.json``).
@@ -83,22 +93,6 @@ class RunSpec:
     @property
     def model_config(self) -> GridLSTMConfig:
         return GridLSTMConfig(footprint=self.footprint, scale=self.scale, units_per_pixel=self.units_per_pixel)
-
-
-#: First seeds of the synthetic pages a run mixes into training and validation:
-#: far from the small seeds tests and demos use, and from each other.
-MIX_SEED, VAL_SEED = 100_000, 200_000
-
-
-def _mixed_pages(first_seed: int, count: int, size) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """Synthetic *hard* pages (scanner borders, gutters, facing pages, ...: :func:`binkit.datasets.hard_page`)."""
-    from ..datasets import hard_page
-
-    pages = []
-    for seed in range(first_seed, first_seed + count):
-        p = hard_page(seed, size=tuple(size))
-        pages.append((f"hard_{seed}", p.image, p.gt))
-    return pages
 
 
 def load_pages(spec: RunSpec, split: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -148,70 +142,42 @@ def _dataset_name(spec: RunSpec) -> str:
 
 
 def run(spec: RunSpec, out) -> dict:
-    """Train (or resume, or skip if finished), then evaluate on the test pages.
+    """Train (or resume, or skip if finished), then evaluate on the test pages (:func:`binkit.runs.run_training`).
 
     Returns
     -------
     dict
         The summary written to ``out/summary.json``: epochs, best epoch,
-        validation error, mean test metrics, wall time.
+        validation error, mean test metrics, wall time (``{}`` on the ranks
+        other than 0 under ``torchrun``).
     """
     cfg = spec.train_cfg
-    if int(os.environ.get("RANK", "0")) == 0:  # a bad --out is one line, before any page is loaded
-        out = prepare_run_folder(out, RUN_FILES + _RESULT_FILES)
-    out = Path(out)
-    summary_path = out / "summary.json"
-    if summary_path.is_file():
-        done = _finished_run(summary_path, spec)
-        if done is not None:
-            return done  # finished earlier: skip
-    t0 = time.perf_counter()
-    import torch
 
-    torch.manual_seed(cfg.seed)  # the model's initial weights come from the run's seed (a resume loads them)
-    task = GridLSTMTask(
-        spec.model_config,
-        spec.loss,
-        load_pages(spec, "train"),
-        load_pages(spec, "val") + _mixed_pages(VAL_SEED, spec.val_synthetic, spec.mix_size),
-        reference_layout=spec.reference_layout,
-        cache_dir=out / "cache",
-        augment=spec.augment,
-        augment_seed=cfg.seed,
-        mixed=_mixed_pages(MIX_SEED, spec.mix_synthetic, spec.mix_size),
-        mixed_share=spec.mixed_share,
-    )
-    result = fit(task, cfg, out)
-    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 evaluates and writes
-        return {}
-    summary = {
-        "epochs_done": result.epochs_done,
-        "best_epoch": result.best_epoch,
-        "best_val_error": result.best_val_error,
-        "train_seconds": round(time.perf_counter() - t0, 1),
-        "task": task.describe(),
-        "run": spec.record(),
-        "config": asdict(cfg),
-    }
-    if spec.test:
-        model = model_from_checkpoint(out / "best.pt")
-        rows = evaluate_pages(model, load_pages(spec, "test"), cfg.device,
+    def make_task(out: Path) -> GridLSTMTask:
+        return GridLSTMTask(
+            spec.model_config,
+            spec.loss,
+            load_pages(spec, "train"),
+            load_pages(spec, "val") + hard_pages(VAL_SEED, spec.val_synthetic, spec.mix_size),
+            reference_layout=spec.reference_layout,
+            cache_dir=out / "cache",
+            augment=spec.augment,
+            augment_seed=cfg.seed,
+            mixed=hard_pages(MIX_SEED, spec.mix_synthetic, spec.mix_size),
+            mixed_share=spec.mixed_share,
+        )
+
+    def score(out: Path) -> dict:
+        if not spec.test:
+            return {}
+        rows = evaluate_pages(model_from_checkpoint(out / "best.pt"), load_pages(spec, "test"), cfg.device,
                               config=spec.config_name, dataset=_dataset_name(spec))
         _write_rows(out, rows)
-        summary["test"] = {k: float(np.mean([r[k] for r in rows])) for k in MEASURES if k not in ("nrm", "mpm")}
-        summary["test_images"] = len(rows)
-    text = json.dumps(summary, indent=2, default=str)
-    atomic_write(summary_path, lambda fh: fh.write(text.encode()))
-    return summary
+        return {"test": {k: float(np.mean([r[k] for r in rows])) for k in MEASURES if k not in ("nrm", "mpm")},
+                "test_images": len(rows)}
 
-
-#: The files a run writes after training (through temporary files, like the checkpoints).
-_RESULT_FILES = ("summary.json", "results.csv", "times.csv")
-
-
-def _finished_run(summary_path: Path, spec: RunSpec) -> dict | None:
-    """:func:`binkit.train.finished_run` for a Grid LSTM run (older summaries: the log's configuration)."""
-    return finished_run(summary_path, spec.record(), spec.train_cfg, legacy=_legacy_run)
+    return run_training(out, record=spec.record(), cfg=cfg, make_task=make_task, score=score,
+                        result_files=("results.csv", "times.csv"), legacy=_legacy_run)
 
 
 def _legacy_run(done: dict, out: Path) -> tuple[dict, dict | None]:
@@ -236,4 +202,4 @@ def _write_rows(out: Path, rows: list[dict]) -> None:
     writer = csv.writer(times, lineterminator="\n")
     writer.writerow(["image", "seconds"])
     writer.writerows([r["image"], r["seconds"]] for r in rows)
-    atomic_write(out / "times.csv", lambda fh: fh.write(times.getvalue().encode()))
+    write_text(out / "times.csv", times.getvalue())

@@ -15,8 +15,6 @@ cropped, so this never shows in a binarization.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +26,7 @@ import torch
 from .._errors import InputError
 from ..datasets.augment import Augmentation, augment_page
 from ..datasets.blocks import sample_block_index, to_blocks
-from ..io import as_gray, as_mask
+from ..io import as_gray, as_mask, atomic_write
 from .inputs import make_sequences
 from .losses import dynamic_weight_blocks, get_loss
 from .model import GridLSTMBinarizer, GridLSTMConfig, blocks_to_steps
@@ -67,17 +65,11 @@ def _weights_cached(gt: np.ndarray, cache_dir: Path | None):
             pass  # a damaged cache entry (a disk-full write, a stray file) is computed again and replaced
     rw, pw = pseudo_weights(gt)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # A temporary file of its own for every writer: under torchrun each rank fills the same
-    # cache at the same time, and a shared temporary name let one rank rename the other's
-    # file away (FileNotFoundError in the second rename).
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, recall=rw.astype(np.float32), precision=pw.astype(np.float32))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # atomic_write gives every writer a temporary file of its own: under torchrun each rank fills
+    # the same cache at the same time, and a shared temporary name let one rank rename the
+    # other's file away.
+    atomic_write(path, lambda fh: np.savez_compressed(fh, recall=rw.astype(np.float32),
+                                                      precision=pw.astype(np.float32)))
     return rw, pw
 
 

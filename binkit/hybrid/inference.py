@@ -28,7 +28,7 @@ import torch
 
 from .._checks import check_int
 from .._errors import InputError
-from ..classical import _no_contrast
+from .._threshold import no_contrast as _no_contrast
 from ..io import as_gray
 from .histogram import density_input, node_histogram
 from .model import SurfaceAdjuster, adjuster_input, histogram_input, inference_copy
@@ -150,7 +150,7 @@ def tile_probability(page: HybridPage, model: SurfaceAdjuster, device=None, *, m
     -------
     probability : (H, W) ndarray of float32
     """
-    from .. import classical
+    from .. import _threshold
     from .spline import surface_lut
 
     corners, weights, dz = _tile_adjustments(page, model, device, max_tiles, tile_batch)
@@ -170,7 +170,7 @@ def tile_probability(page: HybridPage, model: SurfaceAdjuster, device=None, *, m
     prob = np.empty((h, w), np.float32)
     # Band by band, each pixel summing its tiles in the same order as over the
     # whole page: the float64 sum costs the band, not 8 bytes a pixel of the page.
-    step = max(1, classical.BAND_PIXELS // 4 // w)
+    step = max(1, _threshold.BAND_PIXELS // 4 // w)
     for r0 in range(0, h, step):
         r1 = min(h, r0 + step)
         band = np.zeros((r1 - r0, w), np.float64)
@@ -199,7 +199,7 @@ def lut_lookup(lut: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     """
     from scipy.ndimage import map_coordinates
 
-    from ..classical import _bands
+    from .._threshold import bands as _bands
 
     g = lut.shape[0] - 1
     table = lut.astype(np.float32)
@@ -222,7 +222,7 @@ def hybrid_probability(image, model: SurfaceAdjuster | None = None, device=None,
     ``adapt="tile"``: one per tile, blended (:func:`tile_probability`).
     0 everywhere on a page without contrast (see the module notes).
     """
-    from .. import classical
+    from .. import _threshold
     from .histogram import node_index
     from .logistic import _MEDIAN_OF_LEVEL, DEFAULT_TEXT_WINDOW, _LevelMap, _page_statistics
     from .samples import start_heights
@@ -242,7 +242,7 @@ def hybrid_probability(image, model: SurfaceAdjuster | None = None, device=None,
     page = HybridPage("image", gray, b, stats.t, c0, None, stats.levels)
     # chunks of the raveled page: whatever its shape, a chunk costs its pixels
     flat_b, flat_t = stats.median.reshape(-1), stats.t.reshape(-1)
-    chunks = list(classical._chunks(flat_t.size))
+    chunks = list(_threshold.chunks(flat_t.size))
     if adapt == "tile" and model is not None:
         if model.config.layout == "histogram":  # the tiles' node index, chunk by chunk (a whole page's passes: 24 B/px)
             page._index = np.empty(gray.shape, np.int32)

@@ -144,9 +144,9 @@ from skimage.morphology import skeletonize
 from .._checks import check_bool, check_int, check_odd_window, is_real, page_window
 from .._errors import InputError
 from ..io import as_gray
-from .. import classical as _classical
-from ..classical import (MIN_CONTRAST, TIE_TOLERANCE, _bands, _chunks, _global_ink, _gray, _ink, _no_contrast,
-                         _otsu_of_counts, _otsu_threshold)
+from .. import _threshold
+from .._threshold import (MIN_CONTRAST, TIE_TOLERANCE, bands, chunks, global_ink, gray_page, ink_at, no_contrast,
+                          otsu_of_counts, otsu_of_gray)
 
 __all__ = [
     "DEFAULT_TEXT_WINDOW",
@@ -194,7 +194,7 @@ _MAD_TO_STD = 1.4826
 # ----------------------------------------------------------------------------
 
 
-# The public functions check the image once (binkit.classical._gray: float64
+# The public functions check the image once (binkit._threshold.gray_page: float64
 # holding float32 values in [0, 1]) and their scalars with binkit._checks;
 # the private workers below (_local_median, _stroke_width, _global_levels,
 # ...) take those checked values and do not check them again.
@@ -250,7 +250,7 @@ def local_median(image, window: int = FALLBACK_BACKGROUND_WINDOW, *, threads: in
     >>> float(local_median(np.eye(5, dtype=np.float32), window=3)[2, 2])
     0.0
     """
-    gray = _gray(image)
+    gray = gray_page(image)
     window = page_window(check_odd_window("window", window, 3), gray.shape)
     if threads is not None:
         threads = check_int("threads", threads, minimum=1)
@@ -283,7 +283,7 @@ def local_mean(image, window: int = DEFAULT_TEXT_WINDOW) -> np.ndarray:
     cost independent of the window) with the border mirrored as in
     :func:`local_median`, computed in float64.
     """
-    gray = _gray(image)
+    gray = gray_page(image)
     return _local_mean(gray, page_window(check_odd_window("window", window, 1), gray.shape))
 
 
@@ -303,7 +303,7 @@ def stroke_width(image) -> float | None:
     Parameters
     ----------
     image : (H, W) or (H, W, 3|4) array_like
-        Anything :func:`binkit.io.as_gray` accepts.
+        The page, as :func:`logistic_binarize` takes it.
 
     Returns
     -------
@@ -311,12 +311,12 @@ def stroke_width(image) -> float | None:
         None when there is no usable ink: Otsu finds no split, or one class
         holds less than :data:`MIN_CLASS_WEIGHT` of the page.
     """
-    return _stroke_width(_gray(image))
+    return _stroke_width(gray_page(image))
 
 
 def _stroke_width(gray: np.ndarray) -> float | None:
     """:func:`stroke_width` of a checked ``gray``."""
-    ink = _global_ink(gray, _otsu_threshold(gray))
+    ink = global_ink(gray, otsu_of_gray(gray))
     weight = ink.mean()
     if min(weight, 1.0 - weight) < MIN_CLASS_WEIGHT:
         return None
@@ -347,7 +347,7 @@ def default_background_window(image) -> int:
     int
         Odd, >= 3.
     """
-    return _default_background_window(_gray(image))
+    return _default_background_window(gray_page(image))
 
 
 def _default_background_window(gray: np.ndarray) -> int:
@@ -452,13 +452,13 @@ def global_levels(image, median=None, window: int | None = None) -> GlobalLevels
     >>> 0 <= g.text < g.background <= 1
     True
     """
-    gray = _gray(image)
+    gray = gray_page(image)
     if median is None:
         if window is None:
             window = _default_background_window(gray)
         median = _local_median(gray, page_window(check_odd_window("window", window, 3), gray.shape))
     else:
-        median = _gray(median)
+        median = gray_page(median)
         if median.shape != gray.shape:
             raise InputError(f"median has shape {median.shape}, the image {gray.shape}")
     return _global_levels(gray, median)
@@ -466,8 +466,8 @@ def global_levels(image, median=None, window: int | None = None) -> GlobalLevels
 
 def _global_levels(gray: np.ndarray, median: np.ndarray) -> GlobalLevels:
     """:func:`global_levels` of a checked ``gray`` and its local ``median`` ((H, W) float)."""
-    theta = _otsu_threshold(gray)
-    ink = _ink(gray, theta)
+    theta = otsu_of_gray(gray)
+    ink = ink_at(gray, theta)
     weight = ink.mean()
     fallback = bool(min(weight, 1.0 - weight) < MIN_CLASS_WEIGHT)
     if fallback:
@@ -500,7 +500,7 @@ _GRAY_OF_LEVEL = (np.arange(256) / 255).astype(np.float32).astype(np.float64)
 _MEDIAN_OF_LEVEL = np.arange(256, dtype=np.float32) / np.float32(255)
 
 #: Pixels of a median tile, its halo included: uint8, so larger than the float
-#: tiles of :data:`binkit.classical.BAND_PIXELS` (a tile's halo is work done twice).
+#: tiles of :data:`binkit._threshold.BAND_PIXELS` (a tile's halo is work done twice).
 _MEDIAN_PIXELS = 1 << 25
 
 #: Leaves of NumPy's pairwise summation (``pairwise_sum`` in its loops): runs of
@@ -512,7 +512,7 @@ def _levels(gray: np.ndarray) -> np.ndarray:
     """The page's 8-bit levels ``rint(gray * 255)`` as uint8, chunk by chunk (``gray`` in [0, 1])."""
     out = np.empty(gray.shape, dtype=np.uint8)
     flat, dst = np.ravel(gray), out.reshape(-1)
-    for i0, i1 in _chunks(flat.size):
+    for i0, i1 in chunks(flat.size):
         dst[i0:i1] = np.rint(np.asarray(flat[i0:i1], dtype=np.float64) * 255)
     return out
 
@@ -542,7 +542,7 @@ def _median_levels(levels: np.ndarray, window: int, threads: int | None = None) 
     footprint = np.ones((window, window), dtype=bool)
     if threads is None:
         threads = min(os.cpu_count() or 1, 8) if levels.size >= 250_000 else 1
-    tiles = [(r0, r1, c0, c1) for (r0, r1, _, _), (c0, c1, _, _) in _bands(levels.shape, window, _MEDIAN_PIXELS)]
+    tiles = [(r0, r1, c0, c1) for (r0, r1, _, _), (c0, c1, _, _) in bands(levels.shape, window, _MEDIAN_PIXELS)]
     if len(tiles) < threads:  # a page of one tile: strips of rows, one per thread
         bounds = np.linspace(0, height, min(threads, height) + 1).astype(int)
         tiles = [(r0, r1, 0, width) for r0, r1 in zip(bounds[:-1], bounds[1:])]
@@ -609,7 +609,7 @@ def _mean_bands(block_of, shape, window: int):
     columns_carry = None
     for r0, r1 in _row_chunks(shape):
         rows = np.arange(r0, r1)
-        step = max(1, (_classical.BAND_PIXELS // 4) // (r1 - r0))
+        step = max(1, (_threshold.BAND_PIXELS // 4) // (r1 - r0))
         carry_next = np.empty(width) if r1 < height else None  # the columns' sums, for the next band
         row_sums = None
         for c0 in range(0, width, step):
@@ -637,9 +637,9 @@ def _mean_bands(block_of, shape, window: int):
 
 
 def _row_chunks(shape):
-    """Row ranges of about a quarter of :data:`binkit.classical.BAND_PIXELS` pixels (at least one row)."""
+    """Row ranges of about a quarter of :data:`binkit._threshold.BAND_PIXELS` pixels (at least one row)."""
     height, width = shape
-    rows = max(1, (_classical.BAND_PIXELS // 4) // max(width, 1))
+    rows = max(1, (_threshold.BAND_PIXELS // 4) // max(width, 1))
     for r0 in range(0, height, rows):
         yield r0, min(height, r0 + rows)
 
@@ -665,7 +665,7 @@ def _skeleton_distances(ink: np.ndarray, skeleton: np.ndarray, halo: int = 64) -
     per_row = np.count_nonzero(skeleton, axis=1)
     row_start = np.concatenate([[0], np.cumsum(per_row)[:-1]])
     out = np.empty(int(per_row.sum()), dtype=np.float64)
-    for (r0, r1, _, _), (c0, c1, _, _) in _bands(ink.shape, 1, _classical.BAND_PIXELS // 4):
+    for (r0, r1, _, _), (c0, c1, _, _) in bands(ink.shape, 1, _threshold.BAND_PIXELS // 4):
         rr, cc = np.nonzero(skeleton[r0:r1, c0:c1])
         if not rr.size:
             continue
@@ -728,7 +728,7 @@ def _pairwise_mean(levels: np.ndarray, chosen: np.ndarray, value_of_level: np.nd
     sums = np.empty(runs.size, dtype=np.float64)
     done, carry, offset = 0, np.empty(0), 0  # leaves summed, values not yet in a leaf, their position
     flat = levels.reshape(-1)
-    for i0, i1 in _chunks(flat.size):
+    for i0, i1 in chunks(flat.size):
         chunk = flat[i0:i1]
         values = np.concatenate([carry, value_of_level[chunk[chosen[chunk]]]])
         last = int(np.searchsorted(ends, offset + values.size, side="right"))  # leaves now complete
@@ -781,11 +781,11 @@ def _median_of_counts(values: np.ndarray, counts: np.ndarray) -> np.float64:
 
 
 def _ink_of_levels(hist: np.ndarray) -> tuple[float, np.ndarray]:
-    """Otsu's threshold of the rounded page and which levels are its ink (``_ink`` as a table)."""
+    """Otsu's threshold of the rounded page and which levels are its ink (``ink_at`` as a table)."""
     bins = np.clip(np.ceil(_GRAY_OF_LEVEL * 255 - 255 * TIE_TOLERANCE), 0, 255).astype(np.intp)
     counts = np.zeros(256, dtype=np.intp)
     np.add.at(counts, bins, hist)
-    theta = _otsu_of_counts(counts)
+    theta = otsu_of_counts(counts)
     present = np.flatnonzero(hist)
     if _GRAY_OF_LEVEL[present[-1]] - _GRAY_OF_LEVEL[present[0]] < MIN_CONTRAST:
         return theta, np.zeros(256, dtype=bool)
@@ -810,7 +810,7 @@ def _levels_statistics(levels: np.ndarray, median: np.ndarray, hist: np.ndarray)
     paper = ~is_ink if n_ink < n else np.ones(256, dtype=bool)
     pairs = np.zeros(256 * 256, dtype=np.intp)
     flat_g, flat_m = levels.reshape(-1), median.reshape(-1)
-    for i0, i1 in _chunks(n):
+    for i0, i1 in chunks(n):
         g, m = flat_g[i0:i1], flat_m[i0:i1]
         keep = paper[g]
         pairs += np.bincount(g[keep].astype(np.intp) * 256 + m[keep], minlength=256 * 256)
@@ -936,7 +936,7 @@ def local_statistics(image, background_window: int | None = None, text_window: i
     quarter of the noise floor) for 16-bit or float pages.  It keeps ``b``
     and ``t`` on the same grid, so that on a flat page they tie.
     """
-    gray = _gray(image)
+    gray = gray_page(image)
     if background_window is not None:
         background_window = check_odd_window("background_window", background_window, 3)
     text_window = check_odd_window("text_window", text_window, 1)
@@ -953,7 +953,7 @@ def _local_statistics(gray: np.ndarray, background_window: int | None, text_wind
                                background_window=stats.background_window, text_window=stats.text_window)
     # The ablation, in whole-page passes: its b, the large window's mean, is
     # off the 8-bit grid the banded statistics work on.  The levels k / 255 in
-    # the form every worker takes (float64 holding float32 values, as _gray
+    # the form every worker takes (float64 holding float32 values, as gray_page
     # returns them).
     gray = (np.rint(gray * 255) / 255).astype(np.float32).astype(np.float64)
     if background_window is None:
@@ -1118,10 +1118,10 @@ def logistic_probability(image, background_window: int | None = None, text_windo
     variant = _variant(variant)
     t, b, levels = _statistics_for_decision(image, background_window, text_window, swap)
     probability = np.zeros(t.shape, dtype=np.float32)
-    if _no_contrast(t):
+    if no_contrast(t):
         return probability
     flat_t, out = t.reshape(-1), probability.reshape(-1)
-    for i0, i1 in _chunks(t.size):
+    for i0, i1 in chunks(t.size):
         out[i0:i1] = _logistic_surface(b(i0, i1), flat_t[i0:i1], levels, variant)
     return probability
 
@@ -1185,10 +1185,10 @@ def logistic_binarize(image, background_window: int | None = None, text_window: 
     variant = _variant(variant)
     t, b, levels = _statistics_for_decision(image, background_window, text_window, swap)
     ink = np.zeros(t.shape, dtype=bool)
-    if _no_contrast(t):
+    if no_contrast(t):
         return ink
     flat_t, out = t.reshape(-1), ink.reshape(-1)
-    for i0, i1 in _chunks(t.size):  # chunk by chunk: tau in float64 costs 8 bytes a pixel
+    for i0, i1 in chunks(t.size):  # chunk by chunk: tau in float64 costs 8 bytes a pixel
         out[i0:i1] = flat_t[i0:i1] < _decision_threshold(b(i0, i1), levels, variant) - TIE_TOLERANCE
     return ink
 

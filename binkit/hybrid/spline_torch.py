@@ -276,10 +276,12 @@ def monotonicity_penalty(C: torch.Tensor) -> torch.Tensor:
     Parameters
     ----------
     C : (n, n) or (B, n, n) tensor of float
+        Control points, one grid or a batch (as :func:`smoothness_penalty`).
 
     Returns
     -------
     tensor of shape () or (B,)
+        One penalty per grid.
     """
     C = _grid_tensor(C)
     down_in_b = F.relu(C[..., :-1, :] - C[..., 1:, :])

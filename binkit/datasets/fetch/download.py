@@ -15,8 +15,6 @@ import datetime as _dt
 import hashlib
 import http.client
 import json
-import os
-import tempfile
 import urllib.error
 import urllib.request
 import warnings
@@ -175,7 +173,7 @@ def read_lock(path: Path) -> dict[str, dict]:
 
 
 def write_lock(path: Path, archives: Mapping[str, dict]) -> None:
-    """Write the lock file ``path`` atomically (temporary file, then :func:`os.replace`)."""
+    """Write the lock file ``path`` atomically (:func:`binkit.io.write_text`)."""
     data = {
         "about": (
             "sha256 of DIBCO archives as first downloaded by binkit.datasets.fetch_dibco "
@@ -184,78 +182,65 @@ def write_lock(path: Path, archives: Mapping[str, dict]) -> None:
         "version": 1,
         "archives": dict(sorted(archives.items())),
     }
-    from ...io import atomic_write
+    from ...io import write_text
 
-    text = json.dumps(data, indent=2) + "\n"
-    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")), durable=True)
+    write_text(path, json.dumps(data, indent=2) + "\n", durable=True)
 
 
 
 def download(arc: Archive, folder: Path, *, progress: bool, desc: str) -> tuple[Path, str, int]:
-    """Stream ``arc.url`` to ``folder/arc.name`` via a temporary file.
+    """Stream ``arc.url`` to ``folder/arc.name`` through :func:`binkit.io.atomic_write`.
 
     Returns the final path, the sha256 hex digest and the size in bytes.  The
-    temporary file is renamed with :func:`os.replace` only after the whole body
-    arrived; on any error it is removed.
+    file appears only after the whole body arrived; on any error nothing is
+    left (the temporary file is removed).
     """
     from tqdm.auto import tqdm  # imported here: only a download needs it
 
+    from ...io import atomic_write
+
     url = arc.url
     final = folder / arc.name
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{arc.name}.", suffix=".part", dir=folder)
-    tmp = Path(tmp_name)
     digest = hashlib.sha256()
     size = 0
-    ok = False
-    try:
+
+    def fetch(out) -> None:
+        nonlocal size
         request = urllib.request.Request(url, headers={"User-Agent": f"binkit/{__version__} (fetch_dibco)"})
-        with os.fdopen(fd, "wb") as out:
-            try:
-                with urllib.request.urlopen(request, timeout=TIMEOUT_S) as resp:
-                    length = resp.headers.get("Content-Length")
-                    total = int(length) if length and length.isdigit() else None
-                    with tqdm(
-                        total=total,
-                        unit="B",
-                        unit_scale=True,
-                        unit_divisor=1024,
-                        desc=desc,
-                        disable=not progress,
-                        leave=False,
-                    ) as bar:
-                        while True:
-                            chunk = resp.read(CHUNK)
-                            if not chunk:
-                                break
-                            out.write(chunk)
-                            digest.update(chunk)
-                            size += len(chunk)
-                            bar.update(len(chunk))
-                    if total is not None and size != total:
-                        raise DownloadError(
-                            f"download of {url} was cut off after {size} of {total} bytes; nothing was kept"
-                        )
-            except urllib.error.HTTPError as exc:
-                exc.close()  # an HTTPError holds the open response
-                raise DownloadError(f"download failed: HTTP {exc.code} {exc.reason} for {url}") from None
-            except urllib.error.URLError as exc:
-                raise DownloadError(f"download failed: cannot reach {url} ({exc.reason})") from None
-            except http.client.IncompleteRead:
-                raise DownloadError(
-                    f"download of {url} was cut off after {size} bytes (connection closed); nothing was kept"
-                ) from None
-            except (http.client.HTTPException, OSError) as exc:
-                raise DownloadError(
-                    f"download of {url} failed after {size} bytes ({type(exc).__name__}: {exc}); nothing was kept"
-                ) from None
-            except ValueError as exc:  # e.g. "unknown url type"
-                raise DownloadError(f"download failed: bad URL {url!r} ({exc})") from None
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, final)
-        ok = True
-    finally:
-        if not ok:
-            tmp.unlink(missing_ok=True)
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as resp:
+                length = resp.headers.get("Content-Length")
+                total = int(length) if length and length.isdigit() else None
+                with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc,
+                          disable=not progress, leave=False) as bar:
+                    while True:
+                        chunk = resp.read(CHUNK)
+                        if not chunk:
+                            break
+                        out.write(chunk)
+                        digest.update(chunk)
+                        size += len(chunk)
+                        bar.update(len(chunk))
+                if total is not None and size != total:
+                    raise DownloadError(
+                        f"download of {url} was cut off after {size} of {total} bytes; nothing was kept"
+                    )
+        except urllib.error.HTTPError as exc:
+            exc.close()  # an HTTPError holds the open response
+            raise DownloadError(f"download failed: HTTP {exc.code} {exc.reason} for {url}") from None
+        except urllib.error.URLError as exc:
+            raise DownloadError(f"download failed: cannot reach {url} ({exc.reason})") from None
+        except http.client.IncompleteRead:
+            raise DownloadError(
+                f"download of {url} was cut off after {size} bytes (connection closed); nothing was kept"
+            ) from None
+        except (http.client.HTTPException, OSError) as exc:
+            raise DownloadError(
+                f"download of {url} failed after {size} bytes ({type(exc).__name__}: {exc}); nothing was kept"
+            ) from None
+        except ValueError as exc:  # e.g. "unknown url type"
+            raise DownloadError(f"download failed: bad URL {url!r} ({exc})") from None
+
+    atomic_write(final, fetch, durable=True)
     return final, digest.hexdigest(), size
 
