@@ -1,13 +1,23 @@
-"""Student and teacher editions of the notebooks (binkit.course)."""
+"""Student and teacher editions of the notebooks (binkit.course), and the exercises' shape.
+
+The master notebooks carry nbgrader's marks (see binkit.course): an answer cell
+(``nbgrader.solution``) with ``### BEGIN SOLUTION`` / ``### END SOLUTION``,
+followed by its check cell (``nbgrader.grade``).  tests/test_nbgrader.py runs
+nbgrader itself on them; this file tests binkit's own editions, and runs the
+student edition of every notebook top to bottom with its stubs.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from binkit.course import SOLUTION_MARK, solution_cells, student_edition, teacher_edition, write_editions
+from binkit.course import (CODE_STUB, HINT_MARK, NotDoneYet, WrongAnswer, check_answer, check_cells,
+                           exercise_problems, require, solution_cells, student_edition, teacher_edition,
+                           write_editions)
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 BOOKS = sorted(NOTEBOOKS.glob("*.ipynb"))
@@ -17,34 +27,90 @@ def _src(cell):
     return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
 
 
+ANSWER_MARKS = {"grade": False, "grade_id": "ex1-answer", "locked": False, "schema_version": 3, "solution": True}
+CHECK_MARKS = {"grade": True, "grade_id": "ex1-check", "locked": True, "points": 1, "schema_version": 3,
+               "solution": False}
+
+
 @pytest.mark.parametrize("path", BOOKS, ids=[p.name for p in BOOKS])
-def test_every_solution_is_followed_by_its_check(path):
-    """nbval runs the master notebooks, so each solution is executed right before the check that it must pass."""
+def test_exercise_marks(path):
+    """Every answer cell has its solution region and is followed by its check, which starts with require(...)."""
     nb = json.loads(path.read_text())
+    assert exercise_problems(nb) == [], f"{path.name}: {exercise_problems(nb)}"
     for i in solution_cells(nb):
-        nxt = nb["cells"][i + 1] if i + 1 < len(nb["cells"]) else None
-        check = _src(nxt) if nxt is not None and nxt["cell_type"] == "code" else ""
+        check = _src(nb["cells"][i + 1])
+        assert "require(" in check, f"{path.name}: check cell {i + 1} does not start with require(...)"
         assert "assert" in check or "check_answer(" in check, (
-            f"{path.name}: solution cell {i} is not followed by a check cell (an assert or check_answer)")
+            f"{path.name}: check cell {i + 1} checks nothing (no assert, no check_answer)")
 
 
-def test_student_stub_raises_with_hint_and_hides_the_answer():
-    nb = {"cells": [
-        {"cell_type": "markdown", "metadata": {}, "source": "1. **Quick check.** How many steps?"},
-        {"cell_type": "code", "metadata": {}, "execution_count": 3,
+def _toy():
+    return {"cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": "1. **Quick check.** How many steps? Store them in `steps`."},
+        {"cell_type": "code", "metadata": {"nbgrader": dict(ANSWER_MARKS)}, "execution_count": 3,
          "outputs": [{"output_type": "stream", "name": "stdout", "text": "12864\n"}],
-         "source": f"{SOLUTION_MARK}\n# HINT: epochs times steps per epoch\nsteps = 201 * 64\nprint(steps)\n"},
-        {"cell_type": "code", "metadata": {}, "execution_count": 4, "outputs": [], "source": "assert steps == 12864\n"},
-    ]}
+         "source": "# HINT: epochs times steps per epoch\nsteps = None   # the number of Adam steps\n"
+                   "### BEGIN SOLUTION\nsteps = 201 * 64\nprint(steps)\n### END SOLUTION"},
+        {"cell_type": "code", "metadata": {"nbgrader": dict(CHECK_MARKS)}, "execution_count": 4,
+         "outputs": [{"output_type": "stream", "name": "stdout", "text": "right\n"}],
+         "source": "from binkit.course import check_answer, require\n\nrequire(\"steps\")\n"
+                   "check_answer(steps, \"35a916f51235\")\n### BEGIN HIDDEN TESTS\nassert steps == 201 * 64\n"
+                   "### END HIDDEN TESTS\nprint(\"right\")"},
+    ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def test_student_stub_keeps_the_names_and_hides_the_answer():
+    nb = _toy()
     student = student_edition(nb)
-    stub = student["cells"][1]
-    assert "201 * 64" not in _src(stub) and stub["outputs"] == [] and "exercise" in stub["metadata"]["tags"]
-    with pytest.raises(NotImplementedError, match="Quick check: your turn. Hint: epochs times steps per epoch"):
-        exec(_src(stub), {})
-    assert student["cells"][2] == nb["cells"][2]          # the check stays
-    assert nb["cells"][1]["outputs"]                       # the master is untouched
+    stub, check = student["cells"][1], student["cells"][2]
+    assert _src(stub) == ("# HINT: epochs times steps per epoch\nsteps = None   # the number of Adam steps\n"
+                          + CODE_STUB)
+    assert "201" not in _src(stub) + _src(check) and "HIDDEN" not in _src(check)
+    assert stub["outputs"] == [] == check["outputs"] and stub["execution_count"] is None
+    assert "exercise" in stub["metadata"]["tags"] and "check" in check["metadata"]["tags"]
+    scope = {}
+    exec(_src(stub), scope)                                # the stub runs: it sets the name to None
+    with pytest.raises(NotDoneYet, match="not done yet: set `steps` in the cell above"):
+        exec(_src(check), scope)
+    scope["steps"] = 12800
+    with pytest.raises(WrongAnswer, match="not yet: this is not the expected answer"):
+        exec(_src(check), scope)
+    scope["steps"] = 12864
+    exec(_src(check), scope)
+    assert nb["cells"][1]["outputs"] and "201 * 64" in _src(nb["cells"][1])    # the master is untouched
     teacher = teacher_edition(nb)
     assert _src(teacher["cells"][1]) == _src(nb["cells"][1]) and "solution" in teacher["cells"][1]["metadata"]["tags"]
+    assert _src(teacher["cells"][2]) == _src(nb["cells"][2])                     # hidden tests included
+
+
+def test_not_done_yet_is_one_line_for_jupyter():
+    """IPython shows an exception's _render_traceback_() instead of a traceback: one line each."""
+    with pytest.raises(NotDoneYet) as err:
+        require("no_such_name_anywhere")
+    assert len(err.value._render_traceback_()) == 1 and "not done yet" in err.value._render_traceback_()[0]
+    with pytest.raises(NotDoneYet):
+        check_answer(None, "35a916f51235")
+    with pytest.raises(WrongAnswer) as err:
+        check_answer(1, "35a916f51235", hint="count again")
+    assert len(err.value._render_traceback_()) == 1 and "count again" in str(err.value)
+    assert isinstance(err.value, AssertionError)          # nbgrader and nbval count it as a failure
+    check_answer(12864, ["000000000000", "35a916f51235"])  # one digest per data setting: any one is accepted
+    ellipsis_answer = ...
+    with pytest.raises(NotDoneYet, match="`ellipsis_answer`"):
+        require("ellipsis_answer")
+
+
+def test_marks_problems_are_found():
+    nb = _toy()
+    assert exercise_problems(nb) == []
+    bad = _toy()
+    bad["cells"][1]["source"] = bad["cells"][1]["source"].replace("### END SOLUTION", "")
+    bad["cells"][2]["metadata"]["nbgrader"]["grade_id"] = "ex1-answer"
+    problems = exercise_problems(bad)
+    assert any("without" in p for p in problems) and any("repeated" in p for p in problems)
+    lone = _toy()
+    del lone["cells"][2]
+    assert any("not followed by its check" in p for p in exercise_problems(lone))
 
 
 def test_write_editions_for_the_course(tmp_path):
@@ -52,10 +118,15 @@ def test_write_editions_for_the_course(tmp_path):
     assert sorted(counts) == [p.name for p in BOOKS]
     for path in BOOKS:
         student = json.loads((tmp_path / "student" / path.name).read_text())
-        assert not solution_cells(student)
-        for i in [i for i, c in enumerate(student["cells"]) if "exercise" in c["metadata"].get("tags", [])]:
-            with pytest.raises(NotImplementedError):
-                exec(_src(student["cells"][i]), {})
+        master = json.loads(path.read_text())
+        assert solution_cells(student) == solution_cells(master)
+        for i in solution_cells(student):
+            text = _src(student["cells"][i])
+            assert "BEGIN SOLUTION" not in text and CODE_STUB in text
+            exec(text, {})                                 # a stub runs as it is: hint, names = None, a comment
+        for i in check_cells(student):
+            assert student["cells"][i]["outputs"] == [], f"{path.name}: check cell {i} keeps its output"
+            assert "HIDDEN TESTS" not in _src(student["cells"][i])
         teacher = json.loads((tmp_path / "teacher" / path.name).read_text())
         assert len(solution_cells(teacher)) == counts[path.name]
 
@@ -109,7 +180,7 @@ def test_start_here_promises_every_notebook():
 #
 # An *exercise item* is a numbered line ``N. **Title.**`` in the markdown of a
 # notebook's final ``## Exercises`` section.  A solution cell (first line
-# ``# SOLUTION``) in that section solves the item numbered last above it.  Items
+# marked ``nbgrader.solution``) in that section solves the item numbered last above it.  Items
 # without a solution cell have a model answer in notebooks/TEACHING.md under the
 # heading ``### NN exercise N`` (NN: the notebook's number).
 
@@ -215,7 +286,7 @@ def _loads(tree):
 def misplaced_stubs(nb):
     """Where the student edition of ``nb`` has a stub in the middle of the notebook; [] when none.
 
-    The rule (``student_edition`` turns every solution cell into a stub that raises):
+    The rule (``student_edition`` turns every answer cell into a stub that sets its names to None):
 
     1. A stub lies in the final ``## Exercises`` section, or at the *end* of a section:
        the cell after it is its check (a code cell) and the cell after that is the
@@ -277,8 +348,12 @@ def misplaced_stubs(nb):
 # * unless every number in the constant is trivial (0, 1, True, False, None) or
 #   is written in the exercise's own text (the markdown between the previous
 #   exercise and the solution: "expected: 12864 and 21" gives those away
-#   already), and it holds no string (a string constant is always an answer:
-#   a method's name, a choice between two words).
+#   already), and every string in it is quoted in that text (the keys a dict
+#   must have, "handwritten" or "printed"); any other string is an answer (a
+#   method's name, a choice between two words).
+#
+# The rule reads the check cells of the *student* edition: hidden tests
+# (``### BEGIN HIDDEN TESTS``) may recompute the answer, the student never sees them.
 #
 # Checks test exact answers with binkit.course.check_answer (a digest) or test a
 # computed quantity against a band (``fm >= 88``, ``wrong < 1e-4``).
@@ -318,11 +393,13 @@ def _leaves(value):
         yield value
 
 
-def _reveals(value, allowed):
+def _reveals(value, allowed, allowed_strings=frozenset()):
     for leaf in _leaves(value):
         if leaf is None or isinstance(leaf, bool):
             continue
         if isinstance(leaf, (str, bytes)):
+            if leaf in allowed_strings:
+                continue
             return True
         if isinstance(leaf, (int, float)) and leaf not in (0, 1) and float(leaf) not in allowed \
                 and float(abs(leaf)) not in allowed:
@@ -340,6 +417,7 @@ def _try_constant(node):
 def visible_answers(check_source, exercise_text=""):
     """The answer literals a check cell shows (``[]`` when none), by the rule above."""
     allowed = _numbers_in(re.sub(r"(?m)^\s*\d+\. (?=\*\*)", "", exercise_text))   # not the item's own number
+    quoted = set(re.findall(r'"([^"\n]+)"', exercise_text)) | set(re.findall(r"`([^`\n]+)`", exercise_text))
     tree = ast.parse(check_source)
     found = []
 
@@ -354,7 +432,7 @@ def visible_answers(check_source, exercise_text=""):
                 if isinstance(op, (ast.Eq, ast.NotEq)):
                     for side in pair:
                         ok, value = _try_constant(side)
-                        if ok and _reveals(value, allowed):
+                        if ok and _reveals(value, allowed, quoted):
                             flag(node, value)
                             break
                 elif isinstance(op, (ast.Lt, ast.LtE)):
@@ -366,7 +444,7 @@ def visible_answers(check_source, exercise_text=""):
                             and isinstance(left.args[0].op, ast.Sub)):
                         for side in (left.args[0].left, left.args[0].right):
                             ok, value = _try_constant(side)
-                            if ok and isinstance(value, (int, float)) and _reveals(value, allowed) \
+                            if ok and isinstance(value, (int, float)) and _reveals(value, allowed, quoted) \
                                     and tol <= 0.01 * abs(value):
                                 flag(node, value)
                                 break
@@ -375,7 +453,7 @@ def visible_answers(check_source, exercise_text=""):
             if name in ("isclose", "allclose", "assert_allclose", "assert_almost_equal", "assert_equal"):
                 for arg in node.args[:2]:
                     ok, value = _try_constant(arg)
-                    if ok and _reveals(value, allowed):
+                    if ok and _reveals(value, allowed, quoted):
                         flag(node, value)
                         break
     return found
@@ -392,35 +470,45 @@ def _exercise_text(nb, index):
 
 
 def answer_leaks(nb):
+    """Answer literals in the check cells a student sees (hidden tests removed)."""
+    exercise_texts = {i: _exercise_text(nb, i) for i in solution_cells(nb)}
+    nb = student_edition(nb)
     leaks = []
     for i in solution_cells(nb):
         if i + 1 < len(nb["cells"]) and nb["cells"][i + 1]["cell_type"] == "code":
-            for hit in visible_answers(_code(nb["cells"][i + 1]), _exercise_text(nb, i)):
+            for hit in visible_answers(_code(nb["cells"][i + 1]), exercise_texts[i]):
                 leaks.append(f"check cell {i + 1}: {hit}")
     return leaks
 
 
 def missing_hints(nb):
-    """Solution cells whose second line is not ``# HINT: <some words>``."""
+    """Answer cells whose first line is not ``# HINT: <some words>``."""
     bad = []
     for i in solution_cells(nb):
         lines = [line.strip() for line in _src(nb["cells"][i]).strip().splitlines()]
-        if len(lines) < 2 or not re.match(rf"{re.escape(HINT_MARK)}\s*\S.{{4,}}", lines[1]):
+        if not lines or not re.match(rf"{re.escape(HINT_MARK)}\s*\S.{{4,}}", lines[0]):
             bad.append(i)
     return bad
 
 
-from binkit.course import HINT_MARK  # noqa: E402
-
-
 def _nb(*cells):
+    """A notebook from (kind, text) pairs; kind "answer" and "check" are code cells with nbgrader's marks."""
     out = []
-    for kind, text in cells:
-        cell = {"cell_type": kind, "metadata": {}, "source": text}
-        if kind == "code":
+    for k, (kind, text) in enumerate(cells):
+        cell = {"cell_type": "markdown" if kind == "markdown" else "code", "metadata": {}, "source": text}
+        if kind != "markdown":
             cell.update(outputs=[], execution_count=None)
+        if kind == "answer":
+            cell["metadata"]["nbgrader"] = dict(ANSWER_MARKS, grade_id=f"c{k}-answer")
+        elif kind == "check":
+            cell["metadata"]["nbgrader"] = dict(CHECK_MARKS, grade_id=f"c{k}-check")
         out.append(cell)
     return {"cells": out, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def _answer(hint, names, body):
+    return "\n".join([f"# HINT: {hint}"] + [f"{n} = None" for n in names] + ["### BEGIN SOLUTION", body,
+                                                                           "### END SOLUTION"])
 
 
 # --- (a) no stub in the middle of a notebook ---------------------------------------------------
@@ -432,15 +520,15 @@ def test_student_edition_has_no_mid_notebook_stub(path):
 
 
 def test_mid_notebook_stub_is_caught():
-    sol = f"{SOLUTION_MARK}\n# HINT: add them\ntotal = 2 + 3\n"
-    bad = _nb(("markdown", "## 1. Adding"), ("code", sol), ("code", "assert total > 4"),
+    sol = _answer("add them", ["total"], "total = 2 + 3")
+    bad = _nb(("markdown", "## 1. Adding"), ("answer", sol), ("check", "require('total'); assert total > 4"),
               ("markdown", "More text in the same section."), ("code", "print(total)"),
               ("markdown", "## Exercises\n\n1. **Quick check.** x"))
     problems = misplaced_stubs(bad)
     assert any("middle of a section" in p for p in problems) and any("needs ['total']" in p for p in problems)
-    ok = _nb(("markdown", "## 1. Adding"), ("code", sol), ("code", "assert total > 4"),
+    ok = _nb(("markdown", "## 1. Adding"), ("answer", sol), ("check", "assert total > 4"),
              ("markdown", "## 2. Next"), ("code", "print(2)"),
-             ("markdown", "## Exercises\n\n1. **Quick check.** x"), ("code", sol), ("code", "assert total > 4"))
+             ("markdown", "## Exercises\n\n1. **Quick check.** x"), ("answer", sol), ("check", "assert total > 4"))
     assert misplaced_stubs(ok) == []
 
 
@@ -472,7 +560,7 @@ def test_every_exercise_has_a_solution_or_a_model_answer():
 
 def test_exercise_items_and_model_answers_are_parsed():
     nb = _nb(("markdown", "## Exercises\n\n1. **Quick check.** a\n2. **Tweak.** b"),
-             ("code", f"{SOLUTION_MARK}\n# HINT: h\nx = 1"), ("code", "assert x"),
+             ("answer", _answer("h", ["x"], "x = 1")), ("check", "assert x"),
              ("markdown", "3. **Open question.** c"))
     assert exercise_items(nb) == {1: None, 2: 1, 3: None}
     text = "# Guide\n\n### 05 exercise 1\n\nThe answer is long enough.\n\n### 05 exercise 3\n\nAnother.\n\n## Next\n\nnot it"
@@ -503,8 +591,12 @@ def test_visible_answer_rule():
     assert not visible_answers("assert abs(fm - 88.0) < 5", "")          # a wide band is not the answer
     assert not visible_answers("check_answer(step, '35a916f51235', hint='count from 0')")
     nb = _nb(("markdown", "## Exercises\n\n7. **Quick check.** How many?"),
-             ("code", f"{SOLUTION_MARK}\n# HINT: count\nn = 7"), ("code", "assert n == 7"))
+             ("answer", _answer("count", ["n"], "n = 7")), ("check", "assert n == 7"))
     assert answer_leaks(nb) == ["check cell 2: line 1: n == 7"]      # the item's number is not "given"
+    hidden = _nb(("markdown", "7. **Quick check.** How many?"), ("answer", _answer("count", ["n"], "n = 7")),
+                 ("check", "require('n')\n### BEGIN HIDDEN TESTS\nassert n == 7\n### END HIDDEN TESTS"))
+    assert answer_leaks(hidden) == []                                  # hidden tests: the student never sees them
+    assert not visible_answers('assert set(d) == {"none", "both"}', 'keys `"none"` and `"both"`')
 
 
 # --- (d) every solution has a hint ------------------------------------------------------------
@@ -512,10 +604,154 @@ def test_visible_answer_rule():
 @pytest.mark.parametrize("path", BOOKS, ids=[p.name for p in BOOKS])
 def test_every_solution_has_a_hint(path):
     bad = missing_hints(_load(path))
-    assert not bad, f"{path.name}: solution cells {bad} lack a second line '# HINT: ...'"
+    assert not bad, f"{path.name}: answer cells {bad} do not start with a line '# HINT: ...'"
 
 
 def test_missing_hint_is_caught():
-    nb = _nb(("markdown", "1. **Quick check.** x"), ("code", f"{SOLUTION_MARK}\nx = 1"),
-             ("code", f"{SOLUTION_MARK}\n# HINT:\nx = 1"), ("code", f"{SOLUTION_MARK}\n# HINT: look at the table\nx = 1"))
+    nb = _nb(("markdown", "1. **Quick check.** x"), ("answer", "x = None\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION"),
+             ("answer", _answer("", ["x"], "x = 1")), ("answer", _answer("look at the table", ["x"], "x = 1")))
     assert missing_hints(nb) == [1, 2]
+
+
+# --- (e) the student edition: every check reads names that exist, and says "not done yet" -----
+
+import builtins  # noqa: E402
+
+_KNOWN = set(dir(builtins)) | {"display", "get_ipython", "__file__"}
+
+
+def _bound_anywhere(tree):
+    """Every name a cell binds anywhere (assignments, loops, comprehensions, defs, args, imports, excepts)."""
+    names = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            names.add(n.id)
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(n.name)
+        elif isinstance(n, ast.arg):
+            names.add(n.arg)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in n.names)
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            names.add(n.name)
+    return names
+
+
+def _required(tree):
+    return [a.value for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "require"
+            for a in n.args if isinstance(a, ast.Constant)]
+
+
+def undefined_check_names(nb):
+    """Names a check cell of the student edition reads that no earlier cell (stubs included) defines."""
+    student = student_edition(nb)
+    checks = set(check_cells(student))
+    bound, problems = set(), []
+    for i, cell in enumerate(student["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        try:
+            tree = ast.parse(_code(cell))
+        except SyntaxError:
+            continue
+        if i in checks:
+            stub = ast.parse(_code(student["cells"][i - 1]))
+            unset = set(_required(tree)) - _top_level_bindings(stub)
+            if unset:
+                problems.append(f"check cell {i} requires {sorted(unset)}, which the stub above does not set")
+            missing = _loads(tree) - _bound_anywhere(tree) - bound - _KNOWN
+            if missing:
+                problems.append(f"check cell {i} reads {sorted(missing)}, which no earlier cell or stub defines")
+        bound |= _top_level_bindings(tree)
+    return problems
+
+
+@pytest.mark.parametrize("path", BOOKS, ids=[p.name for p in BOOKS])
+def test_checks_read_only_names_the_student_edition_defines(path):
+    problems = undefined_check_names(_load(path))
+    assert not problems, f"{path.name}: {problems}"
+
+
+def test_undefined_check_names_are_caught():
+    nb = _nb(("markdown", "1. **Quick check.** x"), ("answer", _answer("h", ["step"], "step = 63\nshare = 0.5")),
+             ("check", "from binkit.course import require\nrequire('step', 'share')\nassert step + share > 0"))
+    problems = undefined_check_names(nb)
+    assert any("requires ['share']" in p for p in problems) and any("reads ['share']" in p for p in problems)
+
+
+def _run_student_edition(path):
+    """Execute the student edition of ``path`` top to bottom (quick mode, errors allowed) and return it."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.reads(json.dumps(student_edition(_load(path))), as_version=4)
+    client = NotebookClient(nb, timeout=900, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client.execute()
+    return nb
+
+
+def _errors(cell):
+    return [o for o in cell.get("outputs", []) if o["output_type"] == "error"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", BOOKS, ids=[p.name for p in BOOKS])
+def test_student_edition_runs_top_to_bottom(path, monkeypatch):
+    """The student edition with its stubs untouched: every lesson cell and stub runs without an error, and every
+    check cell shows exactly one line, "not done yet" (no NameError, no traceback)."""
+    monkeypatch.setenv("BINKIT_QUICK", "1")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = _run_student_edition(path)
+    checks = set(check_cells(nb))
+    assert checks, f"{path.name}: no check cells"
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        errors = _errors(cell)
+        if i in checks:
+            outputs = cell["outputs"]
+            assert len(outputs) == 1 and len(errors) == 1, (
+                f"{path.name}: check cell {i} should show one 'not done yet' line, shows {outputs}")
+            (err,) = errors
+            assert err["ename"] == "NotDoneYet" and len(err["traceback"]) == 1, (path.name, i, err["ename"],
+                                                                                 err["traceback"])
+            assert "not done yet" in err["traceback"][0], (path.name, i, err["traceback"])
+        else:
+            assert not errors, (f"{path.name}: cell {i} fails in the student edition: "
+                                f"{errors[0]['ename']}: {errors[0]['evalue']}")
+
+
+# --- (f) open exercises have a rubric and expected observations in TEACHING.md ----------------
+
+RUBRIC_HEADING = re.compile(r"(?m)^### Rubric · (\d\d) exercise (\d+)\b.*$")
+
+
+def rubrics(text):
+    """``{(notebook number, item): body}`` from TEACHING.md's ``## Exercise rubrics`` section."""
+    start = re.search(r"(?m)^## Exercise rubrics\s*$", text)
+    if not start:
+        return {}
+    section = text[start.end():]
+    nxt = re.search(r"(?m)^## ", section)
+    section = section[:nxt.start()] if nxt else section
+    heads = list(RUBRIC_HEADING.finditer(section))
+    return {(h.group(1), int(h.group(2))): section[h.end():(n.start() if n else len(section))].strip()
+            for h, n in zip(heads, heads[1:] + [None])}
+
+
+def test_every_open_exercise_has_a_rubric():
+    found = rubrics(TEACHING.read_text(encoding="utf-8"))
+    missing, thin, known = [], [], set()
+    for path in BOOKS:
+        for number, solution in exercise_items(_load(path)).items():
+            key = (path.name[:2], number)
+            known.add(key)
+            if solution is None:
+                if key not in found:
+                    missing.append(f"{key[0]} exercise {number}")
+                elif "**Expected observations.**" not in found[key] or "**Rubric" not in found[key]:
+                    thin.append(f"{key[0]} exercise {number}")
+    assert not missing, f"open exercises without a '### Rubric · NN exercise N' in TEACHING.md: {missing}"
+    assert not thin, f"rubrics without '**Expected observations.**' and '**Rubric**': {thin}"
+    assert not set(found) - known, f"rubrics for exercises that do not exist: {sorted(set(found) - known)}"
