@@ -38,13 +38,25 @@ file (or commit it next to your data) to make later fetches reproducible.
 Safety
 ------
 Everything for one year happens in a hidden work folder inside ``dest``
-(``.dibco-<year>-*.tmp``): archives are streamed to a temporary file there and
-renamed with :func:`os.replace` only once complete and verified, and the year
+(``.dibco-<year>-*.tmp``): archives are streamed there through
+:func:`binkit.io.atomic_write` and appear only once complete, and the year
 folder is moved into place with one :func:`os.replace` only when every image has
 been converted.  An error (HTTP error, cut connection, checksum mismatch, bad
 archive) removes the work folder, so no half-written archive and no partial
 year folder is ever left.  A work folder left by a killed process is removed by
 the next call for the same year.
+
+Why not pooch
+-------------
+``pooch`` (scientific Python's download cache, which scikit-image uses) would
+replace about 50 lines here, the streaming loop of
+:func:`~binkit.datasets.fetch.download.download`, and nothing else: the
+archive limits, the unpacking of rar and 7z, the conversion, the
+trust-on-first-use lock and the one-line errors stay binkit's either way.
+Pooch checks a hash known in advance (the organisers publish none) and its
+HTTP errors are ``requests`` tracebacks that would need the same wrapping.
+One more dependency (two, with requests) for 50 lines was judged not worth it; the download goes
+through :func:`binkit.io.atomic_write` like every other file binkit writes.
 
 Errors
 ------
