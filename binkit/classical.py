@@ -84,22 +84,11 @@ Every local method defaults to ``window = 51`` (:data:`DEFAULT_WINDOW`), and
 to the constants of its paper, except Sauvola's ``k`` (0.2, the value of
 scikit-image and DoxaPy; the paper's 0.5 erodes faint strokes).  The papers
 used small windows (Niblack and Sauvola 15, Bernsen 31), but DIBCO scans
-have text 30-60 px high, and the windows should hold a few letters: mean
-pixel F-measure over every other DIBCO 2009-2016 page (43 pages), measured
-while choosing these defaults:
-
-============  ======  ======  ======  ======  ======
-window          15      25      35      51      75
-============  ======  ======  ======  ======  ======
-sauvola 0.2   0.747   0.788   0.800   0.806   0.805
-wolf 0.5      0.740   0.797   0.813   0.817   0.818
-nick -0.1     0.775   0.799   0.805   0.808   0.804
-bradley 0.15  0.747   0.791   0.805   0.815   0.818
-phansalkar    0.719   0.760   0.774   0.783   0.784
-niblack -0.2  0.340   0.385   0.416   0.454   0.491
-============  ======  ======  ======  ======  ======
-
-(Otsu: 0.795.  Bernsen, at any window: 0.45-0.63.)  They are starting
+have text 30-60 px high, and the windows should hold a few letters.  On
+DIBCO pages the mean F-measure of the local methods rises up to window 51
+and barely changes at 75 (Niblack and Bernsen, far below the others, keep
+rising); ``benchmarks/bench_windows.py`` measures it (its output and the
+reading are in ``docs/methods/classical.md``).  They are starting
 points for teaching, not tuned results.
 
 :data:`METHODS` and :data:`THRESHOLDS` list them by name;
@@ -441,9 +430,9 @@ def sauvola_threshold(image, window: int = DEFAULT_WINDOW, k: float = 0.2,
         on the choice of 51).
     k : float, default 0.2
         Sensitivity, ``k > 0``.  Sauvola and Pietikainen used 0.5; 0.2 is the
-        value of scikit-image and DoxaPy and does best on DIBCO pages (mean
-        F-measure at window 51: k = 0.1: 0.794, 0.2: 0.806, 0.34: 0.721,
-        0.5: 0.602; 0.5 erodes faint strokes).  Larger ``k`` = less ink.
+        value of scikit-image and DoxaPy and does best on DIBCO pages of the
+        values ``benchmarks/bench_windows.py`` tries (0.5 erodes faint
+        strokes).  Larger ``k`` = less ink.
     r : float, default 128/255
         ``R``.  The paper's ``R = 128`` for 8-bit images is ``128 / 255 =
         0.502`` on binkit's [0, 1] scale (:data:`SAUVOLA_R`); with this value
