@@ -1,6 +1,6 @@
-"""Quality of every method on H-DIBCO and on the hard synthetic scans, in one table.
+"""Quality of every method on H-DIBCO, the hard synthetic scans and the faint-ink pages, in one table.
 
-    python benchmarks/bench_quality.py                        # H-DIBCO 2016 + data/synthetic_hard, every method
+    python benchmarks/bench_quality.py                        # H-DIBCO 2016, synthetic_hard, synthetic_faint
     python benchmarks/bench_quality.py --dibco ../shared/data/dibco --sets dibco hard --methods otsu gridlstm
     python benchmarks/bench_quality.py --quick                # 3 DIBCO pages, 8 hard pages: a quick look
     python benchmarks/bench_quality.py --methods otsu gridlstm --also paper-fold=gridlstm:weights=f4-sf2-dyn \
@@ -23,7 +23,11 @@ Sets: ``dibco`` is one DIBCO year (``--year``, default 2016) from ``--dibco``
 folder; see :func:`binkit.datasets.load_dibco`); it is left out with a note
 when no DIBCO data is found.  ``hard`` is the committed set of hard pages in
 ``data/synthetic_hard`` (``--hard`` for another folder written by
-``binkit synthetic --hard``).
+``binkit synthetic --hard``).  ``faint`` is the committed set of faint-ink colour
+pages in ``data/synthetic_faint`` (:mod:`binkit.datasets.faint`: a letter in
+brown ink on beige paper, pale print, a thin pen, ink fading along the line);
+for it the table adds the share of the GT's ink each method keeps (recall),
+and a second table gives FM and recall per kind of page.
 
 With ``hybrid`` among the methods, three more rows come with it: the
 paper-fold weight set ``hybrid-paper-fold`` (H-DIBCO 2016 unseen), the
@@ -59,7 +63,7 @@ from binkit.datasets.hard import REGION_CODES, load_regions  # noqa: E402
 from binkit.metrics import evaluate, pseudo_weights  # noqa: E402
 
 MEASURES = ("fm", "fps", "psnr", "drd", "nrm")
-QUICK_PAGES = {"dibco": 3, "hard": 8}
+QUICK_PAGES = {"dibco": 3, "hard": 8, "faint": 4}
 
 
 def _dibco_pages(root, year: int, quick: bool):
@@ -81,6 +85,17 @@ def _hard_pages(root: Path, quick: bool):
     print(f"hard set {root}: generator {manifest['generator_version']}, hard pages {manifest['hard_version']}, "
           f"{len(samples)} of {len(manifest['pages'])} pages")
     return [(s.name, s.image, s.gt, load_regions(root, s.name)) for s in samples]
+
+
+def _faint_pages(root: Path, quick: bool):
+    manifest = json.loads((root / "manifest.json").read_text())
+    kinds = {page["name"]: page["kind"] for page in manifest["pages"]}
+    samples = load_synthetic(root)
+    if quick:  # one page of each kind
+        samples = [next(s for s in samples if kinds[s.name] == k) for k in manifest["kinds"]][:QUICK_PAGES["faint"]]
+    print(f"faint set {root}: generator {manifest['generator_version']}, faint pages {manifest['faint_version']}, "
+          f"{len(samples)} of {len(manifest['pages'])} pages")
+    return [(s.name, s.image, s.gt, None) for s in samples], kinds
 
 
 def _parse_also(text: str) -> tuple[str, str, dict]:
@@ -161,11 +176,13 @@ def main(argv=None) -> None:
     ap.add_argument("--year", type=int, default=2016, help="DIBCO year of the dibco set (default 2016)")
     ap.add_argument("--hard", default=str(ROOT / "data" / "synthetic_hard"),
                     help="folder of a hard set (default: the committed data/synthetic_hard)")
-    ap.add_argument("--sets", nargs="+", choices=("dibco", "hard"), default=["dibco", "hard"])
+    ap.add_argument("--faint", default=str(ROOT / "data" / "synthetic_faint"),
+                    help="folder of a faint-ink set (default: the committed data/synthetic_faint)")
+    ap.add_argument("--sets", nargs="+", choices=("dibco", "hard", "faint"), default=["dibco", "hard", "faint"])
     ap.add_argument("--methods", nargs="+", default=None, help="default: every method of binkit.methods()")
     ap.add_argument("--quick", action="store_true",
                     help=f"only the {QUICK_PAGES['dibco']} smallest DIBCO pages and the first "
-                         f"{QUICK_PAGES['hard']} hard pages")
+                         f"{QUICK_PAGES['hard']} hard pages, one faint page of each kind")
     ap.add_argument("--regions", action="store_true", help="also print the share labelled ink per kind of region")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     ap.add_argument("--also", action="append", default=[], metavar="LABEL=METHOD:KEY=VALUE,...",
@@ -206,6 +223,9 @@ def main(argv=None) -> None:
             sets[f"DIBCO{args.year}"] = pages
     if "hard" in args.sets:
         sets["hard"] = _hard_pages(Path(args.hard), args.quick)
+    kinds = {}
+    if "faint" in args.sets:
+        sets["faint"], kinds = _faint_pages(Path(args.faint), args.quick)
     if not sets:
         print("no set to score")
         return
@@ -243,7 +263,7 @@ def main(argv=None) -> None:
         print(f"  {method}: {spent:.0f} s (binarizing and scoring)", flush=True)
 
     header = (f"{'set':<10}{'method':<19}{'FM':>7}{'Fps':>7}{'PSNR':>7}{'DRD':>7}{'NRM%':>7}"
-              f"{'border ink %':>14}  {'worst page (FM)':<20}")
+              f"{'border ink %':>14}{'recall %':>10}  {'worst page (FM)':<20}")
     print()
     print(header)
     print("-" * len(header))
@@ -251,16 +271,31 @@ def main(argv=None) -> None:
         order = sorted(by_method, key=lambda m: -np.nanmean([s["fm"] for _, s in by_method[m][0]]))
         for method in order:
             rows, ink_in, _ = by_method[method]
-            mean = {k: float(np.nanmean([s[k] for _, s in rows])) for k in MEASURES}
+            mean = {k: float(np.nanmean([s[k] for _, s in rows])) for k in MEASURES + ("recall",)}
             worst_name, worst = min(rows, key=lambda r: (np.nan_to_num(r[1]["fm"], nan=-1.0)))
             if ink_in:
                 border = f"{_border_share(ink_in):14.2f}"
             else:
                 border = f"{'-':>14}"
             print(f"{label:<10}{method:<19}{mean['fm']:7.2f}{mean['fps']:7.2f}{mean['psnr']:7.2f}{mean['drd']:7.2f}"
-                  f"{100 * mean['nrm']:7.2f}{border}  {worst_name} ({worst['fm']:.2f})")
+                  f"{100 * mean['nrm']:7.2f}{border}{mean['recall']:10.2f}  {worst_name} ({worst['fm']:.2f})")
     print("\nmeans over the pages; NRM in %; border ink %: of all pixels in the hard pages' regions (borders, gutter,"
-          "\nfacing page, corner, ruler/card; page in the GT), the share the method labels ink; worst page: lowest FM.")
+          "\nfacing page, corner, ruler/card; page in the GT), the share the method labels ink; recall %: the share of"
+          "\nthe GT's ink the method keeps (mean over the pages); worst page: lowest FM.")
+    if "faint" in results:
+        order = sorted(results["faint"], key=lambda m: -np.nanmean([s["fm"] for _, s in results["faint"][m][0]]))
+        present = [k for k in dict.fromkeys(kinds.values()) if any(kinds[n] == k for n, *_ in sets["faint"])]
+        head = f"{'method':<19}" + "".join(f"{k + ' FM':>15}{'recall':>8}" for k in present)
+        print("\nfaint set by kind of page: mean FM and recall %")
+        print(head)
+        print("-" * len(head))
+        for method in order:
+            rows = results["faint"][method][0]
+            cells = ""
+            for k in present:
+                mine = [s for name, s in rows if kinds[name] == k]
+                cells += f"{np.nanmean([s['fm'] for s in mine]):15.2f}{np.nanmean([s['recall'] for s in mine]):8.2f}"
+            print(f"{method:<19}" + cells)
 
     if hybrid_rows:
         from binkit.hybrid import gap_closed

@@ -111,9 +111,9 @@ def _fetch_dibco(args) -> int:
 def _synthetic(args) -> int:
     from .datasets import write_synthetic
 
-    count, dest = write_synthetic(args.dest, count=args.count, hard=args.hard)
-    kind = "hard synthetic pages (borders, gutter, facing page, corner, ruler/card)" if args.hard else "synthetic pages"
-    print(f"wrote {count} {kind} to {dest}")
+    count, dest = write_synthetic(args.dest, count=args.count, hard=args.hard, faint=args.faint)
+    kind = "hard synthetic" if args.hard else "faint-ink synthetic" if args.faint else "synthetic"
+    print(f"wrote {count} {kind} pages to {dest}")
     return 0
 
 
@@ -314,9 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("synthetic", help="write synthetic degraded pages with ground truth")
     p.add_argument("--dest", default=None, help="folder (default: the user data folder's synthetic/ or "
                    "synthetic_hard/, where binkit looks)")
-    p.add_argument("--count", type=int, default=None, help="pages, seeds 0 .. count-1 (default 8; 36 with --hard)")
+    p.add_argument("--count", type=int, default=None, help="pages, seeds 0 .. count-1 (default 8; 36 --hard, 16 --faint)")
     p.add_argument("--hard", action="store_true", help="hard pages: scanner borders, gutter shadow, facing page, "
                    "torn corner, ruler/colour card, lower resolution (binkit.datasets.hard)")
+    p.add_argument("--faint", action="store_true", help="faint-ink colour pages (binkit.datasets.faint)")
     p.set_defaults(func=_synthetic)
     return parser
 

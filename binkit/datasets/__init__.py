@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._errors import InputError
 from .blocks import BLOCK, block_grid, from_blocks, pad_to_multiple, sample_blocks, to_blocks
 from .dibco import DIBCO_YEARS, ENV_VAR, DibcoSample, dibco_root, load_dibco
 from .fetch import fetch_dibco
@@ -189,23 +190,27 @@ def load_split(ids, data=None, *, synthetic: bool = False, synthetic_size=(256, 
     return [(s.name, s.image, s.gt) for s in load_dibco(data, [int(y) for y in ids])]
 
 
-def write_synthetic(dest=None, *, count: int | None = None, hard: bool = False) -> tuple[int, Path]:
+def write_synthetic(dest=None, *, count: int | None = None, hard: bool = False, faint: bool = False) -> tuple[int, Path]:
     """Write synthetic pages with exact GT (``binkit synthetic``); return (pages written, folder).
 
     Parameters
     ----------
     dest : path, optional
         Default: the user data folder's ``synthetic/`` (``synthetic_hard/``
-        with ``hard``), where :func:`load_synthetic` and the hard-page
-        benchmarks look.
+        with ``hard``, ``synthetic_faint/`` with ``faint``), where
+        :func:`load_synthetic` and the benchmarks look.
     count : int, optional
-        Pages, seeds 0 .. count-1 (default 8, or the hard set's 36).
+        Pages, seeds 0 .. count-1 (default 8; the hard set's 36, the faint set's 16).
     hard : bool
         Hard pages (:func:`hard_page`: scanner borders, gutter, facing page,
         corner, ruler/card, lower resolution) instead of :func:`synthetic_page`'s.
+    faint : bool
+        Faint-ink colour pages (:func:`binkit.datasets.faint.faint_page`).
     """
     from .._checks import check_int
 
+    if hard and faint:
+        raise InputError("--hard and --faint: choose one")
     if count is not None:
         count = check_int("--count", count, minimum=1)
     if hard:
@@ -214,6 +219,12 @@ def write_synthetic(dest=None, *, count: int | None = None, hard: bool = False) 
         count = HARD_SET_SIZE if count is None else count
         dest = Path(dest) if dest else user_data_dir() / "synthetic_hard"
         write_hard_set(dest, seeds=range(count))
+    elif faint:
+        from .faint import FAINT_SET_SIZE, write_faint_set
+
+        count = FAINT_SET_SIZE if count is None else count
+        dest = Path(dest) if dest else user_data_dir() / "synthetic_faint"
+        write_faint_set(dest, seeds=range(count))
     else:
         from .synthetic import write_synthetic_set
 
