@@ -49,7 +49,7 @@ def main(argv=None) -> None:
     pages = [(s.image, s.gt) for s in samples[:: args.every]]  # read once
     t = time.perf_counter()
     print(f"Mean F-measure (fraction) over {len(pages)} of {len(samples)} DIBCO pages "
-          f"(every {args.every}. page in name order), binkit {binkit.__version__}")
+          f"(one page in {args.every}, in name order), binkit {binkit.__version__}")
     print()
     print("| method | " + " | ".join(f"window {w}" for w in WINDOWS) + " |")
     print("|---|" + "---|" * len(WINDOWS))
