@@ -14,6 +14,8 @@ Losses (notebook 05)
     :func:`threshold_logits`, :func:`pixel_bce`, :func:`loss_weight_maps`,
     :func:`loss_values`, :func:`scramble_stats`
 Widgets
+    :class:`LogitThresholdView` (notebook 04: where to cut a trained
+    network's logits, and the FM and Fps each cut gives)
 
 Drawing functions take matplotlib axes (or a figure) and return what they
 drew, so they can be checked without looking at a picture.
@@ -52,6 +54,7 @@ __all__ = [
     "loss_weight_maps",
     "loss_values",
     "scramble_stats",
+    "LogitThresholdView",
 ]
 
 #: Box colours of the three inputs (and of the 64-block) in every picture.
@@ -254,7 +257,8 @@ def draw_footprint_inputs(fig_or_axes, image, row: int, col: int, footprint: int
 
     inputs = footprint_inputs(image, row, col, footprint, scale, block)
     if isinstance(fig_or_axes, Figure):
-        grid = fig_or_axes.add_gridspec(3, 3, width_ratios=[1.6, 1.6, 0.55])
+        # room between the small panels for their titles, and between the two large ones for theirs
+        grid = fig_or_axes.add_gridspec(3, 3, width_ratios=[1.6, 1.6, 0.55], hspace=0.55, wspace=0.12)
         axes = [fig_or_axes.add_subplot(grid[:, 0]), fig_or_axes.add_subplot(grid[:, 1])]
         axes += [fig_or_axes.add_subplot(grid[k, 2]) for k in range(3)]
     else:
@@ -273,7 +277,7 @@ def draw_footprint_inputs(fig_or_axes, image, row: int, col: int, footprint: int
     draw_block_grid(ax_page, gray.shape, block, lw=0.6, color="tab:blue")
     _box(ax_page, b_top, b_left, block, INPUT_COLORS["block"], lw=1.5)
     _box(ax_page, ctx_top, ctx_left, ctx_side, INPUT_COLORS["x3"], lw=1, ls="--")
-    ax_page.set_title(f"page, {block}x{block} blocks (padding in the dark strip)")
+    ax_page.set_title(f"the page in {block}x{block} blocks\n(padding: the dark strip)", fontsize=9)
     ax_page.set_facecolor("black")  # the padded strip: zeros, as the network sees it
     ax_page.set_xticks([])
     ax_page.set_yticks([])
@@ -292,15 +296,15 @@ def draw_footprint_inputs(fig_or_axes, image, row: int, col: int, footprint: int
     margin = max(8, block // 8)
     ax_zoom.set_xlim(ctx_left - margin - 0.5, ctx_left + ctx_side + margin - 0.5)
     ax_zoom.set_ylim(ctx_top + ctx_side + margin - 0.5, ctx_top - margin - 0.5)
-    ax_zoom.set_title(f"f = {f}, sf = {sf}: what the network sees (0..255)")
+    ax_zoom.set_title(f"what the network sees (0..255)\nf = {f}, sf = {sf}", fontsize=9)
     ax_zoom.set_xticks([])
     ax_zoom.set_yticks([])
 
     # 3. the three f x f inputs
-    titles = {"x1": "x1: the footprint", "x2": "x2: footprint above", "x3": f"x3: {sf * f}x{sf * f} region, shrunk"}
+    titles = {"x1": "x1: the footprint", "x2": "x2: footprint above", "x3": f"x3: {sf * f}x{sf * f}, shrunk"}
     for ax, name in zip(axes[2:], ("x1", "x2", "x3")):
         ax.imshow(inputs[name], cmap="gray", vmin=0, vmax=255)
-        ax.set_title(titles[name], fontsize=8, color=INPUT_COLORS[name])
+        ax.set_title(titles[name], fontsize=7.5, color=INPUT_COLORS[name], pad=3)
         ax.set_xticks([])
         ax.set_yticks([])
         for spine in ax.spines.values():
@@ -654,3 +658,143 @@ def scramble_stats(gt, weights=None, block: int = BLOCK) -> dict:
 
 # ---------------------------------------------------------------------------
 # widgets
+
+
+class LogitThresholdView:
+    """Notebook 04's widget: cut a trained network's ink logits at a threshold, and score the cut.
+
+    The network calls a pixel ink where its logit is >= 0 (probability
+    >= 0.5).  This view moves that cut: ink where ``logit >= threshold``.
+    Everything that does not depend on the threshold is done once here: the
+    pixels sorted by logit and running sums of the ground truth and of the
+    pseudo-F weights along that order, so that any threshold's FM, Fps,
+    recall and precision are a binary search and a few lookups
+    (:meth:`scores`; equal to :func:`binkit.metrics.evaluate` of the same
+    cut, ``tests/test_course_widgets.py``), and the whole curve over
+    ``thresholds`` is drawn from the same sums.
+
+    Parameters
+    ----------
+    logits : (H, W) array_like or dict of name -> (H, W) array_like
+        Ink logits (:func:`binkit.gridlstm.inference.page_logits`); a dict
+        holds several weight sets' logits of the same page, chosen by
+        :meth:`figure`'s ``weights``.
+    gt : (H, W) ndarray of bool
+        Ground truth, True = ink.
+    weights : (recall_weights, precision_weights), optional
+        :func:`binkit.metrics.pseudo_weights` of ``gt``; computed when left out.
+    title : str
+        What the page is, for the figure's titles.
+    thresholds : sequence of float
+        Where the curve is drawn (the widget's slider range).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gt = np.zeros((40, 60), bool); gt[10:30, 20:24] = True
+    >>> logits = np.where(gt, 1.0, -2.0); logits[:, 20:22] += 1.0   # two of the four ink columns are surer
+    >>> view = LogitThresholdView(logits, gt)
+    >>> round(view.scores(0.0)["fm"], 2), round(view.scores(1.5)["recall"], 1)
+    (100.0, 50.0)
+    """
+
+    def __init__(self, logits, gt, weights=None, *, title: str = "page", thresholds=None):
+        gt = as_mask(gt, "gt")
+        if not isinstance(logits, dict):
+            logits = {"logits": logits}
+        if not logits:
+            raise InputError("logits: need at least one map")
+        if weights is None:
+            from ..metrics import pseudo_weights
+
+            weights = pseudo_weights(gt)
+        rw, pw = (np.asarray(w, dtype=np.float64) for w in weights)
+        if rw.shape != gt.shape or pw.shape != gt.shape:
+            raise InputError(f"weights {rw.shape}/{pw.shape} and gt {gt.shape} differ in shape")
+        self.gt, self.title = gt, title
+        self.thresholds = np.asarray(np.arange(-8.0, 8.001, 0.25) if thresholds is None else thresholds, float)
+        self.logits, self._sums = {}, {}
+        g = gt.ravel()
+        for name, z in logits.items():
+            z = np.asarray(z, dtype=np.float32)
+            if z.shape != gt.shape:
+                raise InputError(f"logits {name!r} {z.shape} and gt {gt.shape} differ in shape")
+            self.logits[name] = z
+            order = np.argsort(-z.ravel(), kind="stable")          # largest logit first
+            go = g[order]
+            # running sums along the order: pixel k is ink for every threshold <= its logit
+            self._sums[name] = (
+                -z.ravel()[order],                                    # ascending, for searchsorted
+                np.concatenate([[0], np.cumsum(go)]),                 # TP
+                np.concatenate([[0.0], np.cumsum(np.where(go, rw.ravel()[order], 0.0))]),   # sum of G_W over TP
+                np.concatenate([[0.0], np.cumsum(np.where(go, 0.0, 1.0 + pw.ravel()[order]))]),  # sum of P_W over FP
+            )
+        self.names = list(self.logits)
+        self._n_gt = int(g.sum())
+        self._gw_total = float(rw[gt].sum())
+        self.curves = {name: [self.scores(t, name) for t in self.thresholds] for name in self.names}
+
+    def scores(self, threshold: float = 0.0, weights: str | None = None) -> dict:
+        """FM, Fps, recall, precision (percent) and the ink share of the cut ``logit >= threshold``."""
+        from ..metrics import _f, _ratio
+
+        name = self.names[0] if weights is None else weights
+        if name not in self._sums:
+            raise InputError(f"weights={name!r}: expected one of {', '.join(self.names)}")
+        neg, tp_sum, gw_sum, pw_sum = self._sums[name]
+        k = int(np.searchsorted(neg, -float(threshold), side="right"))    # pixels with logit >= threshold
+        tp = int(tp_sum[k])
+        fp, fn = k - tp, self._n_gt - tp
+        both_empty = tp + fp + fn == 0
+        return {
+            "fm": _f(tp, tp + fn, tp, tp + fp, both_empty),
+            "fps": _f(float(gw_sum[k]), self._gw_total, float(tp), tp + float(pw_sum[k]), both_empty),
+            "recall": _ratio(tp, tp + fn),
+            "precision": _ratio(tp, tp + fp),
+            "ink_share": k / self.gt.size,
+        }
+
+    def best(self, measure: str = "fm", weights: str | None = None) -> float:
+        """The threshold of ``thresholds`` with the highest ``measure`` (the first one on a tie)."""
+        name = self.names[0] if weights is None else weights
+        values = [s[measure] for s in self.curves[name]]
+        return float(self.thresholds[int(np.nanargmax(values))])
+
+    def figure(self, threshold: float = 0.0, weights: str | None = None):
+        """The page's errors at this cut (left) and FM, Fps against the threshold (right)."""
+        import matplotlib.pyplot as plt
+
+        from ..plot import FIGURE_WIDTH, PALETTE, error_overlay
+
+        name = self.names[0] if weights is None else weights
+        s = self.scores(threshold, name)
+        pred = self.logits[name] >= threshold
+        h, w = self.gt.shape
+        # a fixed layout, not matplotlib's layout engines: they would cost a third of every redraw
+        fig, (ax_img, ax) = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 3.6),
+                                         gridspec_kw={"width_ratios": [max(0.6, w / h), 1.25], "left": 0.01,
+                                                      "right": 0.985, "bottom": 0.13, "top": 0.87, "wspace": 0.16})
+        ax_img.imshow(error_overlay(pred, self.gt))
+        ax_img.set_title(f"{self.title}, ink where logit >= {threshold:+.2f}\n"
+                         f"FM {s['fm']:.2f}  Fps {s['fps']:.2f}  (recall {s['recall']:.1f}, "
+                         f"precision {s['precision']:.1f})", fontsize=8)
+        ax_img.axis("off")
+        curve = self.curves[name]
+        for key, label, colour in (("fm", "FM", PALETTE[0]), ("fps", "Fps", PALETTE[1]),
+                                   ("recall", "recall", "0.55"), ("precision", "precision", "0.75")):
+            style = "-" if key in ("fm", "fps") else "--"
+            ax.plot(self.thresholds, [c[key] for c in curve], style, color=colour, lw=1.6 if style == "-" else 1,
+                    label=label)
+        ax.axvline(0.0, color="0.4", ls=":", lw=1, label="the network's cut (0)")
+        ax.axvline(threshold, color="k", lw=1)
+        ax.plot([threshold] * 2, [s["fm"], s["fps"]], "o", color="k", ms=4)
+        for key, colour in (("fm", PALETTE[0]), ("fps", PALETTE[1])):
+            best = self.best(key, name)
+            ax.plot(best, self.scores(best, name)[key], "^", color=colour, ms=7, mec="k", mew=0.6)
+        ax.set_xlim(self.thresholds[0], self.thresholds[-1])
+        ax.set_ylim(0, 100)
+        ax.set_xlabel("threshold on the ink logit (ink where logit >= threshold)")
+        ax.set_ylabel("score (%)")
+        ax.set_title(f"{name}: every cut of the same logits (triangles: best FM, best Fps)", fontsize=8)
+        ax.legend(fontsize=7, loc="lower center", ncols=3)
+        return fig

@@ -27,6 +27,7 @@ binkit.hybrid.oracle        the best surface of the family for a page, fitted
                             to its ground truth (oracle_heights, gap_closed)
 binkit.hybrid.run           training runs (binkit train hybrid)
 binkit.hybrid.weights       the shipped weights (load_pretrained)
+binkit.hybrid.viz           the figures behind notebooks 09 and 10's widgets
 
 The torch functions are imported on first use, so the classical method runs
 without loading torch.
