@@ -222,8 +222,9 @@ def build() -> str:
         "Every table below is the output of a script under `benchmarks/`, as it printed it, with the command, "
         "date, machine and load it ran under. To measure again: "
         "`python tools/benchmarks_page.py record NAME -- COMMAND`, then `python tools/benchmarks_page.py build`. "
-        "Timings on a shared 2-core virtual machine drift by 15 % or more between runs: compare methods within "
-        "one record, not across records. Quality figures do not depend on the machine.\n",
+        "Timings depend on what else runs on the machine: compare methods within one record, not across "
+        "records, and read a record's load line before its times. Quality figures do not depend on the "
+        "machine.\n",
         "Scores measured when each weight set was exported (its training data, recipe and known failures) are "
         "in the model cards: [models/](models/).\n",
     ]
@@ -239,7 +240,8 @@ def build() -> str:
         header, body = read_record(path)
         sections.append(
             f"## {title}\n\n{what}\n\n"
-            f"- command: `{header.get('command', '?')}`\n"
+            + _load_warning(header)
+            + f"- command: `{header.get('command', '?')}`\n"
             f"- date: {header.get('date', '?')}; wall time {header.get('wall', '?')}\n"
             f"- machine: {header.get('machine', '?')}\n"
             f"- load: {header.get('load', '?')}\n"
@@ -252,6 +254,20 @@ def build() -> str:
     parts.extend(sections)
     parts.append("## Not recorded here\n\n" + "\n".join(missing) + "\n")
     return "\n".join(parts)
+
+
+def _load_warning(header: dict[str, str]) -> str:
+    """A warning when the load average went well past the machine's CPUs during the run, else nothing.
+
+    The benchmark itself keeps the CPUs busy, so the warning starts one above their number.
+    """
+    cpus = re.search(r"(\d+) CPUs", header.get("machine", ""))
+    loads = [float(x) for x in re.findall(r"\d+\.\d+", header.get("load", ""))]
+    if not cpus or not loads or max(loads) <= int(cpus.group(1)) + 1:
+        return ""
+    return (f"**Loaded machine**: the load average reached {max(loads):.1f} on {cpus.group(1)} CPUs during this "
+            "run (other jobs beside it), so its times are slower, and less even across methods, than on an idle "
+            "machine; its quality figures are unaffected.\n\n")
 
 
 def _slug(heading: str) -> str:
