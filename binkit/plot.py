@@ -25,6 +25,7 @@ from .results import format_table
 
 __all__ = [
     "live",
+    "single_blas_thread",
     "COLORS",
     "FIGURE_WIDTH",
     "PALETTE",
@@ -83,12 +84,18 @@ def error_overlay(pred, gt) -> np.ndarray:
     rgb : (H, W, 3) ndarray of float32
     """
     pred, gt = as_mask(pred, "pred"), as_mask(gt, "gt")
-    rgb = np.empty(pred.shape + (3,), np.float32)
-    rgb[:] = COLORS["tn"]
-    rgb[pred & gt] = COLORS["tp"]
-    rgb[pred & ~gt] = COLORS["fp"]
-    rgb[~pred & gt] = COLORS["fn"]
-    return rgb
+    if pred.shape != gt.shape:
+        raise InputError(f"pred and gt differ in shape: pred {pred.shape}, gt {gt.shape}")
+    # one gather from a 4-colour table (index 2 pred + gt) instead of four masked writes: widgets redraw this
+    code = pred.astype(np.uint8)
+    code <<= 1
+    code |= gt
+    return np.take(_OUTCOME_RGB, code, axis=0)
+
+
+#: The colours of :func:`error_overlay` by outcome index ``2 pred + gt``: TN, FN, FP, TP.
+_OUTCOME_RGB = np.array([COLORS["tn"], COLORS["fn"], COLORS["fp"], COLORS["tp"]], np.float32)
+_OUTCOME_RGB.setflags(write=False)
 
 
 def show_images(images: Sequence[np.ndarray], titles: Sequence[str] | None = None, *, ncols=None, size=3.2):
@@ -299,6 +306,98 @@ def metrics_table(scores, keys: Sequence[str] = ("fm", "fps", "psnr", "drd", "nr
     return format_table(rows, [0] + keys, digits=digits, headings={0: label})
 
 
+_BLAS_THREADS = ("openblas_get_num_threads", "openblas_set_num_threads")
+
+
+def _blas_libraries() -> list:
+    """(get, set) thread-count functions of every OpenBLAS loaded in this process (numpy's, scipy's).
+
+    Found through ``/proc/self/maps`` and ctypes, under the names OpenBLAS
+    builds export (plain, ``64_``-suffixed, or ``scipy_``-prefixed as in the
+    numpy and scipy wheels).  Empty where there is none or no ``/proc``
+    (then :func:`single_blas_thread` does nothing).
+    """
+    import ctypes
+    from pathlib import Path
+
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return []
+    paths = sorted({ln.split()[-1] for ln in maps.splitlines()
+                    if "openblas" in ln.lower() and ln.split()[-1].startswith("/")})
+    found = []
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix in ("", "scipy_"):
+            for suffix in ("", "64_", "_64_"):
+                try:
+                    get = getattr(lib, prefix + _BLAS_THREADS[0] + suffix)
+                    put = getattr(lib, prefix + _BLAS_THREADS[1] + suffix)
+                except AttributeError:
+                    continue
+                get.restype, get.argtypes, put.restype, put.argtypes = ctypes.c_int, [], None, [ctypes.c_int]
+                found.append((get, put))
+                break
+            else:
+                continue
+            break
+    return found
+
+
+class single_blas_thread:
+    """Run a block with numpy's and scipy's BLAS on one thread (a context manager), then restore it.
+
+    For widget redraws: OpenBLAS splits even a 256 x 256 product among its
+    threads, and on a 2-core machine busy with other work those threads wait
+    for each other, so that a product of a millisecond took 20-40 ms and the
+    3-D plot of notebook 09 half a second more (measured with
+    ``benchmarks/bench_widgets.py``).  :func:`live` runs every redraw in one.
+    Uses ``threadpoolctl`` when it is installed, else OpenBLAS's own
+    functions; does nothing where neither is found.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> with single_blas_thread():
+    ...     float((np.ones((64, 64)) @ np.ones((64, 64)))[0, 0])
+    64.0
+    """
+
+    _libs: list | None = None
+
+    def __enter__(self):
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            threadpool_limits = None
+        if threadpool_limits is not None:
+            self._limits = threadpool_limits(1, user_api="blas")
+            return self
+        self._limits = None
+        if single_blas_thread._libs is None or not single_blas_thread._libs:
+            single_blas_thread._libs = _blas_libraries()   # scipy's may be loaded later than numpy's
+        self._saved = []
+        for get, put in single_blas_thread._libs:
+            n = get()
+            self._saved.append((put, n))
+            if n != 1:
+                put(1)
+        return self
+
+    def __exit__(self, *exc):
+        if self._limits is not None:
+            self._limits.restore_original_limits()
+            return False
+        for put, n in self._saved:
+            if n != 1:
+                put(n)
+        return False
+
+
 def live(function, **controls):
     """Show ``function(**values)``'s figure under its controls, redrawn in place when a control changes.
 
@@ -333,10 +432,12 @@ def live(function, **controls):
 
     display(box)
     handle = DisplayHandle()
-    handle.display(render())
+    with single_blas_thread():
+        handle.display(render())
 
     def redraw(_change):
-        handle.update(render())
+        with single_blas_thread():   # the computation and the rendering (the handle formats the figure here)
+            handle.update(render())
 
     for w in controls.values():
         w.observe(redraw, names="value")
