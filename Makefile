@@ -25,13 +25,14 @@ endif
 .PHONY: setup lab test test-unit test-notebooks test-notebooks-nodata test-browser editions notebook-times data clean-venv help
 
 help:
-	@echo "make lab    - set up .venv and open JupyterLab on notebooks/00_start_here.ipynb"
-	@echo "              (headless server: make lab HEADLESS=1 IP=0.0.0.0 PORT=8888)"
+	@echo "make lab    - set up .venv and open JupyterLab on the repository root, at notebooks/00_start_here.ipynb"
+	@echo "              (so the notebooks' links to ../docs/*.md open; headless: make lab HEADLESS=1 IP=0.0.0.0 PORT=8888)"
 	@echo "make test   - set up .venv and run the doctests, unit tests and every notebook under nbval (quick mode)"
 	@echo "make test-notebooks-nodata - every notebook (quick mode) with no DIBCO data: the synthetic fallback"
 	@echo "make test-browser - install chromium (apt) and playwright, then run JupyterLab widgets in headless Chromium"
 	@echo "make editions - write student/ (exercise stubs) and teacher/ (solutions) editions of the notebooks"
-	@echo "make notebook-times - run every notebook in quick mode and print its time"
+	@echo "make notebook-times - run every notebook in full mode (idle machine, 20+ min) and write the run-time"
+	@echo "              table into notebooks/TEACHING.md (python -m binkit.course --time: quick-mode times, printed only)"
 	@echo "make data   - regenerate the committed synthetic pages in data/synthetic and the hard pages"
 	@echo "              (borders, gutter, facing page, corner, ruler/card, lower resolution) in data/synthetic_hard"
 
@@ -48,8 +49,10 @@ $(STAMP): pyproject.toml tools/install_torch.sh | $(PY)
 
 setup: $(STAMP)
 
+# The server's root is the repository (not notebooks/, which a notebook given alone would make it),
+# so the notebooks' links to ../docs/*.md resolve; the browser opens the first notebook.
 lab: setup
-	$(VENV)/bin/jupyter lab $(LAB_FLAGS) $(LAB_ROOT) notebooks/00_start_here.ipynb
+	$(VENV)/bin/jupyter lab $(LAB_FLAGS) $(LAB_ROOT) --ServerApp.root_dir=. notebooks/00_start_here.ipynb
 
 test: setup
 	MPLBACKEND=Agg $(PY) -m pytest -q -p no:cacheprovider --doctest-modules binkit
@@ -75,8 +78,10 @@ test-browser: setup
 editions: setup
 	$(PY) -m binkit.course --src notebooks --student student --teacher teacher
 
+# The guide's run-time table: every notebook, full mode, in a fresh kernel each; written between the
+# notebook-times markers of notebooks/TEACHING.md only when every notebook ran to the end.
 notebook-times: setup
-	$(PY) -m binkit.course --src notebooks --time
+	$(PY) -m binkit.course_guide --src notebooks --full --write-guide notebooks/TEACHING.md
 
 data: setup
 	$(PY) -m binkit synthetic --dest data/synthetic
