@@ -78,6 +78,14 @@ test-browser: setup
 editions: setup
 	$(PY) -m binkit.course --src notebooks --student student --teacher teacher
 
+# The course as nbgrader grades it, over every notebook: generate_assignment, then autograde of the teacher
+# edition (full marks) and of the untouched student release (zero), on a SQLite gradebook in a temporary folder;
+# and the student edition of every notebook run top to bottom (each check says "not done yet"). CI runs the
+# round trip on two notebooks only (tests/test_nbgrader.py).
+.PHONY: test-course
+test-course: setup
+	BINKIT_QUICK=1 MPLBACKEND=Agg BINKIT_COURSE_ALL=1 $(PY) -m pytest tests/test_nbgrader.py tests/test_course.py $(PYTEST_ARGS)
+
 # The guide's run-time table: every notebook, full mode, in a fresh kernel each; written between the
 # notebook-times markers of notebooks/TEACHING.md only when every notebook ran to the end.
 notebook-times: setup
