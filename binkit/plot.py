@@ -26,6 +26,7 @@ from .results import format_table
 __all__ = [
     "live",
     "single_blas_thread",
+    "update_figure",
     "COLORS",
     "FIGURE_WIDTH",
     "PALETTE",
@@ -398,6 +399,77 @@ class single_blas_thread:
         return False
 
 
+def _inline_png_only() -> bool:
+    """True when IPython's inline backend shows figures as plain PNG with ``bbox_inches="tight"`` (its default)."""
+    try:
+        from matplotlib_inline.config import InlineBackend
+
+        cfg = InlineBackend.instance()
+    except Exception:  # noqa: BLE001 - no inline backend: let IPython format the figure
+        return False
+    return set(cfg.figure_formats) == {"png"} and dict(cfg.print_figure_kwargs) == {"bbox_inches": "tight"}
+
+
+def _png_drawn_once(fig) -> bytes | None:
+    """``fig`` as the inline backend shows it (PNG, tight bounding box), drawn once instead of twice.
+
+    ``bbox_inches="tight"`` makes matplotlib draw a figure twice: once to find
+    the extent of its artists, once more into a canvas of that size, and for
+    the 2 x 2 image grid of notebook 02 each draw resamples four images.  A
+    live redraw draws the figure once, takes the tight bounding box from that
+    draw and crops the canvas to it (padded by ``savefig.pad_inches``, like
+    the inline backend).  ``None`` (the caller then lets IPython format the
+    figure as usual) when the inline backend is not on its default PNG, or
+    when the figure's artists reach past its edges, which only a second draw
+    into a larger canvas can show.
+    """
+    if not _inline_png_only():
+        return None
+    import io
+
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()                                   # runs the figure's layout engine, as printing does
+    renderer = canvas.get_renderer()
+    pad = float(mpl.rcParams["savefig.pad_inches"]) * fig.dpi
+    x0, y0, x1, y1 = fig.get_tightbbox(renderer).extents * fig.dpi     # pixels, origin bottom left
+    width, height = renderer.width, renderer.height
+    if x0 < -0.5 or y0 < -0.5 or x1 > width + 0.5 or y1 > height + 0.5:
+        return None
+    # the size printing gives the padded box (int() of its pixels), placed where its corner falls
+    w, h = int(x1 - x0 + 2 * pad), int(y1 - y0 + 2 * pad)
+    c0, r0 = int(round(x0 - pad)), int(round(height - y1 - pad))      # top-left corner, rows from the top
+    rgba = np.asarray(canvas.buffer_rgba())
+    face = np.asarray(mpl.colors.to_rgba(fig.get_facecolor())) * 255
+    out = np.empty((h, w, 4), np.uint8)
+    out[:] = np.round(face).astype(np.uint8)        # the padding past the figure's edges
+    src = rgba[max(r0, 0):min(r0 + h, height), max(c0, 0):min(c0 + w, width)]
+    out[max(r0, 0) - r0:max(r0, 0) - r0 + src.shape[0], max(c0, 0) - c0:max(c0, 0) - c0 + src.shape[1]] = src
+    buf = io.BytesIO()
+    Image.fromarray(out, "RGBA").save(buf, format="png")
+    return buf.getvalue()
+
+
+def update_figure(handle, fig) -> None:
+    """Replace what an IPython ``DisplayHandle`` shows by ``fig``: a widget's redraw.
+
+    The same picture as ``handle.update(fig)``, drawn once instead of twice
+    where IPython's inline backend is on its default PNG (see
+    :func:`_png_drawn_once`); otherwise exactly ``handle.update(fig)``.
+    :func:`live` redraws through it; a widget with a handle of its own
+    (notebook 09's spline editor) can call it too, inside
+    :class:`single_blas_thread`.
+    """
+    png = _png_drawn_once(fig)
+    if png is None:
+        handle.update(fig)
+    else:
+        handle.update({"image/png": png, "text/plain": repr(fig)}, raw=True)
+
+
 def live(function, **controls):
     """Show ``function(**values)``'s figure under its controls, redrawn in place when a control changes.
 
@@ -433,11 +505,11 @@ def live(function, **controls):
     display(box)
     handle = DisplayHandle()
     with single_blas_thread():
-        handle.display(render())
+        handle.display(render())     # the first figure as any other: what a saved notebook keeps
 
     def redraw(_change):
-        with single_blas_thread():   # the computation and the rendering (the handle formats the figure here)
-            handle.update(render())
+        with single_blas_thread():   # the computation and the rendering
+            update_figure(handle, render())
 
     for w in controls.values():
         w.observe(redraw, names="value")

@@ -83,3 +83,55 @@ def test_single_blas_thread_restores_the_thread_count():
         with single_blas_thread():
             raise RuntimeError("a redraw that fails")
     assert [get() for get, _ in libs] == before
+
+
+def test_a_redraw_drawn_once_has_the_size_and_look_of_the_inline_png():
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from IPython.core.pylabtools import print_figure
+    from PIL import Image
+
+    from binkit.plot import _png_drawn_once, update_figure
+
+    img = np.zeros((120, 200), bool)
+    img[20:100, 30:45] = img[50:60, 20:180] = img[70:110, 150:190] = True     # strokes, not pixel noise
+
+    def make():
+        fig, axes = plt.subplots(1, 2, figsize=(6, 2.4))
+        for k, ax in enumerate(axes):
+            ax.imshow(error_overlay(img, np.roll(img, k, axis=1)))
+            ax.set_title(f"panel {k}: FM 12.34")
+            ax.axis("off")
+        fig.tight_layout()
+        plt.close(fig)
+        return fig
+
+    tight = np.asarray(Image.open(io.BytesIO(print_figure(make(), "png", bbox_inches="tight"))))
+    once = np.asarray(Image.open(io.BytesIO(_png_drawn_once(make()))))
+    assert once.shape == tight.shape
+    def differ(a, b):
+        return np.mean(np.abs(a.astype(int) - b.astype(int)).max(axis=2) > 64)
+
+    # the same picture, up to a shift of a pixel (the crop falls on whole pixels, a second draw need not)
+    assert min(differ(np.roll(once, (dy, dx), axis=(0, 1)), tight)
+               for dy in (-1, 0, 1) for dx in (-1, 0, 1)) < 0.01
+
+    fig, ax = plt.subplots(figsize=(3, 2))              # a label past the figure's edge: printed as usual
+    ax.text(1.5, 0.5, "far outside the axes, and the figure", transform=ax.transAxes)
+    plt.close(fig)
+    assert _png_drawn_once(fig) is None
+
+    class Handle:
+        def update(self, obj, **kw):
+            self.got = (obj, kw)
+
+    h = Handle()
+    update_figure(h, make())
+    assert h.got[1] == {"raw": True} and h.got[0]["text/plain"].startswith("<Figure size 600x240")
+    assert h.got[0]["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
+    update_figure(h, fig)
+    assert h.got == (fig, {})
