@@ -518,3 +518,20 @@ def test_damaged_manifests_notebooks_and_cache_files_are_one_line_or_recomputed(
     entry.write_bytes(b"half a zip")  # a cache entry a full disk cut short
     again, _ = training._weights_cached(gt, tmp_path / "cache")
     np.testing.assert_allclose(again, rw, rtol=1e-6)
+
+
+def test_a_rar_unpacked_by_a_tool_that_expands_too_far_is_removed(tmp_path, monkeypatch):
+    """rar and 7z through a command-line tool: its listing is not read first, so the tree is checked at once."""
+    from binkit.datasets.fetch import unpack as unpack_module
+    from binkit.datasets.fetch.errors import DownloadError
+
+    archive = tmp_path / "bomb.rar"
+    archive.write_bytes(b"Rar!\x1a\x07\x00" + bytes(1000))  # the RAR magic; the fake tool ignores the rest
+    monkeypatch.setitem(sys.modules, "rarfile", None)  # no rarfile package: the tools are tried
+    monkeypatch.setattr(unpack_module, "RATIO_FREE_BYTES", 1 << 20)  # a small bomb for a quick test
+    monkeypatch.setattr(unpack_module, "_which", lambda *tools: [("bsdtar", "sh")])
+    monkeypatch.setattr(unpack_module, "_cli_command",
+                        lambda tool, exe, path, out: ["sh", "-c", f"head -c 3000000 /dev/zero > '{out}/HW1.bmp'"])
+    with pytest.raises(DownloadError, match=r"would unpack to 3 MB .*times its size"):
+        unpack_module.unpack(archive, tmp_path / "out")
+    assert not any((tmp_path / "out").rglob("*.bmp"))

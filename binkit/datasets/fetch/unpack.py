@@ -192,6 +192,14 @@ def _unpack_with_cli(path: Path, out: Path, name: str, tools: Sequence[str], how
             errors.append(f"{tool}: {exc}")
             continue
         if proc.returncode == 0:
+            # A tool's listing is not read before it unpacks, so its expansion is checked as soon as it is
+            # done: an archive over the limits is removed before anything reads it.
+            unpacked = sum(f.stat().st_size for f in out.rglob("*") if f.is_file() and not f.is_symlink())
+            try:
+                _check_expansion(path, unpacked, name)
+            except DownloadError:
+                _empty(out)
+                raise
             return
         detail = (proc.stderr or proc.stdout or "").strip().splitlines()
         errors.append(f"{tool} exit {proc.returncode}" + (f": {detail[-1]}" if detail else ""))
@@ -212,6 +220,7 @@ def _unpack_rar(path: Path, out: Path, name: str) -> None:
     if rarfile is not None:
         try:
             with rarfile.RarFile(str(path)) as rf:
+                _check_expansion(path, sum(i.file_size for i in rf.infolist()), name)
                 rf.extractall(str(out))
             return
         except rarfile.Error as exc:
@@ -232,8 +241,11 @@ def _unpack_7z(path: Path, out: Path, name: str) -> None:
     if py7zr is not None:
         try:
             with py7zr.SevenZipFile(path) as zf:
+                _check_expansion(path, sum(int(f.uncompressed or 0) for f in zf.list()), name)
                 zf.extractall(out)
             return
+        except DownloadError:
+            raise
         except Exception as exc:  # py7zr raises several unrelated types
             log.info("py7zr could not unpack %s (%s); trying command-line tools", name, exc)
             _empty(out)
