@@ -22,6 +22,7 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -535,3 +536,28 @@ def test_a_rar_unpacked_by_a_tool_that_expands_too_far_is_removed(tmp_path, monk
     with pytest.raises(DownloadError, match=r"would unpack to 3 MB .*times its size"):
         unpack_module.unpack(archive, tmp_path / "out")
     assert not any((tmp_path / "out").rglob("*.bmp"))
+
+
+def test_two_live_processes_writing_one_folder_keep_each_other_s_temporary_files(tmp_path):
+    """The second run of issue 31 §3: another *process* writing the same output, not only another call."""
+    from binkit.io import remove_leftovers
+
+    target, started = tmp_path / "p.png", tmp_path / "started"
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time, pathlib; from binkit.io import atomic_write\n"
+        "def write(fh):\n"
+        "    fh.write(b'first half ')\n"
+        f"    pathlib.Path({str(started)!r}).touch()\n"
+        "    time.sleep(2.0)\n"
+        "    fh.write(b'second half')\n"
+        f"atomic_write(pathlib.Path({str(target)!r}), write)\n")])
+    try:
+        for _ in range(300):
+            if started.exists() or child.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert started.exists(), "the writer did not start"
+        assert remove_leftovers(target) == []  # its temporary file is in use: left alone
+    finally:
+        assert child.wait(timeout=60) == 0
+    assert target.read_bytes() == b"first half second half"
