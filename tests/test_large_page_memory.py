@@ -8,8 +8,9 @@ on a small page, and its rise is divided by the page's pixels.  The bands are
 made 64 times smaller than binkit's (``BAND_PIXELS``), so that a 3-MP page
 spans as many bands as a page at the 150-MP limit does, and a band's own
 buffers weigh on the bound as they do there.  Before issue 31 the whole-page
-passes took 29 (Otsu) to 60 (logistic, hybrid) bytes a pixel, Sauvola more
-than 1600 on a 1 x 1,000,000 strip (its window's height times the strip).
+passes took 29 (Otsu) to 60 (logistic, hybrid) bytes a pixel (the Grid LSTM
+33), Sauvola more than 1600 on a 1 x 1,000,000 strip (its window's height
+times the strip).
 ``benchmarks/bench_large_page.py`` measures the same on pages at the limit.
 """
 
@@ -34,13 +35,13 @@ import json, sys
 import numpy as np
 import torch
 import binkit
-from binkit import classical
+from binkit import _threshold, classical
 from binkit.hybrid import inference, logistic
 from binkit.hybrid.model import AdjusterConfig, SurfaceAdjuster
 from binkit.io import read_image, save_binary
 
 torch.set_num_threads(1)
-classical.BAND_PIXELS = 1 << 16  # 64 times smaller than binkit's: a 3-MP page spans ~40 bands
+_threshold.BAND_PIXELS = 1 << 16  # 64 times smaller than binkit's: a 3-MP page spans ~40 bands
 logistic._MEDIAN_PIXELS = 1 << 19
 src, out = sys.argv[1], sys.argv[2]
 methods = json.loads(sys.argv[3])
@@ -50,6 +51,14 @@ runs = {name: binkit.binarizer(name) for name in methods if name in classical.ME
 runs["hybrid (no model)"] = lambda image: inference.binarize(image, None)
 runs["hybrid (histogram)"] = lambda image: inference.binarize(image, histogram_model, "cpu")
 runs["hybrid (histogram, tiles)"] = lambda image: inference.binarize(image, histogram_model, "cpu", adapt="tile")
+# The Grid LSTM's geometry (footprint 4, scale 2) with one unit a pixel, for speed: the page-sized
+# buffers do not depend on the units or the weights.  Tiles of 4 blocks, 64 times smaller than the
+# CPU's 256: a 3-MP page spans ~190 tiles, as many as a page at the 150-MP limit.
+from binkit.gridlstm import GridLSTMBinarizer, GridLSTMConfig
+from binkit.gridlstm import inference as gridlstm
+
+grid_model = GridLSTMBinarizer(GridLSTMConfig(footprint=4, scale=2, units_per_pixel=1)).eval()
+runs["gridlstm"] = lambda image: gridlstm.binarize(image, grid_model, "cpu", max_blocks=4)
 runs["(read only)"] = None
 
 
@@ -92,7 +101,9 @@ BOUNDS = {
     "grey": {"otsu": 10, **{m: 12 for m in LOCAL}, "logistic": 14,
              "hybrid (no model)": 16, "hybrid (histogram)": 16,
              # the network's own buffers (fixed, some 20 MB) weigh 7 bytes a pixel on this 3-MP page
-             "hybrid (histogram, tiles)": 24},
+             "hybrid (histogram, tiles)": 24,
+             # the page is read and cut tile by tile: no normalised, padded or context page, no logits
+             "gridlstm": 12},
     # a page one row high: scikit-image's skeleton pads it to three rows (the stroke width's 9 bytes a pixel)
     "strip": {"otsu": 10, "sauvola": 12, "niblack": 12, "bernsen": 12, "logistic": 32, "hybrid (no model)": 32,
               "hybrid (histogram)": 32},
@@ -163,10 +174,10 @@ def _page_with_a_blob():
 
 @pytest.fixture
 def small_bands(monkeypatch):
-    from binkit import classical
+    from binkit import _threshold, classical
     from binkit.hybrid import logistic
 
-    monkeypatch.setattr(classical, "BAND_PIXELS", 1 << 12)
+    monkeypatch.setattr(_threshold, "BAND_PIXELS", 1 << 12)
     monkeypatch.setattr(logistic, "_MEDIAN_PIXELS", 1 << 14)
 
 
@@ -176,11 +187,11 @@ def _whole_page_statistics(page):
     from skimage.filters import rank
     from skimage.morphology import skeletonize
 
-    from binkit import classical
+    from binkit import _threshold, classical
     from binkit.hybrid import logistic
 
     g8 = (np.rint(page * 255) / 255).astype(np.float32).astype(np.float64)
-    ink = g8 <= classical._otsu_threshold(g8) + classical.TIE_TOLERANCE
+    ink = g8 <= _threshold.otsu_of_gray(g8) + _threshold.TIE_TOLERANCE
     skeleton = skeletonize(ink)
     sw = 2.0 * ndimage.distance_transform_edt(ink)[skeleton].mean()
     window = max(3, 2 * int(round((4.0 * sw) / 2.0)) + 1)
@@ -193,12 +204,12 @@ def _whole_page_statistics(page):
 
 
 def test_logistic_in_bands_equals_the_whole_page(small_bands):
-    from binkit import classical
+    from binkit import _threshold, classical
     from binkit.hybrid import logistic
 
     page = _page_with_a_blob()
     assert len(list(logistic._row_chunks(page.shape))) >= 8
-    assert len(list(classical._bands(page.shape, 1, classical.BAND_PIXELS // 4))) >= 8
+    assert len(list(_threshold.bands(page.shape, 1, _threshold.BAND_PIXELS // 4))) >= 8
     b, t, levels, window = _whole_page_statistics(page)
     stats = logistic.local_statistics(page)
     assert stats.background_window == window > 100  # the blob's distances needed wider halos
@@ -206,7 +217,7 @@ def test_logistic_in_bands_equals_the_whole_page(small_bands):
     np.testing.assert_array_equal(stats.t, t)
     assert stats.levels == levels
     tau = logistic.decision_threshold(b, levels)
-    np.testing.assert_array_equal(logistic.logistic_binarize(page), t < tau - classical.TIE_TOLERANCE)
+    np.testing.assert_array_equal(logistic.logistic_binarize(page), t < tau - _threshold.TIE_TOLERANCE)
     np.testing.assert_array_equal(logistic.logistic_probability(page),
                                   logistic.logistic_surface(b, t, levels).astype(np.float32))
 
@@ -247,14 +258,67 @@ def test_hybrid_in_bands_equals_the_whole_page(small_bands):
                                   np.clip(blend, 0, 1).astype(np.float32))
 
 
+def _gridlstm_whole_page_sets(page, footprint, scale, block=64):
+    """The Grid LSTM's sequence sets cut from the whole normalised, padded page and its context (before issue 31)."""
+    from binkit.datasets.blocks import pad_to_multiple
+    from binkit.gridlstm import normalize
+    from binkit.gridlstm.inputs import _set_inputs, context_image
+
+    f = footprint
+    padded = pad_to_multiple(normalize(page), block, 0.0)
+    ctx = context_image(padded, scale, block)
+    rows, cols = padded.shape[0] // block, padded.shape[1] // block
+    zeros = np.zeros((f, padded.shape[1]), np.float32)  # above the page (below it, for the flipped set)
+    top_left = _set_inputs(padded, np.concatenate([zeros, padded[:-f]]), ctx, f, scale, block)
+    flipped = padded[::-1]
+    bottom_left = _set_inputs(flipped, np.concatenate([zeros, flipped[:-f]]), ctx[::-1], f, scale, block)
+    bottom_left = bottom_left.reshape(rows, cols, *bottom_left.shape[1:])[::-1].reshape(bottom_left.shape)
+    return top_left, bottom_left, (rows, cols)
+
+
+@pytest.mark.parametrize(("scale", "max_blocks"), [(2, 4), (2, 13), (4, 5), (1, 4)])
+def test_gridlstm_in_tiles_equals_the_whole_page(scale, max_blocks):
+    import torch
+
+    from binkit.gridlstm import GridLSTMBinarizer, GridLSTMConfig, steps_to_blocks
+    from binkit.gridlstm.inference import binarize, page_logits
+    from binkit.gridlstm.inputs import sequence_tiles_of_gray
+
+    page = _page_with_a_blob()  # 420 x 380: 7 x 6 blocks
+    top_left, bottom_left, (rows, cols) = _gridlstm_whole_page_sets(page, 4, scale)
+    tiles = list(sequence_tiles_of_gray(page, 4, scale, max_blocks=max_blocks))
+    assert len(tiles) >= 4 and len({(r1 - r0, c1 - c0) for r0, r1, c0, c1, _, _ in tiles}) >= 2
+    for r0, r1, c0, c1, tl, bl in tiles:
+        i = (np.arange(r0, r1)[:, None] * cols + np.arange(c0, c1)).ravel()
+        np.testing.assert_array_equal(tl, top_left[i])
+        np.testing.assert_array_equal(bl, bottom_left[i])
+    # The logits, bit for bit, of the batches run before issue 31: bands of whole block rows
+    # (equal, at most max_blocks blocks), each run max_blocks blocks at a time.
+    torch.manual_seed(0)
+    model = GridLSTMBinarizer(GridLSTMConfig(footprint=4, scale=scale, units_per_pixel=1)).eval()
+    band = -(-rows // -(-rows // max(1, max_blocks // cols)))
+    blocks = []
+    with torch.inference_mode():
+        for r0 in range(0, rows, band):
+            i0, i1 = r0 * cols, min(rows, r0 + band) * cols
+            for b0 in range(i0, i1, max_blocks):
+                b1 = min(i1, b0 + max_blocks)
+                out = model(torch.from_numpy(top_left[b0:b1]), torch.from_numpy(bottom_left[b0:b1]))
+                blocks.append(steps_to_blocks(out, 4).numpy())
+    logits = np.concatenate(blocks).reshape(rows, cols, 64, 64).swapaxes(1, 2).reshape(rows * 64, cols * 64)
+    logits = logits[: page.shape[0], : page.shape[1]]
+    np.testing.assert_array_equal(page_logits(page, model, "cpu", max_blocks=max_blocks), logits)
+    np.testing.assert_array_equal(binarize(page, model, "cpu", max_blocks=max_blocks), logits >= 0)
+
+
 @pytest.mark.parametrize("method", ["sauvola", "niblack", "wolf", "bernsen"])
 def test_a_strip_is_cut_into_tiles_that_give_the_whole_strip(method, monkeypatch):
-    from binkit import classical
+    from binkit import _threshold, classical
     from binkit.datasets import synthetic_page
 
     strip = np.resize(synthetic_page(31, size=(200, 300)).image.ravel(), (2, 60_000))
     whole = classical.METHODS[method](strip)
-    monkeypatch.setattr(classical, "BAND_PIXELS", 1 << 16)
-    assert len(list(classical._bands(strip.shape, 51))) >= 20  # pieces of rows, not one band of 51 padded rows
+    monkeypatch.setattr(_threshold, "BAND_PIXELS", 1 << 16)
+    assert len(list(_threshold.bands(strip.shape, 51))) >= 20  # pieces of rows, not one band of 51 padded rows
     np.testing.assert_array_equal(classical.METHODS[method](strip), whole)
     np.testing.assert_array_equal(classical.otsu(strip), strip <= classical.otsu_threshold(strip) + 1e-6)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..classical import _no_contrast
+from .._threshold import no_contrast as _no_contrast
 from ..io import as_gray
 from ..runtime import denormals_flushed, freed_memory_kept, pick_device
-from .inputs import sequence_bands_of_gray
+from .inputs import sequence_tiles_of_gray
 from .model import GridLSTMBinarizer, steps_to_blocks
 
 __all__ = ["binarize", "page_logits", "default_max_blocks"]
@@ -34,10 +34,12 @@ def page_logits(image, model: GridLSTMBinarizer, device=None, max_blocks: int | 
 
     The page is normalised as the reference does (per-page min-max stretch to
     0..255), padded at the bottom and right to whole 64x64 blocks, and cut into
-    the two sequence sets; each band of blocks runs through the model with all
-    its blocks and all four reading directions in one batch.  Only one band's
-    sequences and activations live in memory at a time, so memory does not
-    grow with the page (a 30-MP page needs the page itself plus one band).
+    the two sequence sets; each tile of at most ``max_blocks`` blocks (a band
+    of whole block rows, or a piece of one block row on a very wide page) runs
+    through the model with all its blocks and all four reading directions in
+    one batch.  Each tile builds its inputs from the pixels it reads (with the
+    context's margin), so only the page, the result and one tile's inputs and
+    activations live in memory at a time, whatever the page's shape.
 
     Parameters
     ----------
@@ -57,43 +59,53 @@ def page_logits(image, model: GridLSTMBinarizer, device=None, max_blocks: int | 
     (H, W) ndarray of float32
         Positive = ink.
     """
-    return _page_logits(as_gray(image), model, device, max_blocks)
+    gray = as_gray(image, copy=False)  # only read: a float32 page is used as it is
+    logits = np.empty(gray.shape, np.float32)
+
+    def keep(rows, cols, values):
+        logits[rows, cols] = values
+
+    _run_tiles(gray, model, device, max_blocks, keep)
+    return logits
 
 
-def _page_logits(image: np.ndarray, model: GridLSTMBinarizer, device, max_blocks) -> np.ndarray:
-    """:func:`page_logits` of a page :func:`binkit.io.as_gray` has checked."""
+def _run_tiles(gray: np.ndarray, model: GridLSTMBinarizer, device, max_blocks, keep) -> None:
+    """Run the model over a checked page tile by tile; ``keep(rows, cols, logits)`` takes each tile's logits.
+
+    ``rows`` and ``cols`` are the page's slices the tile covers (the padding
+    cut off), ``logits`` a float32 array of that shape, valid only during the
+    call.
+    """
     dev = pick_device(device)
     if max_blocks is None:
         max_blocks = default_max_blocks(dev)
     cfg = model.config
+    block = cfg.block
     was_training = model.training
     model.eval()
     model.to(dev)
-    out = np.empty(image.shape, np.float32)
-    h, w = image.shape
+    h, w = gray.shape
     try:
         # Saturated gates produce denormal floats, which x86 CPUs compute with many times slower.
         # Every batch allocates the same large buffers: kept in the process rather than handed back
         # to the system and faulted in again, they make a page of several batches ~12 % faster
         # (memory stays bounded by one batch's peak; it goes back when the page is done).
         with torch.inference_mode(), denormals_flushed(), freed_memory_kept():
-            for r0, r1, tl, bl in sequence_bands_of_gray(image, cfg.footprint, cfg.scale, cfg.block, max_blocks):
-                cols = tl.shape[0] // (r1 - r0)
-                tl_t = torch.from_numpy(tl).to(dev)
-                bl_t = torch.from_numpy(bl).to(dev)
-                blocks = []
-                for b0 in range(0, tl_t.shape[0], max_blocks):
-                    logits = model(tl_t[b0 : b0 + max_blocks], bl_t[b0 : b0 + max_blocks])
-                    blocks.append(steps_to_blocks(logits, cfg.footprint, cfg.block))
-                band = torch.cat(blocks).to("cpu", torch.float32).numpy()
-                band = band.reshape(r1 - r0, cols, cfg.block, cfg.block).swapaxes(1, 2)
-                band = band.reshape((r1 - r0) * cfg.block, cols * cfg.block)
-                top = r0 * cfg.block
-                rows_here = min(h, r1 * cfg.block) - top
-                out[top : top + rows_here] = band[:rows_here, :w]
+            tiles = sequence_tiles_of_gray(gray, cfg.footprint, cfg.scale, block, max_blocks)
+            for r0, r1, c0, c1, tl, bl in tiles:
+                # A tile is one batch.  Its float32 sums, and so the logits' last bits, depend on the
+                # batch's blocks; the tiles are the batches of whole bands of ``max_blocks``.
+                logits = model(torch.from_numpy(tl).to(dev), torch.from_numpy(bl).to(dev))
+                del tl, bl
+                values = steps_to_blocks(logits, cfg.footprint, block).to("cpu", torch.float32).numpy()
+                del logits
+                n, m = r1 - r0, c1 - c0
+                values = values.reshape(n, m, block, block).swapaxes(1, 2).reshape(n * block, m * block)
+                rows = slice(r0 * block, min(h, r1 * block))
+                cols = slice(c0 * block, min(w, c1 * block))
+                keep(rows, cols, values[: rows.stop - rows.start, : cols.stop - cols.start])
     finally:
         model.train(was_training)
-    return out
 
 
 def binarize(image, model: GridLSTMBinarizer, device=None, max_blocks: int | None = None) -> np.ndarray:
@@ -118,7 +130,13 @@ def binarize(image, model: GridLSTMBinarizer, device=None, max_blocks: int | Non
         (grey levels within :data:`binkit.classical.MIN_CONTRAST`) has no ink,
         as with every binkit method.
     """
-    gray = as_gray(image)
+    gray = as_gray(image, copy=False)  # only read: a float32 page is used as it is
+    ink = np.zeros(gray.shape, bool)
     if _no_contrast(gray):
-        return np.zeros(gray.shape, bool)
-    return _page_logits(gray, model, device, max_blocks) >= 0
+        return ink
+
+    def keep(rows, cols, logits):  # the mask only: no page of logits
+        np.greater_equal(logits, 0, out=ink[rows, cols])
+
+    _run_tiles(gray, model, device, max_blocks, keep)
+    return ink

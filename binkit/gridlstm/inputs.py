@@ -25,8 +25,8 @@ vertically flipped page (and flipped context).  Reading each set forwards and
 backwards gives the four corners: top-left, bottom-right, bottom-left,
 top-right.  In the bottom-left set ``x2`` is therefore the footprint *below*.
 
-Everything here is vectorised over the whole page: no Python loop runs per
-pixel or per footprint.
+Everything here is vectorised over a tile of blocks (the whole page, for
+:func:`make_sequences`): no Python loop runs per pixel or per footprint.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from PIL import Image
 
 from .._checks import check_int
 from .._errors import InputError
-from ..datasets.blocks import BLOCK, block_grid, pad_to_multiple
+from ..datasets.blocks import BLOCK, block_grid
 from ..io import as_gray
 
 __all__ = [
@@ -87,13 +87,32 @@ def normalize(image) -> np.ndarray:
 
 def _normalize(gray: np.ndarray) -> np.ndarray:
     """:func:`normalize` of a page :func:`binkit.io.as_gray` has checked."""
-    v = gray * np.float32(255)
-    lo, hi = float(v.min()), float(v.max())
+    return _stretch(gray, *_stretch_levels(gray))
+
+
+def _stretch_levels(gray: np.ndarray) -> tuple[float, float]:
+    """``min`` and ``max`` of ``gray * 255`` (float32), without a page-sized product.
+
+    Multiplying by 255 with rounding to nearest never reverses an order, so the
+    extremes of the product are the products of the extremes.
+    """
+    return (float(np.float32(gray.min()) * np.float32(255)),
+            float(np.float32(gray.max()) * np.float32(255)))
+
+
+def _stretch(gray: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """:func:`normalize` of any part of a page whose ``gray * 255`` spans ``lo .. hi``."""
     if hi - lo < 1e-6:
-        return np.full(v.shape, 255.0, np.float32)
+        return np.full(gray.shape, 255.0, np.float32)
     # float64 for the division so that floor() sees the same values as the
-    # reference's Python arithmetic at the integer boundaries.
-    return np.floor((v.astype(np.float64) - lo) / (hi - lo) * 255.0).astype(np.float32)
+    # reference's Python arithmetic at the integer boundaries; in place, in the
+    # order of ``floor((v - lo) / (hi - lo) * 255)``, so one float64 buffer is live.
+    v = (gray * np.float32(255)).astype(np.float64)
+    v -= lo
+    v /= hi - lo
+    v *= 255.0
+    np.floor(v, out=v)
+    return v.astype(np.float32)
 
 
 def context_image(padded: np.ndarray, scale: int, block: int = BLOCK) -> np.ndarray:
@@ -155,47 +174,94 @@ def _context_windows(ctx: np.ndarray, rows: int, cols: int, scale: int, block: i
     return windows[:rows, :cols].reshape(rows * cols, block, block)
 
 
-def _one_set(padded: np.ndarray, ctx: np.ndarray, footprint: int, scale: int, block: int, r0: int, r1: int):
-    """(blocks, steps, 3 f^2) inputs [x1, x2, x3] of block rows r0..r1-1 of one sequence set."""
+def _set_inputs(band: np.ndarray, above: np.ndarray, ctx: np.ndarray, footprint: int, scale: int,
+                block: int) -> np.ndarray:
+    """(blocks, steps, 3 f^2) inputs [x1, x2, x3] of the blocks of ``band``, row-major.
+
+    ``band`` is a whole number of blocks of the (padded) page, ``above`` the
+    same pixels f rows higher (zeros above the page), ``ctx`` the context rows
+    and columns of those blocks' windows.
+    """
     f, k = footprint, block // footprint
-    cols = padded.shape[1] // block
-    n = (r1 - r0) * cols
-    band = padded[r0 * block : r1 * block]
-    # x2: the footprint above, i.e. the page shifted down by f rows (zeros above the page)
-    if r0 == 0:
-        above = np.concatenate([np.zeros((f, padded.shape[1]), padded.dtype), padded[: r1 * block - f]])
-    else:
-        above = padded[r0 * block - f : r1 * block - f]
-    step = block // scale
-    ctx_band = ctx[r0 * step : (r1 - 1) * step + block]
-    win = _context_windows(ctx_band, r1 - r0, cols, scale, block)
+    rows, cols = band.shape[0] // block, band.shape[1] // block
+    n = rows * cols
+    win = _context_windows(ctx, rows, cols, scale, block)
     x3 = win.reshape(n, k, f, k, f).transpose(0, 1, 3, 2, 4).reshape(n, k * k, f * f)
     x = np.concatenate([footprints(band, f, block), footprints(above, f, block), x3], axis=-1)
     return x.astype(np.float32, copy=False)
 
 
 class _PreparedPage:
-    """A normalised, padded page and its context image, ready to be cut band by band."""
+    """A page ready to be cut into sequences, tile by tile.
+
+    Nothing page-sized is made here: each tile of blocks normalises, pads and
+    shrinks only the pixels its inputs read, so a tile's sequences cost memory
+    in proportion to the tile, whatever the page.  The values are those of the
+    whole-page construction (:func:`normalize`, :func:`context_image`) to the
+    last bit: the normalisation is per pixel once the page's extremes are
+    known, the padding and the context's border are zeros, and the Lanczos
+    filter of the context reads a few pixels around each output pixel (see
+    :meth:`context`).
+    """
 
     def __init__(self, gray: np.ndarray, footprint: int, scale: int, block: int):
         check_geometry(footprint, scale, block)
-        norm = _normalize(gray)
-        self.shape = tuple(norm.shape)
+        self.gray = gray
+        self.levels = _stretch_levels(gray)
+        self.shape = tuple(gray.shape)
         self.footprint, self.scale, self.block = footprint, scale, block
-        self.padded = pad_to_multiple(norm, block, 0.0)
-        self.ctx = context_image(self.padded, scale, block)
         self.grid = block_grid(self.shape, block)
 
-    def sets(self, r0: int = 0, r1: int | None = None):
-        """Top-left and bottom-left sequence sets of block rows r0..r1-1."""
+    def normalized(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        """Rows y0..y1-1, columns x0..x1-1 of the normalised page, zeros outside it (the padding, the page's edge)."""
+        out = np.zeros((y1 - y0, x1 - x0), np.float32)
+        h, w = self.shape
+        a0, a1, b0, b1 = max(y0, 0), min(y1, h), max(x0, 0), min(x1, w)
+        if a0 < a1 and b0 < b1:
+            out[a0 - y0 : a1 - y0, b0 - x0 : b1 - x0] = _stretch(self.gray[a0:a1, b0:b1], *self.levels)
+        return out
+
+    def context(self, j0: int, j1: int, i0: int, i1: int) -> np.ndarray:
+        """Rows j0..j1-1, columns i0..i1-1 of :func:`context_image` of the padded page."""
+        s, block = self.scale, self.block
+        if s == 1:
+            return self.normalized(j0, j1, i0, i1)
+        border = block // 2 * (s - 1)
+        rows, cols = self.grid
+        height, width = rows * block + 2 * border, cols * block + 2 * border  # the black canvas
+        # Pillow shrinks by s with a Lanczos kernel of 3 s input pixels each side of an output
+        # pixel's centre, clipped to the image.  Cut from the canvas with a margin wider than the
+        # kernel (or up to the canvas's own edge) and shrunk through ``box``, the part gives the
+        # same weights, in the same fixed point, as the whole canvas: every offset is a whole
+        # number of pixels and s a power of two, so no rounding differs.
+        margin = 4 * s
+        y0, y1 = max(0, j0 * s - margin), min(height, j1 * s + margin)
+        x0, x1 = max(0, i0 * s - margin), min(width, i1 * s + margin)
+        part = self.normalized(y0 - border, y1 - border, x0 - border, x1 - border)
+        canvas = Image.fromarray(np.clip(part, 0, 255).astype(np.uint8))
+        del part
+        box = (i0 * s - x0, j0 * s - y0, i1 * s - x0, j1 * s - y0)
+        small = canvas.resize((i1 - i0, j1 - j0), Image.Resampling.LANCZOS, box=box)
+        return np.asarray(small, dtype=np.float32)
+
+    def sets(self, r0: int = 0, r1: int | None = None, c0: int = 0, c1: int | None = None):
+        """Top-left and bottom-left sequence sets of block rows r0..r1-1, block columns c0..c1-1."""
         rows, cols = self.grid
         r1 = rows if r1 is None else r1
-        args = (self.footprint, self.scale, self.block)
-        top_left = _one_set(self.padded, self.ctx, *args, r0, r1)
-        # The bottom-left set is cut from the flipped page, where page block row r
-        # is row rows-1-r: take the mirrored band, then restore the page's row order.
-        flipped = _one_set(self.padded[::-1], self.ctx[::-1], *args, rows - r1, rows - r0)
-        bottom_left = flipped.reshape(r1 - r0, cols, *flipped.shape[1:])[::-1].reshape(flipped.shape)
+        c1 = cols if c1 is None else c1
+        f, s, block = self.footprint, self.scale, self.block
+        step, height = block // s, (r1 - r0) * block
+        # the tile with f rows more above (x2 of its top row) and below (x2 of the flipped set)
+        pad = self.normalized(r0 * block - f, r1 * block + f, c0 * block, c1 * block)
+        ctx = self.context(r0 * step, (r1 - 1) * step + block, c0 * step, (c1 - 1) * step + block)
+        args = (f, s, block)
+        band = pad[f : f + height]
+        top_left = _set_inputs(band, pad[:height], ctx, *args)
+        # The bottom-left set is cut from the flipped page, where the footprint above is the
+        # page's footprint below and block row r is row rows-1-r: read the tile upside down,
+        # then restore the page's row order.
+        flipped = _set_inputs(band[::-1], pad[2 * f : 2 * f + height][::-1], ctx[::-1], *args)
+        bottom_left = flipped.reshape(r1 - r0, c1 - c0, *flipped.shape[1:])[::-1].reshape(flipped.shape)
         return np.ascontiguousarray(top_left), np.ascontiguousarray(bottom_left)
 
 
@@ -255,7 +321,7 @@ def make_sequences(image, footprint: int = 4, scale: int = 2, block: int = BLOCK
     bottom and right to a multiple of ``block``, and cut as described in the
     module docstring.  Memory: two float32 arrays of ``3 * H' * W'`` values,
     i.e. 24 bytes per padded pixel; :func:`binkit.gridlstm.binarize` therefore
-    builds sequences one band of block rows at a time for large pages.
+    builds sequences one tile of blocks at a time (:func:`sequence_tiles_of_gray`).
     """
     page = _PreparedPage(as_gray(image), footprint, scale, block)
     top_left, bottom_left = page.sets()
@@ -287,13 +353,44 @@ def sequence_bands_of_gray(gray: np.ndarray, footprint: int = 4, scale: int = 2,
                            max_blocks: int = 256):
     """:func:`iter_sequence_bands` of a page :func:`binkit.io.as_gray` has already checked (no second pass)."""
     page = _PreparedPage(gray, footprint, scale, block)
-    rows, cols = page.grid
+    for r0, r1 in _bands(page.grid, max_blocks):
+        yield (r0, r1, *page.sets(r0, r1))
+
+
+def sequence_tiles_of_gray(gray: np.ndarray, footprint: int = 4, scale: int = 2, block: int = BLOCK,
+                           max_blocks: int = 256):
+    """The sequences of a page in tiles of at most ``max_blocks`` blocks (at least one block).
+
+    The tiles are :func:`iter_sequence_bands`' bands, and a band of one block
+    row wider than ``max_blocks`` is cut into pieces of ``max_blocks`` blocks:
+    the batches the model runs, whose memory is then bounded by ``max_blocks``
+    whatever the page's shape.
+
+    Yields
+    ------
+    r0, r1, c0, c1 : int
+        Block rows ``r0 .. r1-1`` and block columns ``c0 .. c1-1`` of the page.
+    top_left, bottom_left : (blocks, steps, 3 f^2) ndarray of float32
+        Those blocks (row-major) of :func:`make_sequences`' arrays.
+    """
+    page = _PreparedPage(gray, footprint, scale, block)
+    cols = page.grid[1]
+    for r0, r1 in _bands(page.grid, max_blocks):
+        # a band holds several block rows only while it fits max_blocks; otherwise it is one row
+        step = cols if (r1 - r0) * cols <= max_blocks else max_blocks
+        for c0 in range(0, cols, step):
+            c1 = min(cols, c0 + step)
+            yield (r0, r1, c0, c1, *page.sets(r0, r1, c0, c1))
+
+
+def _bands(grid: tuple[int, int], max_blocks: int):
+    """Block rows ``(r0, r1)`` of bands of at most ``max_blocks`` blocks (at least one block row)."""
+    rows, cols = grid
     # bands of equal height: a last band of a few rows would run at a small, inefficient batch
     n_bands = -(-rows // max(1, max_blocks // cols))
     band = -(-rows // n_bands)
     for r0 in range(0, rows, band):
-        r1 = min(rows, r0 + band)
-        yield (r0, r1, *page.sets(r0, r1))
+        yield r0, min(rows, r0 + band)
 
 
 def footprint_inputs(image, row: int, col: int, footprint: int = 4, scale: int = 2, block: int = BLOCK):
