@@ -196,7 +196,8 @@ def data_note() -> str:
     try:
         from .datasets import dibco_root
 
-        dibco = f"DIBCO data in {dibco_root()}"
+        root = dibco_root()
+        dibco = f"the DIBCO data ({len([p for p in root.iterdir() if p.name.isdigit()])} years)"
     except Exception:  # noqa: BLE001 - any failure means the notebooks take their synthetic path
         dibco = "no DIBCO data (synthetic pages stand in)"
     ref = "the organisers' reference files" + ("" if os.environ.get("BINKIT_REFERENCE_DIR") else " absent")
@@ -246,6 +247,13 @@ def latency_block(rows: Sequence[dict], *, quick: bool, started: str, load_start
     slow = max(rows, key=lambda r: r["median_s"])
     worst = max(rows, key=lambda r: r["max_s"])
     books = sorted({r["notebook"][:2] for r in rows})
+    cpu = ""
+    if all("cpu_median_s" in r for r in rows):
+        cpus = sorted(r["cpu_median_s"] for r in rows)
+        slow_cpu = max(rows, key=lambda r: r["cpu_median_s"])
+        cpu = (f"  The kernel's CPU time per response (about what a redraw takes on an idle core): "
+               f"median {cpus[len(cpus) // 2]:.2f} s, slowest control "
+               f"{slow_cpu['cpu_median_s']:.2f} s ({slow_cpu['notebook'][:2]}, {slow_cpu['description'] or 'unnamed'}).")
     per_book = ", ".join(f"{b} {max(r['median_s'] for r in rows if r['notebook'][:2] == b):.2f} s" for b in books)
     return (
         f"Measured {started} by `python benchmarks/bench_widgets.py --write-guide notebooks/TEACHING.md` "
@@ -256,7 +264,7 @@ def latency_block(rows: Sequence[dict], *, quick: bool, started: str, load_start
         f"Median over the controls **{mid:.2f} s**; the slowest control's median {slow['median_s']:.2f} s "
         f"({slow['notebook'][:2]}, {slow['description'] or 'unnamed'}); per notebook, the slowest control's "
         f"median: {per_book}.  The single slowest response was {worst['max_s']:.2f} s "
-        f"({worst['notebook'][:2]}, {worst['description'] or 'unnamed'})."
+        f"({worst['notebook'][:2]}, {worst['description'] or 'unnamed'})." + cpu
     )
 
 

@@ -114,6 +114,11 @@ def test_latency_block_summarises_the_bench_rows():
     assert "Median over the controls **0.25 s**; the slowest control's median 0.30 s (02, window)" in text
     assert "per notebook, the slowest control's median: 02 0.30 s, 09 0.25 s" in text
     assert text.endswith("The single slowest response was 0.60 s (09, height +).")
+    for r, cpu in zip(rows, (0.12, 0.10, 0.20)):
+        r["cpu_median_s"] = cpu
+    text = latency_block(rows, quick=False, started="x", load_start="9/9/9", load_end="9/9/9", machine="m",
+                         data="d", repeat=2)
+    assert text.endswith("on an idle core): median 0.12 s, slowest control 0.20 s (09, height +).")
     with pytest.raises(InputError):
         latency_block([], quick=False, started="", load_start="", load_end="", machine="", data="", repeat=2)
 
