@@ -174,7 +174,7 @@ def _page_with_a_blob():
 
 @pytest.fixture
 def small_bands(monkeypatch):
-    from binkit import _threshold, classical
+    from binkit import _threshold
     from binkit.hybrid import logistic
 
     monkeypatch.setattr(_threshold, "BAND_PIXELS", 1 << 12)
@@ -187,7 +187,7 @@ def _whole_page_statistics(page):
     from skimage.filters import rank
     from skimage.morphology import skeletonize
 
-    from binkit import _threshold, classical
+    from binkit import _threshold
     from binkit.hybrid import logistic
 
     g8 = (np.rint(page * 255) / 255).astype(np.float32).astype(np.float64)
@@ -204,7 +204,7 @@ def _whole_page_statistics(page):
 
 
 def test_logistic_in_bands_equals_the_whole_page(small_bands):
-    from binkit import _threshold, classical
+    from binkit import _threshold
     from binkit.hybrid import logistic
 
     page = _page_with_a_blob()
