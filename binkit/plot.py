@@ -25,7 +25,7 @@ from .results import format_table
 
 __all__ = [
     "live",
-    "single_blas_thread",
+    "single_threaded",
     "update_figure",
     "COLORS",
     "FIGURE_WIDTH",
@@ -316,7 +316,7 @@ def _blas_libraries() -> list:
     Found through ``/proc/self/maps`` and ctypes, under the names OpenBLAS
     builds export (plain, ``64_``-suffixed, or ``scipy_``-prefixed as in the
     numpy and scipy wheels).  Empty where there is none or no ``/proc``
-    (then :func:`single_blas_thread` does nothing).
+    (then :func:`single_threaded` does nothing).
     """
     import ctypes
     from pathlib import Path
@@ -349,21 +349,25 @@ def _blas_libraries() -> list:
     return found
 
 
-class single_blas_thread:
-    """Run a block with numpy's and scipy's BLAS on one thread (a context manager), then restore it.
+class single_threaded:
+    """Run a block with numpy's and scipy's BLAS and torch's intra-op pool on one thread, then restore them.
 
-    For widget redraws: OpenBLAS splits even a 256 x 256 product among its
-    threads, and on a 2-core machine busy with other work those threads wait
-    for each other, so that a product of a millisecond took 20-40 ms and the
-    3-D plot of notebook 09 half a second more (measured with
-    ``benchmarks/bench_widgets.py``).  :func:`live` runs every redraw in one.
-    Uses ``threadpoolctl`` when it is installed, else OpenBLAS's own
-    functions; does nothing where neither is found.
+    A context manager, for widget redraws.  On a 2-core machine busy with
+    other work, a pool of threads waiting for one another costs more than it
+    saves on the small arrays of a redraw: OpenBLAS split even a 256 x 256
+    product among its threads (20-40 ms instead of 1 ms; the 3-D plot of
+    notebook 09 took half a second more), and torch's two OpenMP threads,
+    asleep between redraws, took 17-170 ms to compute notebook 05's three
+    losses of a small page that one thread computes in 1.5 ms (measured with
+    ``benchmarks/bench_widgets.py`` and in the notebooks' kernels).
+    :func:`live` runs every redraw in one.  BLAS through ``threadpoolctl``
+    when it is installed, else through OpenBLAS's own functions (nothing where
+    neither is found); torch only when it is already imported.
 
     Examples
     --------
     >>> import numpy as np
-    >>> with single_blas_thread():
+    >>> with single_threaded():
     ...     float((np.ones((64, 64)) @ np.ones((64, 64)))[0, 0])
     64.0
     """
@@ -371,18 +375,25 @@ class single_blas_thread:
     _libs: list | None = None
 
     def __enter__(self):
+        import sys
+
+        self._torch = None
+        torch = sys.modules.get("torch")
+        if torch is not None and hasattr(torch, "get_num_threads"):
+            self._torch = (torch, torch.get_num_threads())
+            if self._torch[1] != 1:
+                torch.set_num_threads(1)
         try:
             from threadpoolctl import threadpool_limits
         except ImportError:
             threadpool_limits = None
+        self._limits, self._saved = None, []
         if threadpool_limits is not None:
             self._limits = threadpool_limits(1, user_api="blas")
             return self
-        self._limits = None
-        if single_blas_thread._libs is None or not single_blas_thread._libs:
-            single_blas_thread._libs = _blas_libraries()   # scipy's may be loaded later than numpy's
-        self._saved = []
-        for get, put in single_blas_thread._libs:
+        if not single_threaded._libs:
+            single_threaded._libs = _blas_libraries()   # scipy's may be loaded later than numpy's
+        for get, put in single_threaded._libs:
             n = get()
             self._saved.append((put, n))
             if n != 1:
@@ -390,9 +401,14 @@ class single_blas_thread:
         return self
 
     def __exit__(self, *exc):
+        if self._torch is not None and self._torch[1] != 1:
+            self._torch[0].set_num_threads(self._torch[1])
         if self._limits is not None:
             self._limits.restore_original_limits()
-            return False
+        for put, n in self._saved:
+            if n != 1:
+                put(n)
+        return False
         for put, n in self._saved:
             if n != 1:
                 put(n)
@@ -449,7 +465,8 @@ def _png_drawn_once(fig) -> bytes | None:
     src = rgba[max(r0, 0):min(r0 + h, height), max(c0, 0):min(c0 + w, width)]
     out[max(r0, 0) - r0:max(r0, 0) - r0 + src.shape[0], max(c0, 0) - c0:max(c0, 0) - c0 + src.shape[1]] = src
     buf = io.BytesIO()
-    Image.fromarray(out, "RGBA").save(buf, format="png")
+    # zlib level 1: a redraw's PNG is encoded 2-3 times faster, 10-20 % larger (level 6 is PIL's default)
+    Image.fromarray(out, "RGBA").save(buf, format="png", compress_level=1)
     return buf.getvalue()
 
 
@@ -461,7 +478,7 @@ def update_figure(handle, fig) -> None:
     :func:`_png_drawn_once`); otherwise exactly ``handle.update(fig)``.
     :func:`live` redraws through it; a widget with a handle of its own
     (notebook 09's spline editor) can call it too, inside
-    :class:`single_blas_thread`.
+    :class:`single_threaded`.
     """
     png = _png_drawn_once(fig)
     if png is None:
@@ -504,11 +521,11 @@ def live(function, **controls):
 
     display(box)
     handle = DisplayHandle()
-    with single_blas_thread():
+    with single_threaded():
         handle.display(render())     # the first figure as any other: what a saved notebook keeps
 
     def redraw(_change):
-        with single_blas_thread():   # the computation and the rendering
+        with single_threaded():   # the computation and the rendering
             update_figure(handle, render())
 
     for w in controls.values():

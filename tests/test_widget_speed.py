@@ -7,7 +7,7 @@ import pytest
 
 from binkit import InputError
 from binkit.metrics import evaluate, mpm, pseudo_weights
-from binkit.plot import COLORS, _blas_libraries, error_overlay, single_blas_thread
+from binkit.plot import COLORS, _blas_libraries, error_overlay, single_threaded
 
 
 def _overlay_by_masks(pred, gt):
@@ -71,16 +71,22 @@ def test_surface_lut_and_fit_equal_the_matrix_products():
     assert not N.flags.writeable
 
 
-def test_single_blas_thread_restores_the_thread_count():
+def test_single_threaded_restores_the_thread_counts():
     libs = _blas_libraries()
     before = [get() for get, _ in libs]
     a = np.ones((300, 300))
-    with single_blas_thread():
+    with single_threaded():
         assert all(get() == 1 for get, _ in libs)
         assert float((a @ a)[0, 0]) == 300.0
     assert [get() for get, _ in libs] == before
+    import torch
+
+    threads = torch.get_num_threads()
+    with single_threaded():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == threads
     with pytest.raises(RuntimeError):
-        with single_blas_thread():
+        with single_threaded():
             raise RuntimeError("a redraw that fails")
     assert [get() for get, _ in libs] == before
 
