@@ -26,7 +26,7 @@ __all__ = ["DEFAULT_METHOD", "Method", "Parameter", "binarizer", "check_takes", 
 
 #: The method :func:`binkit.binarize` and ``binkit binarize`` use when none is
 #: named: the shipped Grid LSTM, binkit's best method on H-DIBCO 2016 by FM,
-#: Fps, PSNR and DRD (README, "Use binkit on your own scans").
+#: Fps, PSNR and DRD (docs/benchmarks.md, and the model card docs/models/general.md).
 DEFAULT_METHOD = "gridlstm"
 
 
