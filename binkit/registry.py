@@ -25,8 +25,8 @@ from ._errors import InputError
 __all__ = ["DEFAULT_METHOD", "Method", "Parameter", "binarizer", "check_takes", "method", "methods", "parse_params"]
 
 #: The method :func:`binkit.binarize` and ``binkit binarize`` use when none is
-#: named: the shipped Grid LSTM, binkit's best method on H-DIBCO 2016 by FM,
-#: Fps, PSNR and DRD (docs/benchmarks.md, and the model card docs/models/general.md).
+#: named: the shipped Grid LSTM, binkit's best method on the hard pages (FM, border
+#: ink) and by pseudo-FM on H-DIBCO 2016 (docs/benchmarks.md; docs/models/general.md).
 DEFAULT_METHOD = "gridlstm"
 
 
