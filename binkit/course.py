@@ -335,11 +335,11 @@ def teacher_edition(nb: dict) -> dict:
 
 
 def _write(nb: dict, path: Path) -> None:
-    from .io import atomic_write, ensure_folder
+    from .io import ensure_folder, write_text
 
     ensure_folder(path.parent, "notebook folder")
     text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
-    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
+    write_text(path, text)
 
 
 def _books(src) -> list[Path]:

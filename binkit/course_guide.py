@@ -288,7 +288,7 @@ def replace_block(text: str, name: str, body: str) -> str:
 
 def write_block(path, name: str, body: str) -> None:
     """Replace block ``name`` of the file at ``path`` (see :func:`replace_block`), atomically."""
-    from .io import atomic_write
+    from .io import write_text
 
     path = Path(path)
     try:
@@ -299,7 +299,7 @@ def write_block(path, name: str, body: str) -> None:
         new = replace_block(text, name, body)
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
-    atomic_write(path, lambda fh: fh.write(new.encode("utf-8")))
+    write_text(path, new)
 
 
 def main(argv=None) -> int:
