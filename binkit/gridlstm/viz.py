@@ -368,7 +368,7 @@ def time_block_forward(config: GridLSTMConfig, image=None, *, repeat: int = 1, w
     if image is None:
         image = np.random.default_rng(seed).random((config.block, config.block)).astype(np.float32)
     image = np.asarray(image, dtype=np.float32)[: config.block, : config.block]
-    seq = make_sequences(image, config.footprint, config.scale, config.block)
+    seq = make_sequences(image, config.footprint, config.scale, config.block, config.input_levels)
     tl, bl = torch.from_numpy(seq.top_left[:1]), torch.from_numpy(seq.bottom_left[:1])
     torch.manual_seed(seed)
     model = GridLSTMBinarizer(config).eval()
@@ -785,8 +785,9 @@ class LogitThresholdView:
             style = "-" if key in ("fm", "fps") else "--"
             ax.plot(self.thresholds, [c[key] for c in curve], style, color=colour, lw=1.6 if style == "-" else 1,
                     label=label)
-        ax.axvline(0.0, color="0.4", ls=":", lw=1, label="the network's cut (0)")
-        ax.axvline(threshold, color="k", lw=1)
+        # this cut as a wide pale band under the network's dotted line, so both stay visible where they meet (at 0)
+        ax.axvline(threshold, color="k", lw=4, alpha=0.25, zorder=1, label="this cut")
+        ax.axvline(0.0, color="k", ls=":", lw=1.2, zorder=3, label="the network's cut (0)")
         ax.plot([threshold] * 2, [s["fm"], s["fps"]], "o", color="k", ms=4)
         for key, colour in (("fm", PALETTE[0]), ("fps", PALETTE[1])):
             best = self.best(key, name)
