@@ -26,7 +26,7 @@ from ._errors import InputError
 from .io import write_json
 from .train import RUN_FILES, Task, TrainConfig, finished_run, fit, prepare_run_folder
 
-__all__ = ["MIX_SEED", "VAL_SEED", "hard_pages", "is_main_process", "run_training", "spec_from_recipe"]
+__all__ = ["MIX_SEED", "VAL_SEED", "faint_pages", "hard_pages", "is_main_process", "run_training", "spec_from_recipe"]
 
 #: First seeds of the synthetic hard pages a run mixes into training and validation:
 #: far from the small seeds tests and demos use, and from each other.
@@ -39,13 +39,24 @@ def is_main_process() -> bool:
 
 
 def hard_pages(first_seed: int, count: int, size) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """``count`` synthetic hard pages as (name, image, gt), seeds ``first_seed`` on (:func:`binkit.datasets.hard_page`)."""
+    """``count`` hard pages (:func:`binkit.datasets.hard_page`) as (name, image, gt), seeds from ``first_seed``."""
     from .datasets import hard_page
 
+    return _seeded_pages("hard", hard_page, first_seed, count, size)
+
+
+def faint_pages(first_seed: int, count: int, size) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """``count`` faint-ink pages (:func:`binkit.datasets.faint.faint_page`), seeds from ``first_seed`` on."""
+    from .datasets.faint import faint_page
+
+    return _seeded_pages("faint", faint_page, first_seed, count, size)
+
+
+def _seeded_pages(prefix: str, make, first_seed: int, count: int, size) -> list[tuple[str, np.ndarray, np.ndarray]]:
     pages = []
     for seed in range(first_seed, first_seed + count):
-        page = hard_page(seed, size=tuple(size))
-        pages.append((f"hard_{seed}", page.image, page.gt))
+        page = make(seed, size=tuple(size))
+        pages.append((f"{prefix}_{seed}", page.image, page.gt))
     return pages
 
 

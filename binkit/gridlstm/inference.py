@@ -91,7 +91,7 @@ def _run_tiles(gray: np.ndarray, model: GridLSTMBinarizer, device, max_blocks, k
         # to the system and faulted in again, they make a page of several batches ~12 % faster
         # (memory stays bounded by one batch's peak; it goes back when the page is done).
         with torch.inference_mode(), denormals_flushed(), freed_memory_kept():
-            tiles = sequence_tiles_of_gray(gray, cfg.footprint, cfg.scale, block, max_blocks)
+            tiles = sequence_tiles_of_gray(gray, cfg.footprint, cfg.scale, block, max_blocks, cfg.input_levels)
             for r0, r1, c0, c1, tl, bl in tiles:
                 # A tile is one batch.  Its float32 sums, and so the logits' last bits, depend on the
                 # batch's blocks; the tiles are the batches of whole bands of ``max_blocks``.

@@ -50,7 +50,22 @@ __all__ = [
     "iter_sequence_bands",
     "footprint_inputs",
     "check_geometry",
+    "INPUT_LEVELS",
+    "input_levels",
 ]
+
+#: How a page's grey levels become the network's 0..255 (a choice of the model, stored in
+#: its config as ``input_levels``): ``"minmax"`` is the reference's stretch of the page's
+#: darkest to its lightest pixel; ``"percentile"`` puts the page's 1st percentile at 15 %
+#: and its median (the paper, on any page with text) at 85 % of the range, clipped, so
+#: that ink a little darker than the paper spans as many levels on a faint letter as on
+#: a dark one, whatever a single dark speck or a white margin does to the extremes.
+INPUT_LEVELS = ("minmax", "percentile")
+_DARK_QUANTILE, _DARK_AT = 1.0, 0.15
+_PAPER_QUANTILE, _PAPER_AT = 50.0, 0.85
+#: Percentiles are estimated from at most this many pixels (a regular subsample), so the
+#: estimate costs memory bounded whatever the page's size.
+_LEVEL_SAMPLE = 4_000_000
 
 
 def check_geometry(footprint: int, scale: int, block: int = BLOCK) -> None:
@@ -90,6 +105,34 @@ def _normalize(gray: np.ndarray) -> np.ndarray:
     return _stretch(gray, *_stretch_levels(gray))
 
 
+def input_levels(gray: np.ndarray, levels: str = "minmax") -> tuple[float, float]:
+    """The grey levels (on the 0..255 scale) that the network's input maps to 0 and 255.
+
+    Parameters
+    ----------
+    gray : (H, W) ndarray of float
+        A page as :func:`binkit.io.as_gray` returns it (0 = black, 1 = white).
+    levels : {"minmax", "percentile"}
+        See :data:`INPUT_LEVELS`.  A page whose 1st percentile equals its median
+        (no dark pixels to speak of) falls back to ``"minmax"``.
+
+    Returns
+    -------
+    lo, hi : float
+        ``lo`` maps to 0 and ``hi`` to 255; values beyond them are clipped.
+    """
+    if levels not in INPUT_LEVELS:
+        raise InputError(f"input_levels={levels!r}: expected one of {', '.join(INPUT_LEVELS)}")
+    if levels == "percentile":
+        step = max(1, int(np.ceil(np.sqrt(gray.size / _LEVEL_SAMPLE))))
+        dark, paper = np.percentile(gray[::step, ::step], [_DARK_QUANTILE, _PAPER_QUANTILE]) * 255.0
+        if paper - dark >= 1.0:        # at least one grey level apart on the 8-bit scale
+            span = (paper - dark) / (_PAPER_AT - _DARK_AT)
+            lo = dark - _DARK_AT * span
+            return float(lo), float(lo + span)
+    return _stretch_levels(gray)
+
+
 def _stretch_levels(gray: np.ndarray) -> tuple[float, float]:
     """``min`` and ``max`` of ``gray * 255`` (float32), without a page-sized product.
 
@@ -111,6 +154,7 @@ def _stretch(gray: np.ndarray, lo: float, hi: float) -> np.ndarray:
     v -= lo
     v /= hi - lo
     v *= 255.0
+    np.clip(v, 0.0, 255.0, out=v)     # a no-op for the page's own extremes; "percentile" levels need it
     np.floor(v, out=v)
     return v.astype(np.float32)
 
@@ -204,10 +248,10 @@ class _PreparedPage:
     :meth:`context`).
     """
 
-    def __init__(self, gray: np.ndarray, footprint: int, scale: int, block: int):
+    def __init__(self, gray: np.ndarray, footprint: int, scale: int, block: int, levels: str = "minmax"):
         check_geometry(footprint, scale, block)
         self.gray = gray
-        self.levels = _stretch_levels(gray)
+        self.levels = input_levels(gray, levels)
         self.shape = tuple(gray.shape)
         self.footprint, self.scale, self.block = footprint, scale, block
         self.grid = block_grid(self.shape, block)
@@ -296,7 +340,8 @@ class GridSequences:
         return self.grid[0] * self.grid[1]
 
 
-def make_sequences(image, footprint: int = 4, scale: int = 2, block: int = BLOCK) -> GridSequences:
+def make_sequences(image, footprint: int = 4, scale: int = 2, block: int = BLOCK,
+                   levels: str = "minmax") -> GridSequences:
     """Build the Grid LSTM input sequences of a whole page.
 
     Parameters
@@ -309,6 +354,8 @@ def make_sequences(image, footprint: int = 4, scale: int = 2, block: int = BLOCK
         Scale factor sf (1, 2 or 4); must divide ``block``.
     block : int
         Block side (64).
+    levels : {"minmax", "percentile"}
+        How the page's grey levels are stretched to 0..255 (:data:`INPUT_LEVELS`).
 
     Returns
     -------
@@ -317,24 +364,25 @@ def make_sequences(image, footprint: int = 4, scale: int = 2, block: int = BLOCK
 
     Notes
     -----
-    The page is normalised with :func:`normalize`, padded with zeros at the
+    The page is normalised with :func:`normalize` (``levels="minmax"``), padded with zeros at the
     bottom and right to a multiple of ``block``, and cut as described in the
     module docstring.  Memory: two float32 arrays of ``3 * H' * W'`` values,
     i.e. 24 bytes per padded pixel; :func:`binkit.gridlstm.binarize` therefore
     builds sequences one tile of blocks at a time (:func:`sequence_tiles_of_gray`).
     """
-    page = _PreparedPage(as_gray(image), footprint, scale, block)
+    page = _PreparedPage(as_gray(image), footprint, scale, block, levels)
     top_left, bottom_left = page.sets()
     return GridSequences(top_left, bottom_left, page.shape, page.grid, footprint, scale, block)
 
 
-def iter_sequence_bands(image, footprint: int = 4, scale: int = 2, block: int = BLOCK, max_blocks: int = 256):
+def iter_sequence_bands(image, footprint: int = 4, scale: int = 2, block: int = BLOCK, max_blocks: int = 256,
+                        levels: str = "minmax"):
     """Yield the sequences of a page band by band, so memory stays bounded on huge pages.
 
     Parameters
     ----------
     image : (H, W) array_like
-    footprint, scale, block : int
+    footprint, scale, block, levels
         As in :func:`make_sequences`.
     max_blocks : int
         Upper bound on the blocks in one band (at least one block row is used).
@@ -346,19 +394,19 @@ def iter_sequence_bands(image, footprint: int = 4, scale: int = 2, block: int = 
     top_left, bottom_left : (blocks, steps, 3 f^2) ndarray of float32
         Exactly the rows ``r0 * cols .. r1 * cols`` of :func:`make_sequences`' arrays.
     """
-    yield from sequence_bands_of_gray(as_gray(image), footprint, scale, block, max_blocks)
+    yield from sequence_bands_of_gray(as_gray(image), footprint, scale, block, max_blocks, levels)
 
 
 def sequence_bands_of_gray(gray: np.ndarray, footprint: int = 4, scale: int = 2, block: int = BLOCK,
-                           max_blocks: int = 256):
+                           max_blocks: int = 256, levels: str = "minmax"):
     """:func:`iter_sequence_bands` of a page :func:`binkit.io.as_gray` has already checked (no second pass)."""
-    page = _PreparedPage(gray, footprint, scale, block)
+    page = _PreparedPage(gray, footprint, scale, block, levels)
     for r0, r1 in _bands(page.grid, max_blocks):
         yield (r0, r1, *page.sets(r0, r1))
 
 
 def sequence_tiles_of_gray(gray: np.ndarray, footprint: int = 4, scale: int = 2, block: int = BLOCK,
-                           max_blocks: int = 256):
+                           max_blocks: int = 256, levels: str = "minmax"):
     """The sequences of a page in tiles of at most ``max_blocks`` blocks (at least one block).
 
     The tiles are :func:`iter_sequence_bands`' bands, and a band of one block
@@ -373,7 +421,7 @@ def sequence_tiles_of_gray(gray: np.ndarray, footprint: int = 4, scale: int = 2,
     top_left, bottom_left : (blocks, steps, 3 f^2) ndarray of float32
         Those blocks (row-major) of :func:`make_sequences`' arrays.
     """
-    page = _PreparedPage(gray, footprint, scale, block)
+    page = _PreparedPage(gray, footprint, scale, block, levels)
     cols = page.grid[1]
     for r0, r1 in _bands(page.grid, max_blocks):
         # a band holds several block rows only while it fits max_blocks; otherwise it is one row

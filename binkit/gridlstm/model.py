@@ -32,7 +32,8 @@ from torch import nn
 from .._checks import check_bool, check_int
 from ..datasets.blocks import BLOCK
 from .cell import GridLSTMCell, full_precision, full_precision_input, grid_scan, grid_scan_step_major
-from .inputs import check_geometry
+from .._errors import InputError
+from .inputs import INPUT_LEVELS, check_geometry
 
 __all__ = ["GridLSTMConfig", "GridLSTMBinarizer", "CORNERS", "model_from_config"]
 
@@ -62,6 +63,11 @@ class GridLSTMConfig:
         permutes each hidden vector (viewed as an f x (n/f) tile, flipped
         upside down).  The permutation is harmless before a dense layer; keep
         it True to mirror the reference.
+    input_levels : {"minmax", "percentile"}
+        How a page's grey levels are stretched to the network's 0..255
+        (:data:`binkit.gridlstm.inputs.INPUT_LEVELS`): the reference's
+        darkest-to-lightest stretch, or one anchored at the page's 1st
+        percentile and median.  Weights are trained for one of them.
     """
 
     footprint: int = 4
@@ -69,6 +75,7 @@ class GridLSTMConfig:
     units_per_pixel: int | None = None
     block: int = BLOCK
     reference_flip: bool = True
+    input_levels: str = "minmax"
 
     def __post_init__(self):
         check_geometry(self.footprint, self.scale, self.block)
@@ -78,6 +85,8 @@ class GridLSTMConfig:
         # file that loads into nothing): refused here, from the command line and from a stored config alike
         object.__setattr__(self, "units_per_pixel", check_int("units_per_pixel", self.units_per_pixel, minimum=1))
         object.__setattr__(self, "reference_flip", check_bool("reference_flip", self.reference_flip))
+        if self.input_levels not in INPUT_LEVELS:
+            raise InputError(f"input_levels={self.input_levels!r}: expected one of {', '.join(INPUT_LEVELS)}")
 
     @property
     def hidden(self) -> int:
@@ -94,7 +103,16 @@ class GridLSTMConfig:
         return f"f{self.footprint}-sf{self.scale}"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The fields, as stored with weights and checkpoints.
+
+        ``input_levels`` is left out at its default, ``"minmax"``: every run and
+        weight file written before the choice existed used it, so an absent key
+        means it, and their records (and resumes) stay equal to today's.
+        """
+        out = asdict(self)
+        if out["input_levels"] == "minmax":
+            del out["input_levels"]
+        return out
 
 
 class GridLSTMBinarizer(nn.Module):

@@ -23,7 +23,7 @@ from .._errors import InputError
 from ..datasets.folds import DEFAULT_FOLD
 from ..io import read_json, write_text
 from ..metrics import MEASURES
-from ..runs import MIX_SEED, VAL_SEED, hard_pages, run_training, spec_from_recipe
+from ..runs import MIX_SEED, VAL_SEED, faint_pages, hard_pages, run_training, spec_from_recipe
 from ..train import TrainConfig
 from .configs import RECIPES, config_name
 from .model import GridLSTMBinarizer, GridLSTMConfig
@@ -52,16 +52,19 @@ class RunSpec:
     mix_synthetic: int = 0  # synthetic hard pages added to the training pages, seeds MIX_SEED + k
     mixed_share: float | None = None  # share of training blocks from them (None: by their block count)
     val_synthetic: int = 0  # synthetic hard pages added to the validation pages, seeds VAL_SEED + k
+    mix_faint: int = 0  # synthetic faint-ink pages added to the mixed pool, seeds MIX_SEED + k
+    val_faint: int = 0  # synthetic faint-ink pages added to the validation pages, seeds VAL_SEED + k
     mix_size: tuple = (512, 768)
+    input_levels: str = "minmax"  # GridLSTMConfig.input_levels: how a page's grey levels become the input
     train_cfg: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self):
         # checked when the command is read, before any page is loaded or any folder made
-        for name in ("augment", "mix_synthetic", "val_synthetic"):
+        for name in ("augment", "mix_synthetic", "val_synthetic", "mix_faint", "val_faint"):
             setattr(self, name, check_int(name, getattr(self, name), minimum=0))
         if not isinstance(self.train_cfg, TrainConfig):
             raise InputError(f"train_cfg must be a TrainConfig, got {type(self.train_cfg).__name__}")
-        self.model_config  # footprint, scale and units_per_pixel (GridLSTMConfig checks them)
+        self.model_config  # footprint, scale, units_per_pixel, input_levels (GridLSTMConfig checks them)
 
     @classmethod
     def recipe(cls, name: str = "paper", *, train_options: dict | None = None, **overrides) -> "RunSpec":
@@ -83,6 +86,10 @@ class RunSpec:
         fields.pop("train_cfg")
         fields.pop("data")
         fields["units_per_pixel"] = self.model_config.units_per_pixel
+        # added later: left out at their defaults, so that records of earlier runs stay equal to today's
+        for name, default in (("mix_faint", 0), ("val_faint", 0), ("input_levels", "minmax")):
+            if fields[name] == default:
+                del fields[name]
         return json.loads(json.dumps(fields, default=str))
 
     @property
@@ -92,7 +99,8 @@ class RunSpec:
 
     @property
     def model_config(self) -> GridLSTMConfig:
-        return GridLSTMConfig(footprint=self.footprint, scale=self.scale, units_per_pixel=self.units_per_pixel)
+        return GridLSTMConfig(footprint=self.footprint, scale=self.scale, units_per_pixel=self.units_per_pixel,
+                              input_levels=self.input_levels)
 
 
 def load_pages(spec: RunSpec, split: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -158,12 +166,14 @@ def run(spec: RunSpec, out) -> dict:
             spec.model_config,
             spec.loss,
             load_pages(spec, "train"),
-            load_pages(spec, "val") + hard_pages(VAL_SEED, spec.val_synthetic, spec.mix_size),
+            load_pages(spec, "val") + hard_pages(VAL_SEED, spec.val_synthetic, spec.mix_size)
+            + faint_pages(VAL_SEED, spec.val_faint, spec.mix_size),
             reference_layout=spec.reference_layout,
             cache_dir=out / "cache",
             augment=spec.augment,
             augment_seed=cfg.seed,
-            mixed=hard_pages(MIX_SEED, spec.mix_synthetic, spec.mix_size),
+            mixed=hard_pages(MIX_SEED, spec.mix_synthetic, spec.mix_size)
+            + faint_pages(MIX_SEED, spec.mix_faint, spec.mix_size),
             mixed_share=spec.mixed_share,
         )
 

@@ -89,7 +89,7 @@ def prepare_page(
     if image.shape != gt.shape:
         raise InputError(f"{name}: image {image.shape} and ground truth {gt.shape} differ in size")
     f, b = config.footprint, config.block
-    seq = make_sequences(image, f, config.scale, b)
+    seq = make_sequences(image, f, config.scale, b, config.input_levels)
     target = blocks_to_steps(torch.from_numpy(to_blocks(gt, b, value=True)), f, b).numpy()
     weights = None
     if with_weights:
