@@ -113,8 +113,9 @@ def input_levels(gray: np.ndarray, levels: str = "minmax") -> tuple[float, float
     gray : (H, W) ndarray of float
         A page as :func:`binkit.io.as_gray` returns it (0 = black, 1 = white).
     levels : {"minmax", "percentile"}
-        See :data:`INPUT_LEVELS`.  A page whose 1st percentile equals its median
-        (no dark pixels to speak of) falls back to ``"minmax"``.
+        See :data:`INPUT_LEVELS`.  A page whose 1st percentile lies within one
+        8-bit grey level of its median (no dark pixels to speak of) falls back
+        to ``"minmax"``.
 
     Returns
     -------
