@@ -129,14 +129,17 @@ def _check_max_tiles(value):
     return None if value is None else check_int("max_tiles", value, minimum=1)
 
 
-def _build_gridlstm(weights=None, device=None):
+def _build_gridlstm(weights=None, device=None, upscale=1.0):
     from . import weights as store
+    from ._checks import check_real
+    from .gridlstm.inference import MAX_UPSCALE
     from .gridlstm.inference import binarize as run_model
     from .runtime import check_device
 
+    upscale = check_real("upscale", upscale, minimum=1.0, maximum=MAX_UPSCALE)
     dev = check_device(device)
     model = store.load("gridlstm", weights, device=dev)
-    return lambda image: run_model(image, model, device=dev)
+    return lambda image: run_model(image, model, device=dev, upscale=upscale)
 
 
 def _build_hybrid(weights=None, device=None, max_tiles=None, adapt="page"):
@@ -178,7 +181,9 @@ def _registry() -> dict[str, Method]:
     records.append(_model_method(
         "gridlstm", "Grid LSTM of Westphal et al. (DAS 2018), shipped weights", "gridlstm", _build_gridlstm,
         {"weights": "a shipped name (binkit.weights.available('gridlstm')) or a .pt path; default general",
-         "device": "cpu, cuda, cuda:N or mps; default the best available"}))
+         "device": "cpu, cuda, cuda:N or mps; default the best available",
+         "upscale": "resample the page by this factor (1 to 4) for the model, for scans with thin strokes; "
+                    "default 1"}))
     records.append(_model_method(
         "hybrid", "Hybrid: a CNN adjusts the logistic surface's B-spline, shipped weights", "hybrid",
         _build_hybrid,
