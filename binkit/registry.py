@@ -129,17 +129,20 @@ def _check_max_tiles(value):
     return None if value is None else check_int("max_tiles", value, minimum=1)
 
 
-def _build_gridlstm(weights=None, device=None, upscale=1.0):
+def _build_gridlstm(weights=None, device=None, upscale=1.0, input_levels=None):
     from . import weights as store
     from ._checks import check_real
     from .gridlstm.inference import MAX_UPSCALE
     from .gridlstm.inference import binarize as run_model
+    from .gridlstm.inputs import check_input_levels
     from .runtime import check_device
 
     upscale = check_real("upscale", upscale, minimum=1.0, maximum=MAX_UPSCALE)
+    if input_levels is not None:
+        check_input_levels(input_levels)
     dev = check_device(device)
     model = store.load("gridlstm", weights, device=dev)
-    return lambda image: run_model(image, model, device=dev, upscale=upscale)
+    return lambda image: run_model(image, model, device=dev, upscale=upscale, input_levels=input_levels)
 
 
 def _build_hybrid(weights=None, device=None, max_tiles=None, adapt="page"):
@@ -183,7 +186,9 @@ def _registry() -> dict[str, Method]:
         {"weights": "a shipped name (binkit.weights.available('gridlstm')) or a .pt path; default general",
          "device": "cpu, cuda, cuda:N or mps; default the best available",
          "upscale": "resample the page by this factor (1 to 4) for the model, for scans with thin strokes; "
-                    "default 1"}))
+                    "default 1",
+         "input_levels": "minmax or percentile: how the page's grey levels are stretched for the model; "
+                         "default the weights' own"}))
     records.append(_model_method(
         "hybrid", "Hybrid: a CNN adjusts the logistic surface's B-spline, shipped weights", "hybrid",
         _build_hybrid,

@@ -13,6 +13,7 @@ import json
 import numpy as np
 import pytest
 
+import binkit
 from binkit import InputError
 from binkit.__main__ import main
 from binkit.datasets.faint import faint_page
@@ -109,3 +110,27 @@ def test_train_records_the_input_levels_and_faint_pages_and_the_checkpoint_keeps
         main(["train", "gridlstm", "--input-levels", "median", "--out", str(tmp_path / "x")])
     assert stop.value.code == 2
     assert "invalid choice: 'median'" in capsys.readouterr().err
+
+
+def test_inference_can_override_the_models_levels_and_refuses_an_unknown_one():
+    import torch
+
+    from binkit.gridlstm import GridLSTMBinarizer
+    from binkit.gridlstm.inference import binarize, page_logits
+
+    torch.manual_seed(0)
+    trained_minmax = GridLSTMBinarizer(GridLSTMConfig())
+    same_weights_percentile = GridLSTMBinarizer(GridLSTMConfig(input_levels="percentile"))
+    same_weights_percentile.load_state_dict(trained_minmax.state_dict())
+    gray, _ = _faint_gray(size=(96, 128))
+    own = page_logits(gray, trained_minmax, "cpu")
+    assert np.array_equal(page_logits(gray, trained_minmax, "cpu", input_levels="minmax"), own)
+    other = page_logits(gray, trained_minmax, "cpu", input_levels="percentile")
+    assert np.array_equal(other, page_logits(gray, same_weights_percentile, "cpu"))
+    assert not np.array_equal(other, own)
+    assert np.array_equal(binarize(gray, trained_minmax, "cpu", input_levels="percentile"), other >= 0)
+    for bad in ("median", 1):
+        with pytest.raises(InputError, match="input_levels"):
+            page_logits(gray, trained_minmax, "cpu", input_levels=bad)
+    with pytest.raises(InputError, match="input_levels"):  # checked before any weights load
+        binkit.binarizer("gridlstm", input_levels="median", weights="no-such-weights")

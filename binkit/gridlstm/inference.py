@@ -9,7 +9,7 @@ from .._checks import check_real
 from .._threshold import no_contrast as _no_contrast
 from ..io import as_gray
 from ..runtime import denormals_flushed, freed_memory_kept, pick_device
-from .inputs import sequence_tiles_of_gray
+from .inputs import check_input_levels, sequence_tiles_of_gray
 from .model import GridLSTMBinarizer, steps_to_blocks
 
 __all__ = ["binarize", "page_logits", "default_max_blocks", "MAX_UPSCALE"]
@@ -35,7 +35,7 @@ def default_max_blocks(device) -> int:
 
 
 def page_logits(image, model: GridLSTMBinarizer, device=None, max_blocks: int | None = None, *,
-                upscale: float = 1.0) -> np.ndarray:
+                upscale: float = 1.0, input_levels: str | None = None) -> np.ndarray:
     """Ink logits of every pixel of a page.
 
     The page is normalised as the reference does (per-page min-max stretch to
@@ -65,6 +65,11 @@ def page_logits(image, model: GridLSTMBinarizer, device=None, max_blocks: int | 
         thinner than the training pages' reach the model wider.  1 runs the
         page as it is; at most :data:`MAX_UPSCALE`.  Time and memory grow
         with ``upscale**2``.
+    input_levels : {"minmax", "percentile"}, optional
+        How the page's grey levels are stretched to the network's input
+        (:data:`binkit.gridlstm.inputs.INPUT_LEVELS`).  Default: the model's
+        own (``model.config.input_levels``), the one its weights were trained
+        with; the other is a choice to measure, not a free improvement.
 
     Returns
     -------
@@ -72,20 +77,25 @@ def page_logits(image, model: GridLSTMBinarizer, device=None, max_blocks: int | 
         Positive = ink.
     """
     gray = as_gray(image, copy=False)  # only read: a float32 page is used as it is
-    upscale = _check_upscale(upscale)
+    upscale, levels = _check_upscale(upscale), _check_levels(input_levels, model)
     if upscale != 1.0:
-        return _downsampled(page_logits(_resampled(gray, upscale), model, device, max_blocks), gray.shape)
+        return _downsampled(page_logits(_resampled(gray, upscale), model, device, max_blocks, input_levels=levels),
+                            gray.shape)
     logits = np.empty(gray.shape, np.float32)
 
     def keep(rows, cols, values):
         logits[rows, cols] = values
 
-    _run_tiles(gray, model, device, max_blocks, keep)
+    _run_tiles(gray, model, device, max_blocks, keep, levels)
     return logits
 
 
 def _check_upscale(upscale) -> float:
     return check_real("upscale", upscale, minimum=1.0, maximum=MAX_UPSCALE)
+
+
+def _check_levels(input_levels, model: GridLSTMBinarizer) -> str:
+    return model.config.input_levels if input_levels is None else check_input_levels(input_levels)
 
 
 def _resampled(gray: np.ndarray, upscale: float) -> np.ndarray:
@@ -105,7 +115,7 @@ def _downsampled(logits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return resize(logits, shape, order=1, mode="edge", anti_aliasing=True, preserve_range=True).astype(np.float32)
 
 
-def _run_tiles(gray: np.ndarray, model: GridLSTMBinarizer, device, max_blocks, keep) -> None:
+def _run_tiles(gray: np.ndarray, model: GridLSTMBinarizer, device, max_blocks, keep, levels: str) -> None:
     """Run the model over a checked page tile by tile; ``keep(rows, cols, logits)`` takes each tile's logits.
 
     ``rows`` and ``cols`` are the page's slices the tile covers (the padding
@@ -127,7 +137,7 @@ def _run_tiles(gray: np.ndarray, model: GridLSTMBinarizer, device, max_blocks, k
         # to the system and faulted in again, they make a page of several batches ~12 % faster
         # (memory stays bounded by one batch's peak; it goes back when the page is done).
         with torch.inference_mode(), denormals_flushed(), freed_memory_kept():
-            tiles = sequence_tiles_of_gray(gray, cfg.footprint, cfg.scale, block, max_blocks, cfg.input_levels)
+            tiles = sequence_tiles_of_gray(gray, cfg.footprint, cfg.scale, block, max_blocks, levels)
             for r0, r1, c0, c1, tl, bl in tiles:
                 # A tile is one batch.  Its float32 sums, and so the logits' last bits, depend on the
                 # batch's blocks; the tiles are the batches of whole bands of ``max_blocks``.
@@ -145,7 +155,7 @@ def _run_tiles(gray: np.ndarray, model: GridLSTMBinarizer, device, max_blocks, k
 
 
 def binarize(image, model: GridLSTMBinarizer, device=None, max_blocks: int | None = None, *,
-             upscale: float = 1.0) -> np.ndarray:
+             upscale: float = 1.0, input_levels: str | None = None) -> np.ndarray:
     """Binarize a page with a Grid LSTM model.
 
     Parameters
@@ -160,6 +170,8 @@ def binarize(image, model: GridLSTMBinarizer, device=None, max_blocks: int | Non
     upscale : float, default 1
         See :func:`page_logits`: resample the page by this factor for the
         model, and its logits back.
+    input_levels : {"minmax", "percentile"}, optional
+        See :func:`page_logits` (default: the model's own).
 
     Returns
     -------
@@ -171,15 +183,16 @@ def binarize(image, model: GridLSTMBinarizer, device=None, max_blocks: int | Non
         as with every binkit method.
     """
     gray = as_gray(image, copy=False)  # only read: a float32 page is used as it is
-    upscale = _check_upscale(upscale)
+    upscale, levels = _check_upscale(upscale), _check_levels(input_levels, model)
     ink = np.zeros(gray.shape, bool)
     if _no_contrast(gray):
         return ink
     if upscale != 1.0:
-        return np.greater_equal(page_logits(gray, model, device, max_blocks, upscale=upscale), 0, out=ink)
+        logits = page_logits(gray, model, device, max_blocks, upscale=upscale, input_levels=levels)
+        return np.greater_equal(logits, 0, out=ink)
 
     def keep(rows, cols, logits):  # the mask only: no page of logits
         np.greater_equal(logits, 0, out=ink[rows, cols])
 
-    _run_tiles(gray, model, device, max_blocks, keep)
+    _run_tiles(gray, model, device, max_blocks, keep, levels)
     return ink

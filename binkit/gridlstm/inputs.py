@@ -51,6 +51,7 @@ __all__ = [
     "footprint_inputs",
     "check_geometry",
     "INPUT_LEVELS",
+    "check_input_levels",
     "input_levels",
 ]
 
@@ -105,6 +106,13 @@ def _normalize(gray: np.ndarray) -> np.ndarray:
     return _stretch(gray, *_stretch_levels(gray))
 
 
+def check_input_levels(levels) -> str:
+    """``levels`` if it names one of :data:`INPUT_LEVELS`, else a :class:`binkit.InputError`."""
+    if not isinstance(levels, str) or levels not in INPUT_LEVELS:
+        raise InputError(f"input_levels={levels!r}: expected one of {', '.join(INPUT_LEVELS)}")
+    return levels
+
+
 def input_levels(gray: np.ndarray, levels: str = "minmax") -> tuple[float, float]:
     """The grey levels (on the 0..255 scale) that the network's input maps to 0 and 255.
 
@@ -122,9 +130,7 @@ def input_levels(gray: np.ndarray, levels: str = "minmax") -> tuple[float, float
     lo, hi : float
         ``lo`` maps to 0 and ``hi`` to 255; values beyond them are clipped.
     """
-    if levels not in INPUT_LEVELS:
-        raise InputError(f"input_levels={levels!r}: expected one of {', '.join(INPUT_LEVELS)}")
-    if levels == "percentile":
+    if check_input_levels(levels) == "percentile":
         step = max(1, int(np.ceil(np.sqrt(gray.size / _LEVEL_SAMPLE))))
         dark, paper = np.percentile(gray[::step, ::step], [_DARK_QUANTILE, _PAPER_QUANTILE]) * 255.0
         if paper - dark >= 1.0:        # at least one grey level apart on the 8-bit scale

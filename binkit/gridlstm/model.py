@@ -32,8 +32,7 @@ from torch import nn
 from .._checks import check_bool, check_int
 from ..datasets.blocks import BLOCK
 from .cell import GridLSTMCell, full_precision, full_precision_input, grid_scan, grid_scan_step_major
-from .._errors import InputError
-from .inputs import INPUT_LEVELS, check_geometry
+from .inputs import check_geometry, check_input_levels
 
 __all__ = ["GridLSTMConfig", "GridLSTMBinarizer", "CORNERS", "model_from_config"]
 
@@ -85,8 +84,7 @@ class GridLSTMConfig:
         # file that loads into nothing): refused here, from the command line and from a stored config alike
         object.__setattr__(self, "units_per_pixel", check_int("units_per_pixel", self.units_per_pixel, minimum=1))
         object.__setattr__(self, "reference_flip", check_bool("reference_flip", self.reference_flip))
-        if self.input_levels not in INPUT_LEVELS:
-            raise InputError(f"input_levels={self.input_levels!r}: expected one of {', '.join(INPUT_LEVELS)}")
+        check_input_levels(self.input_levels)
 
     @property
     def hidden(self) -> int:
