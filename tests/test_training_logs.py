@@ -1,0 +1,76 @@
+"""The training logs that ship in data/training_logs/ are whole and their READMEs tell their numbers.
+
+Notebook 07 reads the loss question's per-page results from there (the three
+loss arms trained on the H-DIBCO 2016 fold); the README beside them has a
+table of their means, which must be what the CSVs give.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+
+from binkit.results import mean_table, read_results_csv
+
+LOSS_RUNS = Path(__file__).resolve().parents[1] / "data" / "training_logs" / "loss-question"
+ARMS = ("f4-sf2-L", "f4-sf2-Ldyn", "f4-sf2-Ldyn-reflayout")
+MEASURES = ("fm", "fps", "psnr", "drd")
+
+
+def _seeds() -> list[Path]:
+    return sorted(LOSS_RUNS.glob("seed*"))
+
+
+def test_loss_question_has_every_arm_for_every_seed():
+    seeds = _seeds()
+    assert seeds, f"no seed folders in {LOSS_RUNS}"
+    for folder in seeds:
+        for arm in ARMS:
+            for csv_name in ("results.csv", "last.results.csv"):
+                rows = read_results_csv(folder / arm / csv_name)
+                assert {r["config"] for r in rows} == {arm}, f"{folder.name}/{arm}/{csv_name}: rows labelled otherwise"
+                assert {r["dataset"] for r in rows} == {"H-DIBCO 2016"}
+                assert sorted(r["image"] for r in rows) == [f"2016_H{i:02d}" for i in range(1, 11)]
+
+
+def test_loss_question_arms_trained_alike():
+    # the same epochs for every arm of a seed: the comparison holds the schedule fixed
+    for folder in _seeds():
+        epochs = set()
+        for arm in ARMS:
+            with open(folder / arm / "log.csv", newline="") as fh:
+                log = list(csv.DictReader(fh))
+            assert [int(r["epoch"]) for r in log] == list(range(len(log))), f"{folder.name}/{arm}: epochs missing"
+            epochs.add(len(log))
+        assert len(epochs) == 1 and epochs.pop() >= 60, f"{folder.name}: arms trained for different epochs"
+
+
+def _readme_means(heading: str) -> dict[tuple[str, str], list[float]]:
+    # the table under ``heading``: rows such as "| 42 | `f4-sf2-L` | 88.12 | 92.01 | 18.50 | 4.01 | ..."
+    text = (LOSS_RUNS / "README.md").read_text()
+    assert heading in text, f"README.md has no section {heading!r}"
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    pattern = re.compile(r"^\|\s*(\d+)\s*\|\s*`?([\w.-]+)`?\s*\|" + r"\s*([\d.]+)\s*\|" * 4)
+    found = {}
+    for line in section.splitlines():
+        m = pattern.match(line)
+        if m:
+            found[m[1], m[2]] = [float(x) for x in m.groups()[2:]]
+    return found
+
+
+@pytest.mark.parametrize("heading, csv_name", [("## Means at the protocol's checkpoint", "results.csv"),
+                                               ("## Means at the last epoch", "last.results.csv")])
+def test_loss_question_readme_tables_are_what_the_csvs_give(heading, csv_name):
+    want = {}
+    for folder in _seeds():
+        for arm in ARMS:
+            (t,) = mean_table(read_results_csv(folder / arm / csv_name), by=(), metrics=MEASURES)
+            want[folder.name.removeprefix("seed"), arm] = [round(t[m], 2) for m in MEASURES]
+    shown = _readme_means(heading)
+    assert sorted(shown) == sorted(want), "one README row per seed and arm"
+    for key, values in want.items():
+        assert shown[key] == pytest.approx(values, abs=0.006), f"README {heading}, {key}"
