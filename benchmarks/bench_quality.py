@@ -130,7 +130,7 @@ def _markdown(results: dict, order: list[str]) -> str:
     head = ["method"]
     for label in labels:
         short = label.removeprefix("DIBCO")  # "2016", "hard"
-        head += [f"{short} {m}" for m in ("FM", "Fps", "PSNR", "DRD", "NRM %")]
+        head += [f"{short} {m}" for m in ("FM", "Fps", "PSNR", "DRD", "NRM %", "recall %")]
         if any(r[1] for r in results[label].values()):
             head.append(f"{short} border ink %")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -138,9 +138,9 @@ def _markdown(results: dict, order: list[str]) -> str:
         cells = [f"`{method}`"]
         for label in labels:
             rows, ink_in, _ = results[label][method]
-            mean = {k: float(np.nanmean([s[k] for _, s in rows])) for k in MEASURES}
+            mean = {k: float(np.nanmean([s[k] for _, s in rows])) for k in MEASURES + ("recall",)}
             cells += [f"{mean['fm']:.2f}", f"{mean['fps']:.2f}", f"{mean['psnr']:.2f}", f"{mean['drd']:.2f}",
-                      f"{100 * mean['nrm']:.2f}"]
+                      f"{100 * mean['nrm']:.2f}", f"{mean['recall']:.2f}"]
             if any(r[1] for r in results[label].values()):
                 cells.append(f"{_border_share(ink_in):.2f}")
         lines.append("| " + " | ".join(cells) + " |")

@@ -154,8 +154,14 @@ def record(name: str, command: list[str]) -> int:
     started = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
     load_before = _load()
     t = time.perf_counter()
-    proc = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)  # stderr (progress) passes through
+    # "python" is this interpreter, so the benchmark runs where the tool runs (a venv not on PATH included)
+    run = [sys.executable, *command[1:]] if command and command[0] in ("python", "python3") else command
+    proc = subprocess.run(run, cwd=ROOT, stdout=subprocess.PIPE, text=True)  # stderr (progress) passes through
     wall = time.perf_counter() - t
+    if proc.returncode != 0:  # a failed run never replaces a record
+        print(proc.stdout[-2000:], file=sys.stderr)
+        print(f"exit {proc.returncode} after {wall:.0f} s: {RECORDS / f'{name}.txt'} left as it was", file=sys.stderr)
+        return proc.returncode
     shown = " ".join(shlex.quote(c) for c in command)
     shown = re.sub(r"^\S*python3?\S*", "python", shown)  # the interpreter's path says nothing
     header = {
@@ -169,7 +175,9 @@ def record(name: str, command: list[str]) -> int:
     }
     body = _dibco_placeholder(proc.stdout)
     text = "".join(f"# {k}: {v}\n" for k, v in header.items()) + "\n" + body
-    (RECORDS / f"{name}.txt").write_text(text, encoding="utf-8")
+    tmp = RECORDS / f".{name}.txt.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(RECORDS / f"{name}.txt")  # whole or not at all
     print(f"wrote {RECORDS / f'{name}.txt'} ({wall:.0f} s, exit {proc.returncode})", file=sys.stderr)
     return proc.returncode
 
