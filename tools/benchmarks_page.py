@@ -41,7 +41,10 @@ SECTIONS: dict[str, tuple[str, str]] = {
         "Means over the 10 pages of H-DIBCO 2016 (binkit's metrics) and over the 36 committed hard pages "
         "(`data/synthetic_hard`: scanner borders, gutters, facing pages, torn corners, colour cards, lower "
         "resolutions). *Border ink* is the share of all border, gutter, facing-page, corner and card pixels "
-        "(page in the ground truth) that a method labels ink. `gridlstm` is the default weight set `general`, "
+        "(page in the ground truth) that a method labels ink. The 16 committed faint-ink pages "
+        "(`data/synthetic_faint`: brown letters on beige paper, pale print, thin pens, fading strokes) are "
+        "scored too, with the share of their ink each method keeps (*recall*) and a table per kind of page. "
+        "`gridlstm` is the default weight set `general`, "
         "which trained on the 2016 pages (its 2016 scores are not a test); `paper-fold` is `f4-sf2-dyn` and "
         "`general-no2016` the general recipe without 2016 (2016 unseen for both). `hybrid` (general recipe) "
         "trained on 2016, `hybrid-paper-fold` did not; `hybrid-tile` is `hybrid` with one surface per tile; "
@@ -267,10 +270,12 @@ def build() -> str:
 def _load_warning(header: dict[str, str]) -> str:
     """A warning when the load average went well past the machine's CPUs during the run, else nothing.
 
-    The benchmark itself keeps the CPUs busy, so the warning starts one above their number.
+    The benchmark itself keeps the CPUs busy, so the warning starts one above their number.  Only the
+    1-minute load averages (before and after the run) count.
     """
     cpus = re.search(r"(\d+) CPUs", header.get("machine", ""))
-    loads = [float(x) for x in re.findall(r"\d+\.\d+", header.get("load", ""))]
+    # the 1-minute averages before and after: the 5- and 15-minute ones still carry what ran before the benchmark
+    loads = [float(x) for x in re.findall(r"load average (\d+\.\d+)", header.get("load", ""))]
     if not cpus or not loads or max(loads) <= int(cpus.group(1)) + 1:
         return ""
     return (f"**Loaded machine**: the load average reached {max(loads):.1f} on {cpus.group(1)} CPUs during this "
