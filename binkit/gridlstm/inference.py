@@ -38,10 +38,11 @@ def page_logits(image, model: GridLSTMBinarizer, device=None, max_blocks: int | 
                 upscale: float = 1.0, input_levels: str | None = None) -> np.ndarray:
     """Ink logits of every pixel of a page.
 
-    The page is normalised as the reference does (per-page min-max stretch to
-    0..255), padded at the bottom and right to whole 64x64 blocks, and cut into
-    the two sequence sets; each tile of at most ``max_blocks`` blocks (a band
-    of whole block rows, or a piece of one block row on a very wide page) runs
+    The page is stretched to 0..255 by the model's input levels (by default
+    the reference's per-page min-max stretch), padded at the bottom and right
+    to whole 64x64 blocks, and cut into the two sequence sets; each tile of at
+    most ``max_blocks`` blocks (a band of whole block rows, or a piece of one
+    block row on a very wide page) runs
     through the model with all its blocks and all four reading directions in
     one batch.  Each tile builds its inputs from the pixels it reads (with the
     context's margin), so only the page, the result and one tile's inputs and
@@ -61,7 +62,8 @@ def page_logits(image, model: GridLSTMBinarizer, device=None, max_blocks: int | 
         16 GiB free, 2048 with 8 GiB, else 512 (:func:`default_max_blocks`).
     upscale : float, default 1
         Resample the page by this factor (bilinear) before the model and its
-        logits back to the page's shape after (area-weighted), so that strokes
+        logits back to the page's shape after (smoothed against aliasing, then
+        bilinear), so that strokes
         thinner than the training pages' reach the model wider.  1 runs the
         page as it is; at most :data:`MAX_UPSCALE`.  Time and memory grow
         with ``upscale**2``.
