@@ -6,6 +6,7 @@ they looked.  ``.ci/run`` points ``BINKIT_DIBCO_ROOT`` at ``../shared/data/dibco
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -45,3 +46,17 @@ def reference_dir() -> Path:
     if not ref.is_dir():
         pytest.skip(f"reference fixtures not found at {ref} (set BINKIT_REFERENCE_DIR)")
     return ref
+
+
+@pytest.fixture(scope="session")
+def project_script():
+    """``project_script("tools/benchmarks_page.py")``: a script of the checkout (not a package module), loaded."""
+
+    def load(relative: str):
+        path = PROJECT / relative
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

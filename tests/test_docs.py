@@ -265,17 +265,8 @@ def test_readme_results_come_from_the_benchmark_record():
 # --- the benchmarks page ------------------------------------------------------------------------------------
 
 
-def _benchmarks_page():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("benchmarks_page", ROOT / "tools" / "benchmarks_page.py")
-    page = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(page)
-    return page
-
-
-def test_a_failed_benchmark_leaves_its_record_as_it_was(tmp_path, monkeypatch):
-    page = _benchmarks_page()
+def test_a_failed_benchmark_leaves_its_record_as_it_was(tmp_path, monkeypatch, project_script):
+    page = project_script("tools/benchmarks_page.py")
     monkeypatch.setattr(page, "RECORDS", tmp_path)
     (tmp_path / "x.txt").write_text("the old record")
     # "python" runs as this interpreter; a run that fails after printing part of a table keeps the old record
@@ -286,8 +277,8 @@ def test_a_failed_benchmark_leaves_its_record_as_it_was(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.txt"], "no temporary file is left"
 
 
-def test_benchmarks_page_is_generated_from_the_records():
-    page = _benchmarks_page()
+def test_benchmarks_page_is_generated_from_the_records(project_script):
+    page = project_script("tools/benchmarks_page.py")
     assert (ROOT / "docs" / "benchmarks" / "quality.txt").exists(), "the quality record is kept"
     assert (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8") == page.build(), \
         "docs/benchmarks.md is not what the records give: python tools/benchmarks_page.py build"
