@@ -131,13 +131,12 @@ def _check_max_tiles(value):
 
 def _build_gridlstm(weights=None, device=None, upscale=1.0, input_levels=None):
     from . import weights as store
-    from ._checks import check_real
-    from .gridlstm.inference import MAX_UPSCALE
     from .gridlstm.inference import binarize as run_model
+    from .gridlstm.inference import check_upscale
     from .gridlstm.inputs import check_input_levels
     from .runtime import check_device
 
-    upscale = check_real("upscale", upscale, minimum=1.0, maximum=MAX_UPSCALE)
+    upscale = check_upscale(upscale)
     if input_levels is not None:
         check_input_levels(input_levels)
     dev = check_device(device)

@@ -12,7 +12,7 @@ from ..runtime import denormals_flushed, freed_memory_kept, pick_device
 from .inputs import check_input_levels, sequence_tiles_of_gray
 from .model import GridLSTMBinarizer, steps_to_blocks
 
-__all__ = ["binarize", "page_logits", "default_max_blocks", "MAX_UPSCALE"]
+__all__ = ["binarize", "page_logits", "default_max_blocks", "MAX_UPSCALE", "check_upscale"]
 
 #: Largest ``upscale`` :func:`page_logits` and :func:`binarize` take: the
 #: resampled page and its logits hold ``upscale**2`` times the page's pixels.
@@ -79,7 +79,7 @@ def page_logits(image, model: GridLSTMBinarizer, device=None, max_blocks: int | 
         Positive = ink.
     """
     gray = as_gray(image, copy=False)  # only read: a float32 page is used as it is
-    upscale, levels = _check_upscale(upscale), _check_levels(input_levels, model)
+    upscale, levels = check_upscale(upscale), _check_levels(input_levels, model)
     if upscale != 1.0:
         return _downsampled(page_logits(_resampled(gray, upscale), model, device, max_blocks, input_levels=levels),
                             gray.shape)
@@ -92,7 +92,8 @@ def page_logits(image, model: GridLSTMBinarizer, device=None, max_blocks: int | 
     return logits
 
 
-def _check_upscale(upscale) -> float:
+def check_upscale(upscale) -> float:
+    """``upscale`` as a float if it lies in ``[1, MAX_UPSCALE]``, else a :class:`binkit.InputError`."""
     return check_real("upscale", upscale, minimum=1.0, maximum=MAX_UPSCALE)
 
 
@@ -185,7 +186,7 @@ def binarize(image, model: GridLSTMBinarizer, device=None, max_blocks: int | Non
         as with every binkit method.
     """
     gray = as_gray(image, copy=False)  # only read: a float32 page is used as it is
-    upscale, levels = _check_upscale(upscale), _check_levels(input_levels, model)
+    upscale, levels = check_upscale(upscale), _check_levels(input_levels, model)
     ink = np.zeros(gray.shape, bool)
     if _no_contrast(gray):
         return ink
