@@ -19,7 +19,7 @@ __all__ = ["main", "build_parser"]
 #: Options of ``binkit train`` that only one family takes (the other refuses them in one line).
 _GRIDLSTM_ONLY, _HYBRID_ONLY = ("footprint", "scale", "units_per_pixel", "loss", "reference_layout", "augment",
                                 "mix_synthetic", "mixed_share", "val_synthetic", "mix_faint", "val_faint",
-                                "input_levels"), ("layout",)
+                                "input_levels", "val_measure"), ("layout",)
 _PROTOCOL = ("epochs", "blocks_per_epoch", "batch_size", "val_every", "val_blocks", "lr", "lr_decay", "seed")
 
 
@@ -274,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
                        ("mix-faint", "add N faint-ink training pages"), ("val-faint", "N faint-ink validation pages")):
         p.add_argument(f"--{name}", type=int, default=None, metavar="N", help=f"gridlstm only: {what}")
     p.add_argument("--input-levels", choices=["minmax", "percentile"], help="gridlstm only: the grey stretch (minmax)")
+    p.add_argument("--val-measure", choices=["error", "fm"], help="gridlstm only: what picks best.pt, the "
+                   "validation blocks' pixel error (error, the paper's) or 1 - their pooled FM (fm)")
     p.add_argument("--mixed-share", type=float, default=None, metavar="R",
                    help="gridlstm only: share of every epoch's blocks drawn from the synthetic pages")
     p.add_argument("--loss", default=None, help="gridlstm only: dynamic (default), bce, or static<w>")

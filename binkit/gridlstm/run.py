@@ -27,7 +27,7 @@ from ..runs import MIX_SEED, VAL_SEED, faint_pages, hard_pages, run_training, sp
 from ..train import TrainConfig
 from .configs import RECIPES, config_name
 from .model import GridLSTMBinarizer, GridLSTMConfig
-from .training import GridLSTMTask
+from .training import VAL_MEASURES, GridLSTMTask
 
 __all__ = ["RunSpec", "load_pages", "run", "evaluate_pages", "model_from_checkpoint"]
 
@@ -56,12 +56,15 @@ class RunSpec:
     val_faint: int = 0  # synthetic faint-ink pages added to the validation pages, seeds VAL_SEED + k
     mix_size: tuple = (512, 768)
     input_levels: str = "minmax"  # GridLSTMConfig.input_levels: how a page's grey levels become the input
+    val_measure: str = "error"  # GridLSTMTask's validation measure, which picks best.pt: "error" (paper) or "fm"
     train_cfg: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self):
         # checked when the command is read, before any page is loaded or any folder made
         for name in ("augment", "mix_synthetic", "val_synthetic", "mix_faint", "val_faint"):
             setattr(self, name, check_int(name, getattr(self, name), minimum=0))
+        if self.val_measure not in VAL_MEASURES:
+            raise InputError(f"val_measure={self.val_measure!r}: expected one of {', '.join(VAL_MEASURES)}")
         if not isinstance(self.train_cfg, TrainConfig):
             raise InputError(f"train_cfg must be a TrainConfig, got {type(self.train_cfg).__name__}")
         self.model_config  # footprint, scale, units_per_pixel, input_levels (GridLSTMConfig checks them)
@@ -87,7 +90,8 @@ class RunSpec:
         fields.pop("data")
         fields["units_per_pixel"] = self.model_config.units_per_pixel
         # added later: left out at their defaults, so that records of earlier runs stay equal to today's
-        for name, default in (("mix_faint", 0), ("val_faint", 0), ("input_levels", "minmax")):
+        for name, default in (("mix_faint", 0), ("val_faint", 0), ("input_levels", "minmax"),
+                              ("val_measure", "error")):
             if fields[name] == default:
                 del fields[name]
         return json.loads(json.dumps(fields, default=str))
@@ -175,6 +179,7 @@ def run(spec: RunSpec, out) -> dict:
             mixed=hard_pages(MIX_SEED, spec.mix_synthetic, spec.mix_size)
             + faint_pages(MIX_SEED, spec.mix_faint, spec.mix_size),
             mixed_share=spec.mixed_share,
+            val_measure=spec.val_measure,
         )
 
     def score(out: Path) -> dict:

@@ -31,7 +31,14 @@ from .inputs import make_sequences
 from .losses import dynamic_weight_blocks, get_loss
 from .model import GridLSTMBinarizer, GridLSTMConfig, blocks_to_steps
 
-__all__ = ["GridLSTMTask", "PageSequences", "prepare_page"]
+__all__ = ["GridLSTMTask", "PageSequences", "prepare_page", "VAL_MEASURES"]
+
+#: What the validation error of :class:`GridLSTMTask` counts: ``"error"``, the paper's
+#: pixel error (wrong pixels over all pixels); ``"fm"``, ``1 - FM`` of the validation
+#: blocks' pooled ink counts.  The pixel error of a page that is mostly paper stays
+#: low whatever happens to its faint strokes, so it can keep a checkpoint that drops
+#: them; ``1 - FM`` falls only when the ink is found.
+VAL_MEASURES = ("error", "fm")
 
 
 @dataclass
@@ -134,6 +141,9 @@ class GridLSTMTask:
         Share of each epoch's training blocks drawn from ``mixed`` (in (0, 1)).
         Without it, the mixed pages join the others and every block of every
         page is equally likely.
+    val_measure : {"error", "fm"}, default "error"
+        What :meth:`errors` returns for the validation, and so which checkpoint
+        :func:`binkit.train.fit` keeps as ``best.pt`` (:data:`VAL_MEASURES`).
     """
 
     def __init__(
@@ -151,9 +161,13 @@ class GridLSTMTask:
         augment_seed: int = 0,
         mixed: Sequence = (),
         mixed_share: float | None = None,
+        val_measure: str = "error",
     ):
         from .._checks import check_int, check_real
 
+        if val_measure not in VAL_MEASURES:
+            raise InputError(f"val_measure={val_measure!r}: expected one of {', '.join(VAL_MEASURES)}")
+        self.val_measure = val_measure
         if not train or not val:
             raise InputError("training needs at least one training page and one validation page")
         self.augment = check_int("augment", augment, minimum=0)
@@ -252,13 +266,21 @@ class GridLSTMTask:
         weights = self._on(weights, device) if weights is not None else None
         return self.loss_fn(logits, target, weights)
 
-    def errors(self, model, batch, device) -> tuple[torch.Tensor, int]:
-        """Validation pixel error, padded pixels included, as the reference counts it: the wrong
-        pixels as a 0-dim tensor on the device (:func:`binkit.train.fit` sums them there and reads
-        the sum once), and the pixels counted."""
+    def errors(self, model, batch, device) -> tuple[torch.Tensor, int | torch.Tensor]:
+        """The validation error's numerator and denominator, as 0-dim tensors on the device where
+        they are counted there (:func:`binkit.train.fit` sums them there and reads the sums once).
+
+        ``val_measure="error"``: the wrong pixels and the pixels counted, padded pixels included,
+        as the reference counts them.  ``"fm"``: ``FP + FN`` and ``2 TP + FP + FN``, whose summed
+        ratio is ``1 - FM`` of the pooled counts.
+        """
         logits = self._forward(model, batch, device)
-        target = self._on(batch["target"], device)
-        return ((logits >= 0) != target).sum(), target.numel()
+        target = self._on(batch["target"], device).bool()
+        ink = logits >= 0
+        wrong = (ink != target).sum()
+        if self.val_measure == "fm":
+            return wrong, wrong + 2 * (ink & target).sum()
+        return wrong, target.numel()
 
     def describe(self) -> dict:
         return {
@@ -272,4 +294,6 @@ class GridLSTMTask:
                if "mixed" in self.pages else {}),
             **({"augment": self.augment, "augmentation": self.augmentation.to_dict(),
                 "augment_seed": self.augment_seed} if self.augment else {}),
+            # named only when not the paper's, so runs written before the choice existed resume
+            **({"val_measure": self.val_measure} if self.val_measure != "error" else {}),
         }
