@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ._errors import InputError, first_line, printable_streams, shown
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "train_spec"]
 
 #: Options of ``binkit train`` that only one family takes (the other refuses them in one line).
 _GRIDLSTM_ONLY, _HYBRID_ONLY = ("footprint", "scale", "units_per_pixel", "loss", "reference_layout", "augment",
@@ -122,7 +122,8 @@ def _given(args, names) -> dict:
     return {n: v for n in names if (v := getattr(args, n, None)) is not None and v is not False}
 
 
-def _train(args) -> int:
+def train_spec(args):
+    """The run spec (``RunSpec`` or ``HybridRunSpec``) that ``binkit train``'s parsed ``args`` ask for."""
     own, other = (_GRIDLSTM_ONLY, _HYBRID_ONLY) if args.model == "gridlstm" else (_HYBRID_ONLY, _GRIDLSTM_ONLY)
     refused = [f"--{n.replace('_', '-')}" for n in _given(args, other)]
     if refused:
@@ -131,17 +132,23 @@ def _train(args) -> int:
     overrides = _given(args, own + ("train", "val", "test", "data", "synthetic"))
     train_options = {**_given(args, _PROTOCOL), "device": args.device, "progress": not args.no_progress}
     if args.model == "gridlstm":
-        from .gridlstm.run import RunSpec, run
+        from .gridlstm.run import RunSpec
 
-        spec = RunSpec.recipe(args.recipe, train_options=train_options, **overrides)
+        return RunSpec.recipe(args.recipe, train_options=train_options, **overrides)
+    from .hybrid.model import AdjusterConfig
+    from .hybrid.run import HybridRunSpec
+
+    if "layout" in overrides:
+        overrides["config"] = AdjusterConfig(layout=overrides.pop("layout"))
+    return HybridRunSpec.recipe(args.recipe, train_options=train_options, **overrides)
+
+
+def _train(args) -> int:
+    if args.model == "gridlstm":
+        from .gridlstm.run import run
     else:
-        from .hybrid.model import AdjusterConfig
-        from .hybrid.run import HybridRunSpec, run
-
-        if "layout" in overrides:
-            overrides["config"] = AdjusterConfig(layout=overrides.pop("layout"))
-        spec = HybridRunSpec.recipe(args.recipe, train_options=train_options, **overrides)
-    summary = run(spec, args.out)
+        from .hybrid.run import run
+    summary = run(train_spec(args), args.out)
     if summary:
         test = summary.get("test") or {}
         tests = {"test": test} if args.model == "gridlstm" and test else test if args.model == "hybrid" else {}

@@ -75,3 +75,25 @@ def test_train_records_the_measure_and_refuses_it_for_the_hybrid(tmp_path, capsy
     assert all(0.0 <= row["val_error"] <= 1.0 for row in log["history"])
     assert main(["train", "hybrid", "--val-measure", "fm", "--out", str(tmp_path / "h")]) == 2
     assert "--val-measure: gridlstm only" in capsys.readouterr().err
+
+
+def test_revalidate_scores_a_saved_checkpoint_as_the_run_validated_it(tmp_path, capsys, project_script):
+    import shutil
+
+    out = tmp_path / "run"
+    command = ["train", "gridlstm", "--footprint", "8", "--units-per-pixel", "1", "--loss", "dynamic", "--synthetic",
+               "--train", "1", "--val", "2", "--test", "--epochs", "2", "--blocks-per-epoch", "4", "--batch-size",
+               "4", "--val-blocks", "8", "--val-every", "1", "--no-progress", "--out", str(out)]
+    assert main(command) == 0, capsys.readouterr().err
+    shutil.copy(out / "latest.pt", tmp_path / "e1.pt")
+    capsys.readouterr()
+    revalidate = project_script("tools/revalidate.py")
+    assert revalidate.main([str(out / "best.pt"), str(tmp_path / "e1.pt"), "--", *command]) == 0
+    printed = capsys.readouterr().out
+    last = json.loads((out / "log.json").read_text())["history"][-1]
+    assert last["epoch"] == 1
+    assert f"| 1 | {last['val_error']:.6f} |" in printed  # the run's own validation of epoch 1, to the digit
+    assert "kept by error: epoch" in printed and "kept by fm: epoch" in printed
+    other = [*command[:command.index("--val") + 1], "3", *command[command.index("--val") + 2:]]
+    assert revalidate.main([str(tmp_path / "e1.pt"), "--", *other]) == 2  # another run's validation pages
+    assert "other validation pages" in capsys.readouterr().err

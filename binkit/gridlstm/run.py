@@ -29,7 +29,7 @@ from .configs import RECIPES, config_name
 from .model import GridLSTMBinarizer, GridLSTMConfig
 from .training import VAL_MEASURES, GridLSTMTask
 
-__all__ = ["RunSpec", "load_pages", "run", "evaluate_pages", "model_from_checkpoint"]
+__all__ = ["RunSpec", "load_pages", "validation_pages", "run", "evaluate_pages", "model_from_checkpoint"]
 
 
 @dataclass
@@ -153,6 +153,12 @@ def _dataset_name(spec: RunSpec) -> str:
     return " + ".join(names)
 
 
+def validation_pages(spec: RunSpec) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(name, image, gt) of the run's validation pages: its ``val`` split, then its synthetic hard and faint ones."""
+    return (load_pages(spec, "val") + hard_pages(VAL_SEED, spec.val_synthetic, spec.mix_size)
+            + faint_pages(VAL_SEED, spec.val_faint, spec.mix_size))
+
+
 def run(spec: RunSpec, out) -> dict:
     """Train (or resume, or skip if finished), then evaluate on the test pages (:func:`binkit.runs.run_training`).
 
@@ -170,8 +176,7 @@ def run(spec: RunSpec, out) -> dict:
             spec.model_config,
             spec.loss,
             load_pages(spec, "train"),
-            load_pages(spec, "val") + hard_pages(VAL_SEED, spec.val_synthetic, spec.mix_size)
-            + faint_pages(VAL_SEED, spec.val_faint, spec.mix_size),
+            validation_pages(spec),
             reference_layout=spec.reference_layout,
             cache_dir=out / "cache",
             augment=spec.augment,
