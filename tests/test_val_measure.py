@@ -8,6 +8,7 @@ makes ``best.pt`` the checkpoint whose validation blocks' pooled FM is highest.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -83,7 +84,7 @@ def test_revalidate_scores_a_saved_checkpoint_as_the_run_validated_it(tmp_path, 
     out = tmp_path / "run"
     command = ["train", "gridlstm", "--footprint", "8", "--units-per-pixel", "1", "--loss", "dynamic", "--synthetic",
                "--train", "1", "--val", "2", "--test", "--epochs", "2", "--blocks-per-epoch", "4", "--batch-size",
-               "4", "--val-blocks", "8", "--val-every", "1", "--no-progress", "--out", str(out)]
+               "4", "--val-blocks", "8", "--val-every", "1", "--no-progress", "--val-measure", "fm", "--out", str(out)]
     assert main(command) == 0, capsys.readouterr().err
     shutil.copy(out / "latest.pt", tmp_path / "e1.pt")
     capsys.readouterr()
@@ -92,7 +93,7 @@ def test_revalidate_scores_a_saved_checkpoint_as_the_run_validated_it(tmp_path, 
     printed = capsys.readouterr().out
     last = json.loads((out / "log.json").read_text())["history"][-1]
     assert last["epoch"] == 1
-    assert f"| 1 | {last['val_error']:.6f} |" in printed  # the run's own validation of epoch 1, to the digit
+    assert re.search(rf"^\| 1 \| [\d.]+ \| {last['val_error']:.6f} \|$", printed, re.M)  # the run's own 1 - FM
     assert "kept by error: epoch" in printed and "kept by fm: epoch" in printed
     other = [*command[:command.index("--val") + 1], "3", *command[command.index("--val") + 2:]]
     assert revalidate.main([str(tmp_path / "e1.pt"), "--", *other]) == 2  # another run's validation pages
