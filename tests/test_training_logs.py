@@ -74,3 +74,18 @@ def test_loss_question_readme_tables_are_what_the_csvs_give(heading, csv_name):
     assert sorted(shown) == sorted(want), "one README row per seed and arm"
     for key, values in want.items():
         assert shown[key] == pytest.approx(values, abs=0.006), f"README {heading}, {key}"
+
+
+GENERAL_201 = Path(__file__).resolve().parents[1] / "data" / "training_logs" / "general-no2016-201"
+
+
+def test_revalidation_of_the_201_epoch_run_repeats_its_logged_validation_errors():
+    # tools/revalidate.py scored copies of the run's checkpoints again; its pixel errors must be the log's own
+    with open(GENERAL_201 / "log.csv", newline="") as fh:
+        log = list(csv.DictReader(fh))
+    assert [int(r["epoch"]) for r in log] == list(range(201)), "the protocol's 201 epochs, none missing"
+    logged = {int(r["epoch"]): float(r["val_error"]) for r in log if r["val_error"]}
+    rows = re.findall(r"^\| (\d+) \| ([\d.]+) \| ([\d.]+) \|$", (GENERAL_201 / "revalidation.txt").read_text(), re.M)
+    assert len(rows) >= 20, "one row per validated epoch"
+    for epoch, error, _ in rows:
+        assert float(error) == pytest.approx(logged[int(epoch)], abs=2e-6), f"epoch {epoch}"
