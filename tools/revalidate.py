@@ -75,25 +75,20 @@ def main(argv=None) -> int:
 def validation_scores(task, model, batch, step: int) -> dict:
     """Both validation measures of ``model`` on ``batch``, from one forward pass over it.
 
-    The same counts as :meth:`binkit.gridlstm.training.GridLSTMTask.errors` makes
-    for each measure (``fit`` sums them over the batch the same way).
+    The counts of :meth:`binkit.gridlstm.training.GridLSTMTask.counts`, summed over
+    the batch as ``fit`` sums them.
     """
     import torch
 
     from binkit.runtime import denormals_flushed
 
-    wrong = ink_found = total = 0
+    wrong = found = total = 0
     model.eval()
-    task.model = model
     with torch.no_grad(), denormals_flushed():  # as fit validates: the same logits, at its speed
         for start in range(0, task.size(batch), step):
-            sub = task.take(batch, slice(start, start + step))
-            ink = task._forward(model, sub, "cpu") >= 0
-            target = torch.as_tensor(sub["target"]).bool()
-            wrong += int((ink != target).sum())
-            ink_found += int((ink & target).sum())
-            total += target.numel()
-    return {"error": wrong / total, "fm": wrong / (wrong + 2 * ink_found) if wrong + ink_found else float("nan")}
+            w, f, n = task.counts(model, task.take(batch, slice(start, start + step)), "cpu")
+            wrong, found, total = wrong + int(w), found + int(f), total + n
+    return {"error": wrong / total, "fm": wrong / (wrong + 2 * found) if wrong + found else float("nan")}
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from ..runs import MIX_SEED, VAL_SEED, faint_pages, hard_pages, run_training, sp
 from ..train import TrainConfig
 from .configs import RECIPES, config_name
 from .model import GridLSTMBinarizer, GridLSTMConfig
-from .training import VAL_MEASURES, GridLSTMTask
+from .training import GridLSTMTask, check_val_measure
 
 __all__ = ["RunSpec", "load_pages", "validation_pages", "run", "evaluate_pages", "model_from_checkpoint"]
 
@@ -63,8 +63,7 @@ class RunSpec:
         # checked when the command is read, before any page is loaded or any folder made
         for name in ("augment", "mix_synthetic", "val_synthetic", "mix_faint", "val_faint"):
             setattr(self, name, check_int(name, getattr(self, name), minimum=0))
-        if self.val_measure not in VAL_MEASURES:
-            raise InputError(f"val_measure={self.val_measure!r}: expected one of {', '.join(VAL_MEASURES)}")
+        check_val_measure(self.val_measure)
         if not isinstance(self.train_cfg, TrainConfig):
             raise InputError(f"train_cfg must be a TrainConfig, got {type(self.train_cfg).__name__}")
         self.model_config  # footprint, scale, units_per_pixel, input_levels (GridLSTMConfig checks them)

@@ -31,7 +31,7 @@ from .inputs import make_sequences
 from .losses import dynamic_weight_blocks, get_loss
 from .model import GridLSTMBinarizer, GridLSTMConfig, blocks_to_steps
 
-__all__ = ["GridLSTMTask", "PageSequences", "prepare_page", "VAL_MEASURES"]
+__all__ = ["GridLSTMTask", "PageSequences", "prepare_page", "VAL_MEASURES", "check_val_measure"]
 
 #: What the validation error of :class:`GridLSTMTask` counts: ``"error"``, the paper's
 #: pixel error (wrong pixels over all pixels); ``"fm"``, ``1 - FM`` of the validation
@@ -39,6 +39,13 @@ __all__ = ["GridLSTMTask", "PageSequences", "prepare_page", "VAL_MEASURES"]
 #: low whatever happens to its faint strokes, so it can keep a checkpoint that drops
 #: them; ``1 - FM`` falls only when the ink is found.
 VAL_MEASURES = ("error", "fm")
+
+
+def check_val_measure(measure) -> str:
+    """``measure`` if it is one of :data:`VAL_MEASURES`, else a one-line :class:`binkit.InputError`."""
+    if measure not in VAL_MEASURES:
+        raise InputError(f"val_measure={measure!r}: expected one of {', '.join(VAL_MEASURES)}")
+    return measure
 
 
 @dataclass
@@ -165,9 +172,7 @@ class GridLSTMTask:
     ):
         from .._checks import check_int, check_real
 
-        if val_measure not in VAL_MEASURES:
-            raise InputError(f"val_measure={val_measure!r}: expected one of {', '.join(VAL_MEASURES)}")
-        self.val_measure = val_measure
+        self.val_measure = check_val_measure(val_measure)
         if not train or not val:
             raise InputError("training needs at least one training page and one validation page")
         self.augment = check_int("augment", augment, minimum=0)
@@ -266,21 +271,23 @@ class GridLSTMTask:
         weights = self._on(weights, device) if weights is not None else None
         return self.loss_fn(logits, target, weights)
 
+    def counts(self, model, batch, device) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """(wrong pixels, ink pixels found, pixels counted) of a batch, padded pixels included, as the
+        reference counts them; the first two are 0-dim tensors on the device.  Both validation
+        measures are ratios of these."""
+        ink = self._forward(model, batch, device) >= 0
+        target = self._on(batch["target"], device).bool()
+        return (ink != target).sum(), (ink & target).sum(), target.numel()
+
     def errors(self, model, batch, device) -> tuple[torch.Tensor, int | torch.Tensor]:
         """The validation error's numerator and denominator, as 0-dim tensors on the device where
         they are counted there (:func:`binkit.train.fit` sums them there and reads the sums once).
 
-        ``val_measure="error"``: the wrong pixels and the pixels counted, padded pixels included,
-        as the reference counts them.  ``"fm"``: ``FP + FN`` and ``2 TP + FP + FN``, whose summed
-        ratio is ``1 - FM`` of the pooled counts.
+        ``val_measure="error"``: the wrong pixels and the pixels counted.  ``"fm"``: ``FP + FN``
+        and ``2 TP + FP + FN``, whose summed ratio is ``1 - FM`` of the pooled counts.
         """
-        logits = self._forward(model, batch, device)
-        target = self._on(batch["target"], device).bool()
-        ink = logits >= 0
-        wrong = (ink != target).sum()
-        if self.val_measure == "fm":
-            return wrong, wrong + 2 * (ink & target).sum()
-        return wrong, target.numel()
+        wrong, found, pixels = self.counts(model, batch, device)
+        return (wrong, wrong + 2 * found) if self.val_measure == "fm" else (wrong, pixels)
 
     def describe(self) -> dict:
         return {
