@@ -553,7 +553,10 @@ def fit(task: Task, cfg: TrainConfig, out) -> TrainResult:
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
 
     start_epoch, best_err, best_epoch, history = 0, float("inf"), -1, []
-    command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
+    program = Path(sys.argv[0])
+    # ``python -m binkit`` runs binkit/__main__.py: name it as the console script would be named
+    name = program.parent.name if program.name == "__main__.py" else program.name
+    command = " ".join([name, *sys.argv[1:]])
     first_command, resumes = command, []
     latest = out / "latest.pt"
     if latest.is_file():

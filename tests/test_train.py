@@ -501,3 +501,12 @@ def test_temporary_files_of_a_killed_checkpoint_write_are_removed_by_the_next_ru
     (tmp_path / "notes.tmp").write_text("the user's")
     fit(_task(pages), _cfg(1), tmp_path)
     assert not any(p.exists() for p in leftovers) and (tmp_path / "notes.tmp").exists()
+
+
+def test_log_names_python_dash_m_binkit_as_the_binkit_command(pages, tmp_path, monkeypatch):
+    """``python -m binkit train ...`` runs binkit/__main__.py; the log (and so a shipped record) says ``binkit``."""
+    import json
+
+    monkeypatch.setattr(sys, "argv", ["/site-packages/binkit/__main__.py", "train", "gridlstm", "--epochs", "1"])
+    fit(_task(pages), _cfg(1), tmp_path)
+    assert json.loads((tmp_path / "log.json").read_text())["command"] == "binkit train gridlstm --epochs 1"
