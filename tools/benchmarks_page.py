@@ -52,6 +52,15 @@ SECTIONS: dict[str, tuple[str, str]] = {
         "each page's ground truth (a ceiling, not a method). The model cards in [models/](models/) say what "
         "each weight set trained on.",
     ),
+    "faint_ceiling": (
+        "Faint ink: how much one pixel tells",
+        "Two oracle per-pixel rules fitted to each committed faint-ink page's own ground truth "
+        "(`data/synthetic_faint`): the best threshold on the page's background-flattened grey, and the best "
+        "threshold on its best linear colour projection (Fisher's discriminant). FM in %; *@90%* is the best "
+        "FM among the thresholds that keep at least 90 % of the ink; *d_prime* the ink's distance from the "
+        "paper along that projection, in the paper's standard deviations. No rule that looks at one pixel "
+        "at a time can beat these; compare the faint rows of the quality table.",
+    ),
     "windows": (
         "Classical defaults: the window and Sauvola's k",
         "Mean pixel F-measure (a fraction) of each local method at its default constants over every other "
