@@ -48,9 +48,9 @@ def test_loss_question_arms_trained_alike():
         assert len(epochs) == 1 and epochs.pop() >= 60, f"{folder.name}: arms trained for different epochs"
 
 
-def _readme_means(heading: str) -> dict[tuple[str, str], list[float]]:
+def _readme_means(heading: str, readme: Path = LOSS_RUNS / "README.md") -> dict[tuple[str, str], list[float]]:
     # the table under ``heading``: rows such as "| 42 | `f4-sf2-L` | 88.12 | 92.01 | 18.50 | 4.01 | ..."
-    text = (LOSS_RUNS / "README.md").read_text()
+    text = readme.read_text()
     assert heading in text, f"README.md has no section {heading!r}"
     section = text.split(heading, 1)[1].split("\n## ", 1)[0]
     pattern = re.compile(r"^\|\s*(\d+)\s*\|\s*`?([\w.-]+)`?\s*\|" + r"\s*([\d.]+)\s*\|" * 4)
@@ -72,6 +72,24 @@ def test_loss_question_readme_tables_are_what_the_csvs_give(heading, csv_name):
             want[folder.name.removeprefix("seed"), arm] = [round(t[m], 2) for m in MEASURES]
     shown = _readme_means(heading)
     assert sorted(shown) == sorted(want), "one README row per seed and arm"
+    for key, values in want.items():
+        assert shown[key] == pytest.approx(values, abs=0.006), f"README {heading}, {key}"
+
+
+SEED1 = LOSS_RUNS.with_name("loss-question-seed1")  # the second seed, not yet read by notebook 07
+
+
+@pytest.mark.parametrize("heading, csv_name", [("## Means at the protocol's checkpoint", "results.csv"),
+                                               ("## Means at the last epoch", "last.results.csv")])
+def test_second_seed_readme_tables_are_what_its_csvs_give(heading, csv_name):
+    want = {}
+    for arm in ARMS:
+        rows = read_results_csv(SEED1 / arm / csv_name)
+        assert {r["config"] for r in rows} == {arm} and len(rows) == 10
+        (t,) = mean_table(rows, by=(), metrics=MEASURES)
+        want["1", arm] = [round(t[m], 2) for m in MEASURES]
+    shown = _readme_means(heading, SEED1 / "README.md")
+    assert sorted(shown) == sorted(want), "one README row per arm"
     for key, values in want.items():
         assert shown[key] == pytest.approx(values, abs=0.006), f"README {heading}, {key}"
 
