@@ -27,9 +27,12 @@ def test_separable_ink_reaches_fm_one_for_both_rules(ceiling):
 
 def test_ink_that_differs_only_in_hue_is_found_by_colour_not_grey(ceiling):
     # the same luminance for ink and paper, different hue: no grey threshold separates them, a colour projection does
+    from binkit.io import LUMA_WEIGHTS
+
+    luma = np.asarray(LUMA_WEIGHTS)
     ink_rgb = np.array([0.9, 0.6, 0.6])
     paper = np.array([0.6, 0.0, 0.6])
-    paper[1] = (0.299 * ink_rgb[0] + 0.587 * ink_rgb[1] + 0.114 * ink_rgb[2] - 0.299 * 0.6 - 0.114 * 0.6) / 0.587
+    paper[1] = (luma @ ink_rgb - luma[0] * paper[0] - luma[2] * paper[2]) / luma[1]  # the ink's luminance
     r = ceiling.page_ceilings(*_page(ink_rgb, paper, noise=0.02))
     assert r["colour"] > 0.95 and r["grey"] < 0.5
 
