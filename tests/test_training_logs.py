@@ -76,22 +76,47 @@ def test_loss_question_readme_tables_are_what_the_csvs_give(heading, csv_name):
         assert shown[key] == pytest.approx(values, abs=0.006), f"README {heading}, {key}"
 
 
-SEED1 = LOSS_RUNS.with_name("loss-question-seed1")  # the second seed, not yet read by notebook 07
+CHECKPOINT_CSV = {"protocol's": "results.csv", "last": "last.results.csv"}
 
 
-@pytest.mark.parametrize("heading, csv_name", [("## Means at the protocol's checkpoint", "results.csv"),
-                                               ("## Means at the last epoch", "last.results.csv")])
-def test_second_seed_readme_tables_are_what_its_csvs_give(heading, csv_name):
-    want = {}
-    for arm in ARMS:
-        rows = read_results_csv(SEED1 / arm / csv_name)
-        assert {r["config"] for r in rows} == {arm} and len(rows) == 10
+def _seed_rows(csv_name: str) -> dict[str, list[dict]]:
+    return {f.name.removeprefix("seed"): [r for arm in ARMS for r in read_results_csv(f / arm / csv_name)]
+            for f in _seeds()}
+
+
+def test_loss_question_seed_means_are_what_the_csvs_give():
+    # the mean over pages of the seed-averaged page scores is the mean of all seeds' rows of an arm
+    section = (LOSS_RUNS / "README.md").read_text().split("## Means over the two seeds", 1)[1].split("\n## ", 1)[0]
+    pattern = re.compile(r"^\|\s*(protocol's|last)\s*\|\s*`([\w.-]+)`\s*\|" + r"\s*([\d.]+)\s*\|" * 4)
+    shown = {(m[1], m[2]): [float(x) for x in m.groups()[2:]] for m in map(pattern.match, section.splitlines()) if m}
+    assert len(_seeds()) == 2 and len(shown) == 2 * len(ARMS), "one row per checkpoint and arm, for two seeds"
+    for (checkpoint, arm), values in shown.items():
+        rows = [r for rows in _seed_rows(CHECKPOINT_CSV[checkpoint]).values() for r in rows if r["config"] == arm]
         (t,) = mean_table(rows, by=(), metrics=MEASURES)
-        want["1", arm] = [round(t[m], 2) for m in MEASURES]
-    shown = _readme_means(heading, SEED1 / "README.md")
-    assert sorted(shown) == sorted(want), "one README row per arm"
-    for key, values in want.items():
-        assert shown[key] == pytest.approx(values, abs=0.006), f"README {heading}, {key}"
+        assert values == pytest.approx([t[m] for m in MEASURES], abs=0.006), f"README seed means, {checkpoint} {arm}"
+
+
+def _seed_mean(runs: dict[str, list[dict]]) -> list[dict]:
+    first = next(iter(runs.values()))
+    return [{**r, **{m: sum(s[m] for rows in runs.values() for s in rows
+                            if (s["config"], s["image"]) == (r["config"], r["image"])) / len(runs)
+                     for m in MEASURES}} for r in first]
+
+
+def test_loss_question_readme_tests_are_what_binkit_stats_gives():
+    from binkit.stats import friedman, pairwise_wilcoxon_holm
+
+    section = (LOSS_RUNS / "README.md").read_text().split("## What they say", 1)[1]
+    pattern = re.compile(r"^\|\s*(seed \d+|mean of the seeds), (protocol's|last)[\w' ]*\|([\d., ]+)\|\s*(≥ )?([\d.]+)\s*\|")
+    found = [m for m in map(pattern.match, section.splitlines()) if m]
+    assert len(found) == 3 * 2, "a row per seed and for their mean, at both checkpoints"
+    for m in found:
+        runs = _seed_rows(CHECKPOINT_CSV[m[2]])
+        rows = _seed_mean(runs) if m[1].startswith("mean") else runs[m[1].removeprefix("seed ")]
+        shown = [float(x) for x in m[3].split(",")]
+        assert shown == pytest.approx([friedman(rows, ARMS, k).pvalue for k in MEASURES], abs=0.0006), m[0]
+        holm = [r.p_adjusted for r in pairwise_wilcoxon_holm(rows, ARMS, "fps", paired=True)]
+        assert (min(holm) >= float(m[5]) - 0.0006) if m[4] else min(holm) == pytest.approx(float(m[5]), abs=0.0006), m[0]
 
 
 GENERAL_201 = Path(__file__).resolve().parents[1] / "data" / "training_logs" / "general-no2016-201"
