@@ -61,6 +61,14 @@ SECTIONS: dict[str, tuple[str, str]] = {
         "paper along that projection, in the paper's standard deviations. No rule that looks at one pixel "
         "at a time can beat these; compare the faint rows of the quality table.",
     ),
+    "small_page": (
+        "A small, unevenly lit page: how much ink each method finds in its dim and bright quarters",
+        "scikit-image's scanned page (`binkit.datasets.page()`, 191 x 384, the page of notebook 00 and the "
+        "README), which has no ground truth: the ink pixels each method labels in its dim left and bright "
+        "right quarter (96 columns each), that count over Sauvola's, and the share of Sauvola's ink pixels "
+        "it labels too. Amounts and agreement, not scores; issue 30 asks the default Grid LSTM to find at "
+        "least as much ink as Sauvola in the dim quarter.",
+    ),
     "windows": (
         "Classical defaults: the window and Sauvola's k",
         "Mean pixel F-measure (a fraction) of each local method at its default constants over every other "
