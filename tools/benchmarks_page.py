@@ -69,6 +69,14 @@ SECTIONS: dict[str, tuple[str, str]] = {
         "it labels too. Amounts and agreement, not scores; issue 30 asks the default Grid LSTM to find at "
         "least as much ink as Sauvola in the dim quarter.",
     ),
+    "stroke_widths": (
+        "Stroke widths: could a page's stroke width tell when to resample it?",
+        "Each set's stroke widths, twice the median distance from the ink's skeleton to the page (2 for one- and "
+        "two-pixel strokes), from the ground truth and from Sauvola's ink (what a rule could compute on a page "
+        "without ground truth). The Grid LSTM's `upscale` helps the small scikit-image page and hurts the "
+        "faint-ink pages (docs/methods/gridlstm.md); a rule based on stroke width could only apply it "
+        "automatically if their widths differed.",
+    ),
     "windows": (
         "Classical defaults: the window and Sauvola's k",
         "Mean pixel F-measure (a fraction) of each local method at its default constants over every other "
