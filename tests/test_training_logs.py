@@ -8,6 +8,7 @@ table of their means, which must be what the CSVs give.
 from __future__ import annotations
 
 import csv
+import json
 import re
 from pathlib import Path
 
@@ -132,3 +133,28 @@ def test_revalidation_of_the_201_epoch_run_repeats_its_logged_validation_errors(
     assert len(rows) >= 20, "one row per validated epoch"
     for epoch, error, _ in rows:
         assert float(error) == pytest.approx(logged[int(epoch)], abs=2e-6), f"epoch {epoch}"
+
+
+GENERAL_ALL_201 = GENERAL_201.with_name("general-201")  # `general` (every DIBCO year) to 201 epochs, not shipped yet
+
+
+def test_general_201_run_is_whole_and_its_export_keeps_the_best_validated_epoch():
+    with open(GENERAL_ALL_201 / "log.csv", newline="") as fh:
+        log = list(csv.DictReader(fh))
+    assert [int(r["epoch"]) for r in log] == list(range(201)), "every epoch logged"
+    validated = {int(r["epoch"]): float(r["val_error"]) for r in log if r["val_error"]}
+    best = min(validated, key=validated.get)
+    info = json.loads((GENERAL_ALL_201 / "export" / "general.json").read_text())
+    assert info["epochs_reached"] == info["epochs_planned"] == 201
+    assert info["best_epoch"] == info["epoch_of_checkpoint"] == best
+    assert info["best_val_error"] == pytest.approx(validated[best], abs=2e-6)
+    assert info["task"]["config"]["input_levels"] == "percentile"
+    assert info["task"]["val_measure"] == "fm"
+    # the README's row for this run is the export's record
+    test, hard = info["test_scores_mean"]["gridlstm"], info["hard_scores_mean"]["gridlstm"]
+    row = re.search(rf"^\| \*\*this run, epoch {best} \(kept\)\*\* \|([^\n]+)$",
+                    (GENERAL_ALL_201 / "README.md").read_text(), re.M)
+    assert row, "README.md has a row for the kept epoch"
+    shown = [float(x.strip(" *")) for x in row[1].split("|")[:5]]
+    want = [test["fm"], test["fps"], test["drd"], hard["fm"], info["hard_border_ink_percent"]["gridlstm"]]
+    assert shown == pytest.approx(want, abs=0.006)
