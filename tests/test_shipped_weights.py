@@ -60,20 +60,22 @@ def test_general_recipe_weights_ship_with_provenance_and_hard_page_scores():
     assert sum(p.numel() for p in model.parameters()) == 1_703_696
 
 
-def test_general_no2016_is_trained_to_the_protocol_with_percentile_levels():
+@pytest.mark.parametrize("weights", ["general-no2016", "general"])
+def test_general_recipe_is_trained_to_the_protocol_with_percentile_levels(weights):
     """Issue 30: the recipe run to the protocol's 201 epochs with faint pages, kept by validation, and the
     input scaling it trained with recorded beside the weights, so inference scales pages the same way."""
-    info = grid_weights.pretrained_info("general-no2016")
+    info = grid_weights.pretrained_info(weights)
     assert info["epochs_reached"] == info["epochs_planned"] == 201
     assert info["epoch_of_checkpoint"] == info["best_epoch"] < 201
     assert info["task"]["config"]["input_levels"] == "percentile"
-    assert grid_weights.load_pretrained("general-no2016").config.input_levels == "percentile"
+    assert grid_weights.load_pretrained(weights).config.input_levels == "percentile"
     assert any(n.startswith("faint_") for n in info["task"]["mixed"])
     assert any(n.startswith("faint_") for n in info["task"]["val"])
-    # issue 30's targets on H-DIBCO 2016 (unseen), and the hard pages no worse than the 60-epoch set's FM 83.40
-    test = info["test_scores_mean"]["gridlstm"]
-    assert test["fm"] >= 89.5 and test["fps"] >= 94.0
-    assert info["hard_scores_mean"]["gridlstm"]["fm"] >= 83.40
+    # the hard pages' FM no worse than the 60-epoch sets' (general-no2016 83.40, general 83.61)
+    assert info["hard_scores_mean"]["gridlstm"]["fm"] >= {"general-no2016": 83.40, "general": 83.61}[weights]
+    if weights == "general-no2016":  # issue 30's targets on H-DIBCO 2016, unseen by this set
+        test = info["test_scores_mean"]["gridlstm"]
+        assert test["fm"] >= 89.5 and test["fps"] >= 94.0
 
 
 def test_general_weights_ship_with_provenance_and_are_the_default():

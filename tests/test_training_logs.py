@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import binkit
 from binkit.results import mean_table, read_results_csv
 
 LOSS_RUNS = Path(__file__).resolve().parents[1] / "data" / "training_logs" / "loss-question"
@@ -135,7 +136,7 @@ def test_revalidation_of_the_201_epoch_run_repeats_its_logged_validation_errors(
         assert float(error) == pytest.approx(logged[int(epoch)], abs=2e-6), f"epoch {epoch}"
 
 
-GENERAL_ALL_201 = GENERAL_201.with_name("general-201")  # `general` (every DIBCO year) to 201 epochs, not shipped yet
+GENERAL_ALL_201 = GENERAL_201.with_name("general-201")  # `general` (every DIBCO year) to 201 epochs: what ships
 
 
 def test_general_201_run_is_whole_and_its_export_keeps_the_best_validated_epoch():
@@ -158,3 +159,10 @@ def test_general_201_run_is_whole_and_its_export_keeps_the_best_validated_epoch(
     shown = [float(x.strip(" *")) for x in row[1].split("|")[:5]]
     want = [test["fm"], test["fps"], test["drd"], hard["fm"], info["hard_border_ink_percent"]["gridlstm"]]
     assert shown == pytest.approx(want, abs=0.006)
+
+
+def test_shipped_general_is_the_201_epoch_runs_export():
+    shipped = Path(binkit.__file__).parent / "gridlstm" / "weights"
+    for suffix in (".pt", ".json", ".results.csv"):
+        exported = (GENERAL_ALL_201 / "export" / f"general{suffix}").read_bytes()
+        assert (shipped / f"general{suffix}").read_bytes() == exported, f"general{suffix}"
