@@ -200,7 +200,8 @@ def read_training_log(path) -> dict[str, np.ndarray]:
     return {h: np.array(v, dtype=float) for h, v in cols.items()}
 
 
-def plot_training_curves(log, *, ax=None, title: str | None = None):
+def plot_training_curves(log, *, ax=None, title: str | None = None,
+                         error_label: str = "validation pixel error"):
     """Training loss and validation error against the epoch, on two y axes.
 
     The loss (left axis, solid) is what the optimiser minimises; the
@@ -217,6 +218,10 @@ def plot_training_curves(log, *, ax=None, title: str | None = None):
         ``log.json``, or of a shipped model's provenance).
     ax : matplotlib Axes, optional
     title : str, optional
+    error_label : str
+        The right axis' label: what ``val_error`` holds.  The paper's runs log
+        the pixel error; a run trained with ``--val-measure fm`` logs
+        ``1 - FM``.
 
     Returns
     -------
@@ -241,7 +246,7 @@ def plot_training_curves(log, *, ax=None, title: str | None = None):
     ax2 = ax.twinx()
     ok = ~np.isnan(err)
     ax2.plot(epoch[ok], err[ok], color="C3", linestyle="--", marker="o", markersize=3, label="validation error")
-    ax2.set_ylabel("validation pixel error", color="C3")
+    ax2.set_ylabel(error_label, color="C3")
     ax2.spines["right"].set_visible(True)
     if ok.any():
         best = np.flatnonzero(ok)[np.argmin(err[ok])]

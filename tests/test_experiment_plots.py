@@ -109,6 +109,8 @@ def test_training_curves(tmp_path):
     assert len(ax.lines[0].get_xdata()) == 21 and len(ax2.lines[0].get_xdata()) == 3
     assert any("epoch 10" in t.get_text() for t in ax2.texts)  # the best validation error
     plot_training_curves(log)  # a dict works too
+    # a run validated by FM logs 1 - FM in val_error: the axis says so when told
+    assert plot_training_curves(p, error_label="validation 1 - FM")[1].get_ylabel() == "validation 1 - FM"
 
 
 def test_training_log_bad(tmp_path):
